@@ -1,0 +1,69 @@
+import { isIP } from 'node:net';
+
+/** A parsed `HOST:PORT`; `host` carries no brackets, `family` is 0 for a host name. */
+export interface HostPort {
+  host: string;
+  port: number;
+  family: 0 | 4 | 6;
+}
+
+export class AddressError extends Error {
+  override name = 'AddressError';
+}
+
+/** Parses a port: an integer 1..65535 (0 allowed with `allowZero`, "pick one"). */
+export function parsePort(text: string, options: { allowZero?: boolean } = {}): number {
+  const t = text.trim();
+  if (!/^\d{1,5}$/.test(t)) throw new AddressError(`invalid port "${text}": expected a number 1-65535`);
+  const port = Number(t);
+  const min = options.allowZero ? 0 : 1;
+  if (port < min || port > 65535) throw new AddressError(`invalid port "${text}": expected a number ${min}-65535`);
+  return port;
+}
+
+/**
+ * Parses `HOST:PORT`, `[IPv6]:PORT`, or `HOST` alone when `defaultPort` is given.
+ * A bare IPv6 address is accepted only without a port (`::1` with `defaultPort`).
+ */
+export function parseHostPort(text: string, defaultPort?: number): HostPort {
+  const t = text.trim();
+  if (t.length === 0) throw new AddressError('empty address: expected HOST:PORT');
+  let host: string;
+  let portText: string | undefined;
+  if (t.startsWith('[')) {
+    const close = t.indexOf(']');
+    if (close < 0) throw new AddressError(`invalid address "${text}": missing "]"`);
+    host = t.slice(1, close);
+    const rest = t.slice(close + 1);
+    if (rest.length > 0) {
+      if (!rest.startsWith(':')) throw new AddressError(`invalid address "${text}": expected ":PORT" after "]"`);
+      portText = rest.slice(1);
+    }
+    if (isIP(host) !== 6) throw new AddressError(`invalid address "${text}": "${host}" is not an IPv6 address`);
+  } else {
+    const colons = t.split(':').length - 1;
+    if (colons === 0) host = t;
+    else if (colons === 1) {
+      const i = t.indexOf(':');
+      host = t.slice(0, i);
+      portText = t.slice(i + 1);
+    } else if (isIP(t) === 6) host = t;
+    else throw new AddressError(`invalid address "${text}": write IPv6 addresses as [ADDR]:PORT`);
+  }
+  if (host.length === 0) throw new AddressError(`invalid address "${text}": missing host`);
+  const family = isIP(host);
+  if (family === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) {
+    throw new AddressError(`invalid address "${text}": "${host}" is neither an IP address nor a host name`);
+  }
+  let port: number;
+  if (portText === undefined) {
+    if (defaultPort === undefined) throw new AddressError(`invalid address "${text}": missing ":PORT"`);
+    port = defaultPort;
+  } else port = parsePort(portText);
+  return { host, port, family: family as 0 | 4 | 6 };
+}
+
+/** Formats an address for people and for ipvsadm: IPv6 in brackets. */
+export function formatHostPort(hp: { host: string; port: number }): string {
+  return isIP(hp.host) === 6 ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}

@@ -1,0 +1,5 @@
+export * from './address.js';
+export * from './duration.js';
+export * from './escape.js';
+export * from './framer.js';
+export * from './reply.js';

@@ -1,0 +1,108 @@
+import type { Socket } from 'node:net';
+import { LineFramer, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
+import type { Logger } from 'pino';
+
+export interface ConnectionContext {
+  log: Logger;
+  /** The reply, encoded once for every line of every connection. */
+  reply: Buffer;
+  maxLineBytes: number;
+  idleTimeoutMs: number;
+  keepAliveMs: number;
+}
+
+/** How long a connection we closed after an over-long line may keep sending before it is cut. */
+const DISCARD_GRACE_MS = 5_000;
+
+export function formatPeer(socket: Socket): string {
+  // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; people know them as a.b.c.d.
+  const addr = (socket.remoteAddress ?? '?').replace(/^::ffff:(?=\d+\.)/, '');
+  return addr.includes(':') ? `[${addr}]:${socket.remotePort}` : `${addr}:${socket.remotePort}`;
+}
+
+/**
+ * Serves one client: one reply per line, `shutdown` ends the connection.
+ * Half-open is allowed so that a last line without newline before the
+ * client's FIN is still answered.
+ */
+export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
+  const peer = formatPeer(socket);
+  const log = ctx.log.child({ peer });
+  const framer = new LineFramer({ maxLineBytes: ctx.maxLineBytes });
+  const started = Date.now();
+  let lines = 0;
+  let closing = false;
+  let waitingForDrain = false;
+
+  log.info('a new client');
+  socket.setNoDelay(true);
+  if (ctx.keepAliveMs > 0) socket.setKeepAlive(true, ctx.keepAliveMs);
+  if (ctx.idleTimeoutMs > 0) socket.setTimeout(ctx.idleTimeoutMs);
+
+  const answer = (line: string): boolean => {
+    lines++;
+    log.info({ line }, 'line');
+    const ok = socket.write(ctx.reply);
+    if (line === SHUTDOWN_LINE) {
+      closing = true;
+      log.info('shutdown requested by client');
+      socket.end();
+      return false;
+    }
+    if (!ok && !waitingForDrain) {
+      // A client that sends but does not read must not make us buffer without bound.
+      waitingForDrain = true;
+      socket.pause();
+    }
+    return true;
+  };
+
+  socket.on('drain', () => {
+    if (waitingForDrain) {
+      waitingForDrain = false;
+      if (!closing) socket.resume();
+    }
+  });
+
+  socket.on('data', (chunk: Buffer) => {
+    if (closing) return; // discarding after shutdown or an over-long line
+    const { lines: got, overflow } = framer.push(chunk);
+    if (got.length > 1) socket.cork();
+    for (const line of got) if (!answer(line)) break;
+    if (got.length > 1) socket.uncork();
+    if (overflow && !closing) {
+      closing = true;
+      log.warn({ maxLineBytes: ctx.maxLineBytes }, 'line too long: closing connection');
+      socket.end(`error: line longer than ${ctx.maxLineBytes} bytes; closing\n`);
+      // Keep reading (and dropping) so the client sees the error line instead of a reset, but not forever.
+      socket.resume();
+      setTimeout(() => socket.destroy(), DISCARD_GRACE_MS).unref();
+    }
+  });
+
+  socket.on('end', () => {
+    if (!closing) {
+      const last = framer.end();
+      if (last !== undefined) answer(last);
+    }
+    socket.end();
+  });
+
+  socket.on('timeout', () => {
+    log.info({ idleTimeoutMs: ctx.idleTimeoutMs }, 'idle timeout: closing connection');
+    closing = true;
+    socket.end();
+    setTimeout(() => socket.destroy(), DISCARD_GRACE_MS).unref();
+  });
+
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    log.info(
+      { code: err.code },
+      err.code === 'ECONNRESET' ? 'client reset the connection' : `socket error: ${err.message}`,
+    );
+  });
+
+  socket.on('close', () => {
+    log.info({ lines, durationMs: Date.now() - started }, 'client gone');
+  });
+}

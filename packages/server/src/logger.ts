@@ -1,0 +1,57 @@
+import { escapeControl } from '@lvs-drain-kit/common';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogFormat } from './options.js';
+
+export interface ServerLogger {
+  log: Logger;
+  /** Writes out whatever the asynchronous destination still holds; call before exit. */
+  flush(): void;
+}
+
+export interface LoggerOptions {
+  format: LogFormat;
+  level: string;
+  /** Where records go; default stdout (fd 1). Tests pass a stream. */
+  destination?: DestinationStream | undefined;
+}
+
+/**
+ * JSON goes through pino's asynchronous destination: a reply never waits on a
+ * log write. Pretty output is for a person at a terminal, where volume is low.
+ */
+export function createLogger(options: LoggerOptions): ServerLogger {
+  const base = { base: { pid: process.pid }, level: options.level };
+  if (options.destination) {
+    const log = pino(base, options.destination);
+    return { log, flush: () => {} };
+  }
+  if (options.format === 'pretty') {
+    const stream = pretty({
+      colorize: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+      ignore: 'pid,hostname',
+      translateTime: 'SYS:HH:MM:ss.l',
+      sync: true,
+      singleLine: true,
+      // A peer must not be able to drive the operator's terminal with escape sequences.
+      customPrettifiers: {
+        line: (value) => JSON.stringify(escapeControl(String(value))),
+        peer: (value) => escapeControl(String(value)),
+      },
+      messageFormat: (log, messageKey) => escapeControl(String(log[messageKey] ?? '')),
+    });
+    return { log: pino(base, stream), flush: () => {} };
+  }
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const log = pino(base, dest);
+  return {
+    log,
+    flush: () => {
+      try {
+        dest.flushSync();
+      } catch {
+        // stdout already gone (closed pipe): nothing left to save.
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { LevelWithSilent } from 'pino';
+
+export type LogFormat = 'json' | 'pretty';
+
+/** Everything rs-server can be told. Durations are in milliseconds; 0 means "off". */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one (tests). Default 2100. */
+  port: number;
+  /** Address to listen on; undefined listens on every address (IPv6 and IPv4 where available). */
+  host?: string | undefined;
+  /** Name in every reply; default `os.hostname()`. */
+  name: string;
+  /** Longest line accepted, in bytes without the terminator. Default 64 KiB. */
+  maxLineBytes: number;
+  /** Close a connection idle this long. Default 0 (off): LVS persistent connections may idle for hours. */
+  idleTimeoutMs: number;
+  /** Refuse connections beyond this many open ones. Default 0 (no limit). */
+  maxConnections: number;
+  /** TCP keep-alive probe delay on accepted sockets, so dead peers are noticed. Default 60 s; 0 turns it off. */
+  keepAliveMs: number;
+  /** On SIGTERM/SIGINT, how long open connections may go on before they are closed. Default 30 s. */
+  shutdownTimeoutMs: number;
+  logFormat: LogFormat;
+  logLevel: LevelWithSilent;
+}
+
+export const DEFAULTS = {
+  port: 2100,
+  maxLineBytes: 64 * 1024,
+  idleTimeoutMs: 0,
+  maxConnections: 0,
+  keepAliveMs: 60_000,
+  shutdownTimeoutMs: 30_000,
+  logLevel: 'info',
+} as const satisfies Partial<ServerOptions>;
