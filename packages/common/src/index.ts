@@ -3,3 +3,4 @@ export * from './duration.js';
 export * from './escape.js';
 export * from './framer.js';
 export * from './reply.js';
+export * from './transport.js';

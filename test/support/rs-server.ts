@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const RS_SERVER_BIN = fileURLToPath(new URL('../../packages/server/bin/rs-server.js', import.meta.url));
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  port: number;
+  host: string;
+  /** Every JSON log record the server wrote so far. */
+  records: Array<Record<string, unknown>>;
+  stderr: () => string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/**
+ * Spawns the real rs-server binary on an ephemeral port and waits for its banner.
+ * `args` are extra flags; logs are JSON on stdout.
+ */
+export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [RS_SERVER_BIN, '0', '--host', host, '--log-format', 'json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const records: Array<Record<string, unknown>> = [];
+  let err = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const rl = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rs-server did not start: ${err}`)), 10_000);
+    rl.on('line', (line) => {
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        records.push(rec);
+        if (typeof rec.port === 'number' && String(rec.msg).startsWith('Listening Port is')) {
+          clearTimeout(timer);
+          resolve(rec.port);
+        }
+      } catch {
+        // not JSON: ignore
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`rs-server exited with ${code}: ${err}`));
+    });
+  });
+  return {
+    child,
+    port,
+    host,
+    records,
+    stderr: () => err,
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const [code] = (await exited) as [number | null];
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
