@@ -1,0 +1,73 @@
+import { execa } from 'execa';
+import { DrainCommandError, UsageError } from '../errors.js';
+import { fillTemplate, type TemplateValues, unknownPlaceholders } from './command-template.js';
+import type { DrainDriver, RealServerRef, ServiceRef } from './types.js';
+
+export interface CommandDriverOptions {
+  /** Run with weight 0. */
+  drainCmd: string;
+  /** Run with the original weight. */
+  restoreCmd: string;
+  /** Optional: prints the current weight. */
+  getCmd?: string;
+  timeoutMs?: number;
+}
+
+/** Drives anything (keepalived, a cloud API, a wrapper) through `/bin/sh -c` templates. */
+export function createCommandDriver(options: CommandDriverOptions): DrainDriver {
+  for (const t of [options.drainCmd, options.restoreCmd, options.getCmd ?? '']) {
+    const bad = unknownPlaceholders(t);
+    if (bad.length > 0)
+      throw new UsageError(`unknown placeholder {${bad[0]}} in "${t}": use {vip} {vport} {rip} {rport} {weight}`);
+  }
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const values = (service: ServiceRef, real: RealServerRef, weight: number): TemplateValues => ({
+    vip: service.vip.host,
+    vport: service.vip.port,
+    rip: real.host,
+    rport: real.port,
+    weight,
+  });
+
+  async function sh(command: string): Promise<string> {
+    const r = await execa('/bin/sh', ['-c', command], { reject: false, timeout: timeoutMs, input: '' });
+    if (r.timedOut)
+      throw new DrainCommandError(
+        `command timed out after ${timeoutMs} ms: ${command}`,
+        command,
+        undefined,
+        String(r.stderr),
+      );
+    if (r.exitCode !== 0) {
+      const stderr = String(r.stderr).trim();
+      throw new DrainCommandError(
+        `command exited with code ${r.exitCode}: ${command}${stderr ? ` — ${stderr.split('\n').at(-1)}` : ''}`,
+        command,
+        r.exitCode,
+        stderr,
+      );
+    }
+    return String(r.stdout);
+  }
+
+  const template = (weight: number) => (weight === 0 ? options.drainCmd : options.restoreCmd);
+  return {
+    name: 'command',
+    description: `command: ${options.drainCmd}`,
+    async inspect() {
+      return { servers: [] };
+    },
+    async getWeight(service, real) {
+      if (!options.getCmd) return undefined;
+      const out = (await sh(fillTemplate(options.getCmd, values(service, real, 0)))).trim();
+      const n = Number(out);
+      return Number.isInteger(n) ? n : undefined;
+    },
+    async setWeight(service, real, weight) {
+      await sh(fillTemplate(template(weight), values(service, real, weight)));
+    },
+    manualCommand(service, real, weight) {
+      return fillTemplate(template(weight), values(service, real, weight));
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { createInterface } from 'node:readline/promises';
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { UsageError } from '../errors.js';
+import { shellJoin } from '../shell-quote.js';
+import type { DrainDriver } from './types.js';
+
+export interface ManualDriverOptions {
+  input?: NodeJS.ReadableStream & { isTTY?: boolean };
+  output?: NodeJS.WritableStream;
+}
+
+/** The seed's way: print the command for the operator to run on the director, wait for Enter. Terminal only. */
+export function createManualDriver(options: ManualDriverOptions = {}): DrainDriver {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stderr;
+  if (!input.isTTY)
+    throw new UsageError('--driver manual needs a terminal to wait for Enter; use ipvsadm, haproxy or command');
+  const command = (vip: string, real: string, weight: number) =>
+    shellJoin(['ipvsadm', '-e', '-t', vip, '-r', real, '-w', String(weight)]);
+  return {
+    name: 'manual',
+    description: 'manual (the operator runs each command on the director)',
+    async inspect() {
+      return { servers: [] };
+    },
+    async getWeight() {
+      return undefined;
+    },
+    async setWeight(service, real, weight) {
+      const rl = createInterface({ input, output });
+      try {
+        await rl.question(
+          `\nRun this on the director, then press Enter:\n\n    ${command(formatHostPort(service.vip), formatHostPort(real), weight)}\n\n`,
+        );
+      } finally {
+        rl.close();
+      }
+    },
+    manualCommand(service, real, weight) {
+      return command(formatHostPort(service.vip), formatHostPort(real), weight);
+    },
+  };
+}

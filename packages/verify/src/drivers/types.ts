@@ -1,0 +1,67 @@
+/** A real server or a virtual service address. */
+export interface RealServerRef {
+  host: string;
+  port: number;
+}
+
+/** The service being drained: its virtual address. */
+export interface ServiceRef {
+  vip: RealServerRef;
+}
+
+/** One real server as the director sees it. */
+export interface DirectorServer {
+  host: string;
+  port: number;
+  weight: number;
+  /** ipvsadm's words: Route, Masq, Tunnel, Local; other drivers may leave it out. */
+  forwarding?: string;
+  activeConn?: number;
+  inactConn?: number;
+}
+
+/** What a driver could read from the director; everything but `servers` is best effort. */
+export interface DirectorState {
+  scheduler?: string;
+  servers: DirectorServer[];
+  /** `uname -r` of the director, where it is a Linux kernel. */
+  kernel?: string;
+  /** e.g. `net.ipv4.vs.conn_reuse_mode: "1"`. */
+  sysctls?: Record<string, string>;
+  /** Settings known to break drains, in one line each. */
+  warnings?: string[];
+  /** The text the state was parsed from, for the JSON report. */
+  raw?: string;
+}
+
+/**
+ * Puts a real server's weight down and back up on some director.
+ * One implementation per file; `registry.ts` builds them from a `DriverSpec`.
+ */
+export interface DrainDriver {
+  /** 'ipvsadm' | 'haproxy' | 'command' | 'manual' | 'builtin' | 'nft' */
+  readonly name: string;
+  /** For people, e.g. "ipvsadm via ssh root@lb1". */
+  readonly description: string;
+  /** Reads what can be read; throws DriverError if the director cannot be reached (exit 3). */
+  inspect(service: ServiceRef): Promise<DirectorState>;
+  /** The current weight, or undefined where the driver cannot read it. */
+  getWeight(service: ServiceRef, real: RealServerRef): Promise<number | undefined>;
+  setWeight(service: ServiceRef, real: RealServerRef, weight: number): Promise<void>;
+  /** The exact command a person would run to put `weight` back by hand (exit-4 messages, the journal). */
+  manualCommand(service: ServiceRef, real: RealServerRef, weight: number): string;
+}
+
+/**
+ * A driver described as plain data: what the CLI, a config file, a lab and the
+ * journal (for `lvs-verify undo`) hand to `createDriver`.
+ */
+export type DriverSpec =
+  | { kind: 'ipvsadm'; director?: string }
+  | { kind: 'haproxy'; socket: string; backend: string; server?: string }
+  | { kind: 'command'; drainCmd: string; restoreCmd: string; getCmd?: string; timeoutMs?: number }
+  | { kind: 'manual' }
+  | { kind: 'builtin'; control: string }
+  | { kind: 'nft'; [key: string]: unknown };
+
+export type DriverKind = DriverSpec['kind'];

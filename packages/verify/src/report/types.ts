@@ -1,0 +1,117 @@
+import type { DirectorState } from '../drivers/types.js';
+
+export type PhaseId = 'preflight' | 'spread' | 'drain' | 'hold' | 'new-connections' | 'restore' | 'cleanup';
+
+export type CheckId =
+  | 'preflight'
+  | 'spread'
+  | 'drain'
+  | 'old-connections-survive'
+  | 'new-connections-avoid-drained'
+  | 'reused-source-port'
+  | 'restore'
+  | 'new-connections-return';
+
+/** What went wrong with one exchange: no reply in time, RST, FIN, another host answered, not a reply. */
+export type FailureClass = 'timeout' | 'reset' | 'closed' | 'wrong-host' | 'garbled';
+export const FAILURE_CLASSES: readonly FailureClass[] = ['timeout', 'reset', 'closed', 'wrong-host', 'garbled'];
+
+export interface Failure {
+  class: FailureClass;
+  /** e.g. `old#3`, `new#12`, `probe`. */
+  connection: string;
+  /** The server the connection was on (its name), or the one that answered for new connections. */
+  server: string;
+  /** Milliseconds since the drain (negative before it). */
+  atMs: number;
+  detail?: string;
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn';
+
+export interface CheckResult {
+  id: CheckId;
+  status: CheckStatus;
+  /** One line: why. */
+  message: string;
+  failures: Failure[];
+  durationMs?: number;
+}
+
+export interface PhaseTiming {
+  id: PhaseId;
+  startMs: number;
+  durationMs: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** server name → phase → connect/rtt summaries, in milliseconds. */
+export type LatencyReport = Record<
+  string,
+  Partial<Record<PhaseId, { connect?: LatencySummary; rtt?: LatencySummary }>>
+>;
+
+export interface Disruption {
+  /** Since the drain. */
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  connections: string[];
+  classes: FailureClass[];
+}
+
+export interface ServerReport {
+  name: string;
+  host: string;
+  port: number;
+  drained: boolean;
+  weightBefore?: number;
+  weightDuringDrain?: number;
+  weightAfter?: number;
+  /** Old connections on it at the drain, and still working at the end of the hold. */
+  connectionsBefore: number;
+  connectionsAfter: number;
+  /** Fresh connections it got after the drain, and after the restore. */
+  newConnections: number;
+  returnedConnections: number;
+  replies: number;
+  failures: Record<FailureClass, number>;
+}
+
+export interface DrainReport {
+  tool: 'lvs-verify';
+  version: string;
+  verdict: 'pass' | 'fail' | 'error';
+  /** Set when verdict is `error`: what stopped the run. */
+  error?: { type: string; message: string };
+  startedAt: string;
+  durationMs: number;
+  vip: string;
+  drain: { host: string; port: number; name?: string; originalWeight?: number };
+  settings: {
+    connections: number;
+    newConnections: number;
+    holdMs: number;
+    intervalMs: number;
+    timeoutMs: number;
+    restoreTimeoutMs: number;
+    restore: boolean;
+    strict: boolean;
+  };
+  driver: { name: string; description: string };
+  director?: DirectorState;
+  phases: PhaseTiming[];
+  checks: CheckResult[];
+  servers: ServerReport[];
+  latency: LatencyReport;
+  disruptions: Disruption[];
+  restore: { attempted: boolean; restored: boolean; weight?: number; manualCommand?: string; error?: string };
+}
