@@ -37,7 +37,11 @@ export function buildProgram(): Command {
       'The real-server line service of an LVS cluster: logs every line and answers "it\'s from the host: NAME"; ' +
         '"shutdown" closes that connection.',
     )
-    .argument('[port]', `TCP port to listen on (default ${DEFAULTS.port})`, asArg(parsePort))
+    .argument(
+      '[port]',
+      `TCP port to listen on; 0 picks a free one (default ${DEFAULTS.port})`,
+      asArg((v: string) => parsePort(v, { allowZero: true })),
+    )
     .option('--host <address>', 'address to listen on (default: every address)')
     .option('--name <name>', 'name to put in replies (default: os.hostname())')
     .addOption(

@@ -42,7 +42,7 @@ export function createLogger(options: LoggerOptions): ServerLogger {
     });
     return { log: pino(base, stream), flush: () => {} };
   }
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const dest = pino.destination({ dest: 1, sync: false });
   const log = pino(base, dest);
   return {
     log,
