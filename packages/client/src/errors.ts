@@ -1,0 +1,78 @@
+/**
+ * Every lvs-client failure is one of these classes, and `exitCodeFor` is the
+ * one place that turns them into exit codes:
+ *
+ * | code | meaning                                                            |
+ * |------|--------------------------------------------------------------------|
+ * | 0    | success                                                            |
+ * | 1    | internal error (a bug)                                             |
+ * | 2    | bad command line (flags, HOST:PORT, durations)                     |
+ * | 3    | could not connect: refused, unreachable, name not resolved         |
+ * | 4    | timed out: connecting (`--connect-timeout`) or waiting for a reply |
+ * | 5    | the connection dropped before every reply came (scripted mode)     |
+ * | 6    | `listen` could not bind its port                                   |
+ * | 7    | `probe` finished but some probes got no reply                      |
+ */
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  connect: 3,
+  timeout: 4,
+  dropped: 5,
+  listen: 6,
+  probeFailures: 7,
+} as const;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Why a connection attempt failed, in words an operator acts on. */
+export type ConnectFailure = 'refused' | 'unreachable' | 'dns' | 'timeout' | 'other';
+
+export class ConnectError extends Error {
+  override name = 'ConnectError';
+  constructor(
+    message: string,
+    readonly reason: ConnectFailure,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A reply did not come within `--timeout`. */
+export class ReplyTimeoutError extends Error {
+  override name = 'ReplyTimeoutError';
+}
+
+/** The peer closed or reset the connection while replies were still expected. */
+export class ConnectionDroppedError extends Error {
+  override name = 'ConnectionDroppedError';
+}
+
+export class ListenError extends Error {
+  override name = 'ListenError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ProbeFailuresError extends Error {
+  override name = 'ProbeFailuresError';
+}
+
+/** The one place where errors become exit codes. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof ConnectError) return err.reason === 'timeout' ? EXIT.timeout : EXIT.connect;
+  if (err instanceof ReplyTimeoutError) return EXIT.timeout;
+  if (err instanceof ConnectionDroppedError) return EXIT.dropped;
+  if (err instanceof ListenError) return EXIT.listen;
+  if (err instanceof ProbeFailuresError) return EXIT.probeFailures;
+  return EXIT.internal;
+}
