@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -21,9 +22,16 @@ export interface SpawnedServer {
  * `args` are extra flags; logs are JSON on stdout.
  */
 export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [RS_SERVER_BIN, '0', '--host', host, '--log-format', 'json', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // With a log level above info there is no banner to read the port from: pick a free one up front.
+  const quiet = args.includes('--log-level');
+  const fixedPort = quiet ? await freePort(host) : 0;
+  const child = spawn(
+    process.execPath,
+    [RS_SERVER_BIN, String(fixedPort), '--host', host, '--log-format', 'json', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const records: Array<Record<string, unknown>> = [];
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
@@ -31,6 +39,22 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
   });
   const rl = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
+    if (quiet) {
+      const deadline = Date.now() + 10_000;
+      const tryConnect = () => {
+        const s = connect({ port: fixedPort, host });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(fixedPort);
+        });
+        s.once('error', () => {
+          if (Date.now() > deadline) reject(new Error(`rs-server did not start: ${err}`));
+          else setTimeout(tryConnect, 50);
+        });
+      };
+      tryConnect();
+      return;
+    }
     const timer = setTimeout(() => reject(new Error(`rs-server did not start: ${err}`)), 10_000);
     rl.on('line', (line) => {
       try {
@@ -65,4 +89,16 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
       return code;
     },
   };
+}
+
+/** A port that was free a moment ago on `host`. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
 }

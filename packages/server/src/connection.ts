@@ -32,13 +32,13 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   const started = Date.now();
   let lines = 0;
   let closing = false;
-  let waitingForDrain = false;
 
   log.info('a new client');
   socket.setNoDelay(true);
   if (ctx.keepAliveMs > 0) socket.setKeepAlive(true, ctx.keepAliveMs);
   if (ctx.idleTimeoutMs > 0) socket.setTimeout(ctx.idleTimeoutMs);
 
+  /** Answers one line; false when the connection is closing or the client is not reading fast enough. */
   const answer = (line: string): boolean => {
     lines++;
     log.info({ line }, 'line');
@@ -49,29 +49,40 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
       socket.end();
       return false;
     }
-    if (!ok && !waitingForDrain) {
-      // A client that sends but does not read must not make us buffer without bound.
-      waitingForDrain = true;
-      socket.pause();
-    }
-    return true;
+    return ok;
+  };
+
+  // Lines received but not yet answered because the client stopped reading: a client that sends but never
+  // reads must not make us buffer without bound, so we stop reading until its socket drains.
+  let backlog: string[] | undefined;
+  let backlogAt = 0;
+
+  const serve = (got: string[], from: number): void => {
+    const many = got.length - from > 1;
+    if (many) socket.cork();
+    let i = from;
+    while (i < got.length && !closing) if (!answer(got[i++]!)) break;
+    if (many) socket.uncork();
+    if (!closing && i < got.length) {
+      backlog = got;
+      backlogAt = i;
+    } else backlog = undefined;
+    if (!closing && socket.writableNeedDrain) socket.pause();
   };
 
   socket.on('drain', () => {
-    if (waitingForDrain) {
-      waitingForDrain = false;
-      if (!closing) socket.resume();
-    }
+    if (closing) return;
+    if (backlog) serve(backlog, backlogAt);
+    if (!backlog && !socket.writableNeedDrain) socket.resume();
   });
 
   socket.on('data', (chunk: Buffer) => {
     if (closing) return; // discarding after shutdown or an over-long line
     const { lines: got, overflow } = framer.push(chunk);
-    if (got.length > 1) socket.cork();
-    for (const line of got) if (!answer(line)) break;
-    if (got.length > 1) socket.uncork();
+    if (got.length > 0) serve(got, 0);
     if (overflow && !closing) {
       closing = true;
+      backlog = undefined;
       log.warn({ maxLineBytes: ctx.maxLineBytes }, 'line too long: closing connection');
       socket.end(`error: line longer than ${ctx.maxLineBytes} bytes; closing\n`);
       // Keep reading (and dropping) so the client sees the error line instead of a reset, but not forever.

@@ -33,11 +33,8 @@ export function createLogger(options: LoggerOptions): ServerLogger {
       translateTime: 'SYS:HH:MM:ss.l',
       sync: true,
       singleLine: true,
-      // A peer must not be able to drive the operator's terminal with escape sequences.
-      customPrettifiers: {
-        line: (value) => JSON.stringify(escapeControl(String(value))),
-        peer: (value) => escapeControl(String(value)),
-      },
+      // A peer must not be able to drive the operator's terminal with escape sequences: fields are
+      // printed as JSON on one line (control characters become \uXXXX), the message is escaped here.
       messageFormat: (log, messageKey) => escapeControl(String(log[messageKey] ?? '')),
     });
     return { log: pino(base, stream), flush: () => {} };
