@@ -1,0 +1,145 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SpawnedServer, spawnRsServer } from '../support/rs-server.js';
+import { count, TmuxPane } from './tmux.js';
+
+const CLIENT = fileURLToPath(new URL('../../packages/client/bin/lvs-client.js', import.meta.url));
+
+describe('lvs-client connect in a real terminal (tmux)', () => {
+  let server: SpawnedServer;
+  let pane: TmuxPane | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    server = await spawnRsServer(['--name', 'rs-e2e']);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lvs-client-tty-'));
+  });
+  afterEach(async () => {
+    await pane?.kill();
+    pane = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs the client in the pane with HOME in the test's directory, so the default history file lands there. */
+  const start = (args = '') =>
+    TmuxPane.start(`HOME='${dir}' '${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} ${args}`);
+
+  it('sends typed lines, shows replies with S:/R: markers, /stats, /info, /hex, /save; Ctrl-D exits 0', async () => {
+    pane = await start();
+    await pane.waitFor(/> $/m);
+    expect(await pane.capture()).toMatch(/\*: connected to 127\.0\.0\.1:\d+ from 127\.0\.0\.1:\d+ \(tcp\)/);
+
+    await pane.line('hello');
+    let screen = await pane.waitFor("R: it's from the host: rs-e2e");
+    expect(screen).toMatch(/^\d\d:\d\d:\d\d\.\d{3} S: hello$/m);
+    expect(screen).toMatch(/^\d\d:\d\d:\d\d\.\d{3} R: it's from the host: rs-e2e$/m);
+
+    await pane.line('/stats');
+    screen = await pane.waitFor(/^rs-e2e\s+1\s+100\.0%$/m);
+    await pane.line('/info');
+    screen = await pane.waitFor(/^last rtt\s+\d+\.\d\dms$/m);
+    expect(screen).toMatch(/^sent\s+1 lines, 6 bytes$/m);
+    expect(screen).toMatch(/^received\s+1 lines, 27 bytes$/m);
+
+    await pane.line('/hex');
+    await pane.waitFor('hex view on');
+    await pane.line('x');
+    screen = await pane.waitFor('|st: rs-e2e.|');
+    // The second reply starts at byte 27 (0x1b) of the connection.
+    expect(screen).toContain("0000001b  69 74 27 73 20 66 72 6f  6d 20 74 68 65 20 68 6f  |it's from the ho|");
+    await pane.line('/hex');
+    await pane.waitFor('hex view off');
+
+    const file = join(dir, 'session.txt');
+    await pane.line(`/save ${file}`);
+    await pane.waitFor(`to ${file}`);
+    const saved = readFileSync(file, 'utf8').split('\n');
+    expect(saved[0]).toMatch(/^# lvs-client transcript, 127\.0\.0\.1:\d+ \(tcp\), started \d{4}-/);
+    expect(saved.filter((l) => / S: (hello|x)$/.test(l))).toHaveLength(2);
+    expect(saved.filter((l) => / R: it's from the host: rs-e2e$/.test(l))).toHaveLength(2);
+
+    await pane.keys('C-d');
+    await pane.waitFor(/^EXIT=0$/m);
+  });
+
+  it('keeps a half-typed line intact while replies arrive, then sends it whole', async () => {
+    pane = await start();
+    await pane.waitFor(/> $/m);
+    await pane.line('/repeat 4 300 tick');
+    await pane.waitFor('S: tick');
+    await pane.type('half typed');
+    // Replies keep arriving after the typing: each one is printed above the prompt, which is redrawn.
+    const screen = await pane.waitFor((s) => s.includes('repeat done') && count(s, "R: it's from the host") === 4);
+    const lines = screen.split('\n');
+    expect(lines.at(-1)).toBe('> half typed');
+    // Nothing of the typed text leaked into the transcript lines above.
+    expect(lines.slice(0, -1).some((l) => l.includes('half typed'))).toBe(false);
+    await pane.keys('Enter');
+    await pane.waitFor(/S: half typed\n.*R: it's from the host: rs-e2e/);
+    await pane.line('/quit');
+    await pane.waitFor(/^EXIT=0$/m);
+  });
+
+  it('/close sends shutdown and reports the close by the peer; /reconnect connects again', async () => {
+    pane = await start();
+    await pane.waitFor(/> $/m);
+    await pane.line('/close');
+    let screen = await pane.waitFor('connection closed by peer after "shutdown"');
+    expect(screen).toMatch(/S: shutdown\n.*R: it's from the host: rs-e2e/);
+    await pane.waitFor(/\(not connected\) > $/m);
+    await pane.line('nothing');
+    await pane.waitFor('not connected: /reconnect');
+    await pane.line('/reconnect');
+    screen = await pane.waitFor((s) => count(s, '*: connected to') === 2);
+    await pane.line('again');
+    await pane.waitFor(/S: again\n.*R: it's from the host: rs-e2e/);
+    await pane.keys('C-d');
+    await pane.waitFor(/^EXIT=0$/m);
+  });
+
+  it('keeps history in a file under the home directory across runs; --no-history keeps none', async () => {
+    pane = await start();
+    await pane.waitFor(/> $/m);
+    await pane.line('from the first run');
+    await pane.waitFor('S: from the first run');
+    await pane.keys('C-d');
+    await pane.waitFor(/^EXIT=0$/m);
+    await pane.kill();
+    const file = join(dir, '.lvs_client_history');
+    expect(readFileSync(file, 'utf8')).toBe('from the first run\n');
+
+    pane = await start();
+    await pane.waitFor(/> $/m);
+    await pane.keys('Up');
+    await pane.waitFor(/^> from the first run$/m);
+    await pane.keys('Enter');
+    await pane.waitFor(/S: from the first run\n.*R: it's from the host/);
+    await pane.keys('C-d');
+    await pane.waitFor(/^EXIT=0$/m);
+    await pane.kill();
+
+    rmSync(file);
+    pane = await start('--no-history');
+    await pane.waitFor(/> $/m);
+    await pane.line('not kept');
+    await pane.waitFor('S: not kept');
+    await pane.keys('C-d');
+    await pane.waitFor(/^EXIT=0$/m);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('a refused connection is one clear line and a non-zero exit, also on a terminal', async () => {
+    pane = await TmuxPane.start(`'${process.execPath}' '${CLIENT}' connect 127.0.0.1:1 --no-history`);
+    const screen = await pane.waitFor(/^EXIT=\d+$/m);
+    expect(screen).toContain('lvs-client: cannot connect to 127.0.0.1:1: connection refused');
+    expect(screen).toMatch(/^EXIT=3$/m);
+  });
+});
