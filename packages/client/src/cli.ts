@@ -46,8 +46,8 @@ async function main(argv: string[]): Promise<number> {
         signal: abort.signal,
         onSample: inv.json ? undefined : (s) => process.stdout.write(`${formatSample(s, colors)}\n`),
       });
-      if (result.connectError) throw result.connectError;
       process.stdout.write(inv.json ? `${probeJson(result)}\n` : `${formatSummary(result).join('\n')}\n`);
+      if (result.connectError) throw result.connectError;
       if (result.failed > 0) throw new ProbeFailuresError(`${result.failed} of ${result.count} probes got no reply`);
       return EXIT.ok;
     }
