@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,5 +142,57 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     const screen = await pane.waitFor(/^EXIT=\d+$/m);
     expect(screen).toContain('lvs-client: cannot connect to 127.0.0.1:1: connection refused');
     expect(screen).toMatch(/^EXIT=3$/m);
+  });
+
+  it('colours replies on a terminal; NO_COLOR and --no-color turn colours off', async () => {
+    const bold = '\u001b[1m';
+    pane = await start();
+    await pane.waitFor(/> $/m);
+    await pane.line('c');
+    await pane.waitFor('R: it');
+    expect(await pane.captureWithEscapes()).toContain(bold);
+    await pane.kill();
+    for (const variant of ['NO_COLOR=1', '--no-color']) {
+      pane = await TmuxPane.start(
+        variant === '--no-color'
+          ? `'${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} --no-history --no-color`
+          : `${variant} '${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} --no-history`,
+      );
+      await pane.waitFor(/> $/m);
+      await pane.line('c');
+      await pane.waitFor('R: it');
+      expect(await pane.captureWithEscapes()).not.toContain('\u001b[');
+      await pane.kill();
+    }
+  });
+
+  it('listen: shows each client with its address; typed lines go to the client chosen with /to N', async () => {
+    pane = await TmuxPane.start(`'${process.execPath}' '${CLIENT}' listen 0 --host 127.0.0.1`);
+    const [, port] = /listening on 127\.0\.0\.1:(\d+)/.exec(await pane.waitFor(/listening on 127\.0\.0\.1:\d+/))!;
+    const clients: Array<{ socket: Socket; data: string }> = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const c = { socket: connect(Number(port), '127.0.0.1'), data: '' };
+        c.socket.setEncoding('utf8').on('data', (d: string) => {
+          c.data += d;
+        });
+        clients.push(c);
+        await pane.waitFor(`#${i + 1} 127.0.0.1:`);
+      }
+      await pane.waitFor(/^#1 > $/m);
+      clients[1]!.socket.write('from the second\n');
+      await pane.waitFor(/#2 127\.0\.0\.1:\d+ R: from the second$/m);
+      await pane.line('/to 2');
+      await pane.waitFor(/^#2 > $/m);
+      await pane.line('hello two');
+      await expect.poll(() => clients[1]!.data).toBe('hello two\n');
+      await pane.line('/clients');
+      await pane.waitFor(/^\* #2 127\.0\.0\.1:\d+/m);
+      expect(clients[0]!.data).toBe('');
+      await pane.keys('C-d');
+      await pane.waitFor(/^EXIT=0$/m);
+    } finally {
+      for (const c of clients) c.socket.destroy();
+    }
   });
 });

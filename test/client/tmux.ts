@@ -63,6 +63,11 @@ export class TmuxPane {
     return text.replace(/\n+$/, '');
   }
 
+  /** The screen with colour escape sequences kept. */
+  captureWithEscapes(): Promise<string> {
+    return this.tmux('capture-pane', '-p', '-e', '-J', '-S', '-1000');
+  }
+
   /** Polls the screen until `test` holds; fails with the last screen after `timeoutMs`. */
   async waitFor(test: RegExp | string | ((screen: string) => boolean), timeoutMs = 8_000): Promise<string> {
     const ok =

@@ -71,10 +71,12 @@ export async function runListen(options: ListenSessionOptions, io: ListenIO): Pr
 
   await new Promise<void>((resolve) => {
     let leaving = false;
+    let stdinLines: ReturnType<typeof createInterface> | undefined;
     const leave = () => {
       if (leaving) return;
       leaving = true;
       terminal?.close();
+      stdinLines?.close();
       listener.stop().then(resolve);
     };
     io.stopped?.then(leave);
@@ -129,7 +131,8 @@ export async function runListen(options: ListenSessionOptions, io: ListenIO): Pr
       });
     } else {
       // Without a terminal, stdin ending does not stop the listener: it serves until a signal.
-      createInterface({ input: io.input, crlfDelay: Number.POSITIVE_INFINITY }).on('line', onLine);
+      stdinLines = createInterface({ input: io.input, crlfDelay: Number.POSITIVE_INFINITY });
+      stdinLines.on('line', onLine);
     }
   });
 }
