@@ -80,3 +80,18 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof EnvironmentError) return EXIT.environment;
   return EXIT.checkFailed;
 }
+
+/** The exit code of a finished run, from its report (the same rules as `exitCodeFor`). */
+export function exitCodeForReport(report: {
+  verdict: 'pass' | 'fail' | 'error';
+  error?: { type: string; beforeDrain: boolean; signal?: string };
+  restore: { attempted: boolean; restored: boolean };
+}): number {
+  if (report.restore.attempted && !report.restore.restored) return EXIT.restoreFailed;
+  if (report.error?.type === 'RestoreError') return EXIT.restoreFailed;
+  if (report.error?.type === 'InterruptedError') return report.error.signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+  if (report.verdict === 'error' && report.error?.beforeDrain) {
+    return ['UsageError', 'ConfigError'].includes(report.error.type) ? EXIT.usage : EXIT.environment;
+  }
+  return report.verdict === 'pass' ? EXIT.pass : EXIT.checkFailed;
+}

@@ -91,7 +91,7 @@ export interface DrainReport {
   version: string;
   verdict: 'pass' | 'fail' | 'error';
   /** Set when verdict is `error`: what stopped the run. */
-  error?: { type: string; message: string };
+  error?: { type: string; message: string; beforeDrain: boolean; signal?: string };
   startedAt: string;
   durationMs: number;
   vip: string;

@@ -1,0 +1,120 @@
+import { parseHostPort } from '@lvs-drain-kit/common';
+import { forwardingName } from '../drivers/ipvsadm-list.js';
+
+/** The subset of an ipvsadm command line the builtin lab director understands. */
+export interface IpvsadmCommand {
+  command:
+    | 'add-service'
+    | 'edit-service'
+    | 'delete-service'
+    | 'clear'
+    | 'add-server'
+    | 'edit-server'
+    | 'delete-server'
+    | 'list'
+    | 'zero';
+  service?: { host: string; port: number };
+  real?: { host: string; port: number };
+  weight?: number;
+  forwarding?: string;
+  upperThreshold?: number;
+  lowerThreshold?: number;
+  scheduler?: string;
+  thresholds?: boolean;
+}
+
+const COMMANDS: Record<string, IpvsadmCommand['command']> = {
+  '-A': 'add-service',
+  '--add-service': 'add-service',
+  '-E': 'edit-service',
+  '--edit-service': 'edit-service',
+  '-D': 'delete-service',
+  '--delete-service': 'delete-service',
+  '-C': 'clear',
+  '--clear': 'clear',
+  '-a': 'add-server',
+  '--add-server': 'add-server',
+  '-e': 'edit-server',
+  '--edit-server': 'edit-server',
+  '-d': 'delete-server',
+  '--delete-server': 'delete-server',
+  '-L': 'list',
+  '-l': 'list',
+  '--list': 'list',
+  '-Z': 'zero',
+  '--zero': 'zero',
+};
+
+export class IpvsadmArgsError extends Error {
+  override name = 'IpvsadmArgsError';
+}
+
+function int(flag: string, v: string | undefined, max: number): number {
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) > max) throw new IpvsadmArgsError(`Illegal ${flag} specified`);
+  return Number(v);
+}
+
+/** Parses ipvsadm's argv (without the program name); messages follow ipvsadm's wording. */
+export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
+  let command: IpvsadmCommand['command'] | undefined;
+  const out: Partial<IpvsadmCommand> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => argv[++i];
+    if (COMMANDS[a]) {
+      if (command) throw new IpvsadmArgsError('multiple commands specified');
+      command = COMMANDS[a];
+      continue;
+    }
+    switch (a) {
+      case '-t':
+      case '--tcp-service':
+        out.service = parseHostPort(next() ?? '');
+        break;
+      case '-r':
+      case '--real-server':
+        out.real = parseHostPort(next() ?? '');
+        break;
+      case '-w':
+      case '--weight':
+        out.weight = int('weight', next(), 65535);
+        break;
+      case '-x':
+      case '--u-threshold':
+        out.upperThreshold = int('upper threshold', next(), 2 ** 31);
+        break;
+      case '-y':
+      case '--l-threshold':
+        out.lowerThreshold = int('lower threshold', next(), 2 ** 31);
+        break;
+      case '-s':
+      case '--scheduler':
+        out.scheduler = next();
+        break;
+      case '-g':
+      case '--gatewaying':
+      case '-m':
+      case '--masquerading':
+      case '-i':
+      case '--ipip':
+        out.forwarding = forwardingName(
+          a.length === 2 ? a : a === '--gatewaying' ? '-g' : a === '--masquerading' ? '-m' : '-i',
+        );
+        break;
+      case '-n':
+      case '--numeric':
+      case '--stats':
+      case '--rate':
+        break;
+      case '--thresholds':
+        out.thresholds = true;
+        break;
+      default:
+        throw new IpvsadmArgsError(
+          `invalid option -- '${a}' (the builtin lab director understands -A -E -D -C -a -e -d -L -Z)`,
+        );
+    }
+  }
+  if (!command) throw new IpvsadmArgsError('no command specified');
+  return { command, ...out };
+}

@@ -1,0 +1,147 @@
+import { formatDuration } from '@lvs-drain-kit/common';
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport } from './types.js';
+import { FAILURE_CLASSES } from './types.js';
+
+export interface RenderOptions {
+  color: boolean;
+}
+
+/** The report for people: who was drained, a table per server, one line per check, the verdict. */
+export function renderHuman(report: DrainReport, options: RenderOptions): string {
+  const c = pc.createColors(options.color);
+  const out: string[] = [];
+  const drainName = report.drain.name ?? `${report.drain.host}:${report.drain.port}`;
+  out.push(
+    c.bold(`lvs-verify drain-test`) +
+      `  VIP ${report.vip}  drain ${c.bold(drainName)} (${report.drain.host}:${report.drain.port})`,
+  );
+  out.push(`driver   ${report.driver.description}`);
+  const d = report.director;
+  if (d) {
+    const parts = [];
+    if (d.scheduler) parts.push(`scheduler ${d.scheduler}`);
+    if (d.kernel) parts.push(`kernel ${d.kernel}`);
+    for (const [k, v] of Object.entries(d.sysctls ?? {})) parts.push(`${k.replace('net.ipv4.vs.', '')}=${v}`);
+    if (parts.length > 0) out.push(`director ${parts.join(', ')}`);
+    for (const w of d.warnings ?? []) out.push(c.yellow(`warning  ${w}`));
+  }
+  const s = report.settings;
+  out.push(
+    c.dim(
+      `settings ${s.connections} old connections, hold ${formatDuration(s.holdMs)} every ${formatDuration(s.intervalMs)}, ${s.newConnections} new, timeout ${formatDuration(s.timeoutMs)}`,
+    ),
+  );
+  out.push('');
+  out.push(`phases   ${report.phases.map((p) => `${p.id} ${formatDuration(p.durationMs)}`).join(c.dim(' · '))}`);
+  out.push('');
+
+  if (report.servers.length > 0) {
+    const table = new Table({
+      head: [
+        'server',
+        'address',
+        'weight',
+        'old conns',
+        'new',
+        'after restore',
+        'replies',
+        'failures',
+        'hold rtt p50 / p99',
+      ],
+      style: { head: options.color ? ['cyan'] : [], border: options.color ? ['grey'] : [] },
+    });
+    for (const sv of report.servers) table.push(serverRow(sv, report.latency[sv.name]?.hold?.rtt, c));
+    out.push(table.toString());
+    out.push(c.dim('old conns: on the server at the drain → still answering after the hold; * = drained'));
+    out.push('');
+  }
+
+  const width = Math.max(...report.checks.map((k) => k.id.length), 10);
+  for (const k of report.checks) {
+    out.push(`${badge(k.status, c)}  ${k.id.padEnd(width)}  ${k.message}`);
+    for (const f of k.failures.slice(0, 5)) {
+      out.push(
+        c.dim(
+          `        ${f.connection} on ${f.server || '?'}: ${f.class} at +${f.atMs} ms${f.detail ? ` (${f.detail})` : ''}`,
+        ),
+      );
+    }
+    if (k.failures.length > 5) out.push(c.dim(`        … ${k.failures.length - 5} more (see --json)`));
+  }
+  out.push('');
+  if (report.disruptions.length === 0) out.push(`disruptions none`);
+  else {
+    for (const dis of report.disruptions) {
+      out.push(
+        c.red(
+          `disruption +${dis.startMs}..+${dis.endMs} ms (${dis.durationMs} ms): ${dis.classes.join(', ')} on ${dis.connections.slice(0, 6).join(', ')}${dis.connections.length > 6 ? ', …' : ''}`,
+        ),
+      );
+    }
+  }
+  if (report.restore.attempted && !report.restore.restored) {
+    out.push('');
+    out.push(c.bold(c.red(`RESTORE FAILED: ${drainName} may still be drained. Run by hand on the director:`)));
+    out.push(`    ${report.restore.manualCommand}`);
+  }
+  if (report.error) out.push(c.red(`error    ${report.error.type}: ${report.error.message}`));
+  out.push('');
+  const verdict =
+    report.verdict === 'pass'
+      ? c.bold(c.green('PASS'))
+      : report.verdict === 'fail'
+        ? c.bold(c.red('FAIL'))
+        : c.bold(c.red('ERROR'));
+  const failed = report.checks.filter((k) => k.status === 'fail').map((k) => k.id);
+  const warned = report.checks.filter((k) => k.status === 'warn').map((k) => k.id);
+  const why =
+    report.verdict === 'pass'
+      ? `draining ${drainName} kept every old connection and sent new ones elsewhere${warned.length ? ` (warnings: ${warned.join(', ')})` : ''}`
+      : failed.length
+        ? `failed: ${failed.join(', ')}`
+        : (report.error?.message ?? '');
+  out.push(`verdict  ${verdict}  ${why}  ${c.dim(`(${formatDuration(report.durationMs)})`)}`);
+  return `${out.join('\n')}\n`;
+}
+
+function badge(status: CheckStatus, c: ReturnType<typeof pc.createColors>): string {
+  switch (status) {
+    case 'pass':
+      return c.green('PASS');
+    case 'fail':
+      return c.red('FAIL');
+    case 'warn':
+      return c.yellow('WARN');
+    default:
+      return c.dim('SKIP');
+  }
+}
+
+function serverRow(sv: ServerReport, rtt: LatencySummary | undefined, c: ReturnType<typeof pc.createColors>): string[] {
+  const weights = [
+    sv.weightBefore,
+    sv.drained ? sv.weightDuringDrain : undefined,
+    sv.drained ? sv.weightAfter : undefined,
+  ]
+    .filter((w) => w !== undefined)
+    .join('→');
+  const failures = FAILURE_CLASSES.filter((k: FailureClass) => sv.failures[k] > 0)
+    .map((k) => `${sv.failures[k]} ${k}`)
+    .join(', ');
+  const lost = sv.connectionsAfter < sv.connectionsBefore;
+  return [
+    sv.drained ? c.bold(`${sv.name} *`) : sv.name,
+    `${sv.host}:${sv.port}`,
+    weights || '?',
+    lost
+      ? c.red(`${sv.connectionsBefore} → ${sv.connectionsAfter}`)
+      : `${sv.connectionsBefore} → ${sv.connectionsAfter}`,
+    sv.drained && sv.newConnections > 0 ? c.red(String(sv.newConnections)) : String(sv.newConnections),
+    String(sv.returnedConnections),
+    String(sv.replies),
+    failures ? c.red(failures) : '—',
+    rtt ? `${rtt.p50.toFixed(2)} / ${rtt.p99.toFixed(2)} ms` : '—',
+  ];
+}

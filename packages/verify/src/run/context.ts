@@ -1,0 +1,123 @@
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { DisruptionTracker } from '../measure/disruptions.js';
+import { LatencyRecorder } from '../measure/latency.js';
+import type { ResolvedOptions } from '../options.js';
+import type { ProbeConnection } from '../probe/connection.js';
+import type {
+  CheckId,
+  CheckResult,
+  Failure,
+  FailureClass,
+  PhaseId,
+  PhaseTiming,
+  ServerReport,
+} from '../report/types.js';
+
+/** An old connection held through the drain. */
+export interface OldConnection {
+  id: string;
+  conn: ProbeConnection;
+  /** The host name it answered with when opened. */
+  server: string;
+  failed?: Failure;
+}
+
+/** The shared state of one run: timings, measurements, checks. */
+export class RunContext {
+  readonly t0 = performance.now();
+  drainAt: number | undefined;
+  readonly latency = new LatencyRecorder();
+  readonly disruptions: DisruptionTracker;
+  readonly checks: CheckResult[] = [];
+  readonly phases: PhaseTiming[] = [];
+  readonly servers = new Map<string, ServerReport>();
+  old: OldConnection[] = [];
+  drainedName = '';
+  #phase: { id: PhaseId; start: number } | undefined;
+
+  constructor(readonly options: ResolvedOptions) {
+    this.disruptions = new DisruptionTracker(options.intervalMs * 1.5);
+  }
+
+  /** Milliseconds since the drain (since the start before it). */
+  sinceDrain(at = performance.now()): number {
+    return Math.round(at - (this.drainAt ?? this.t0));
+  }
+
+  addServer(name: string, host: string, port: number): void {
+    const drained = host === this.options.drain.host && port === this.options.drain.port;
+    if (drained) this.drainedName = name;
+    this.servers.set(name, {
+      name,
+      host,
+      port,
+      drained,
+      connectionsBefore: 0,
+      connectionsAfter: 0,
+      newConnections: 0,
+      returnedConnections: 0,
+      replies: 0,
+      failures: { timeout: 0, reset: 0, closed: 0, 'wrong-host': 0, garbled: 0 },
+    });
+  }
+
+  server(name: string): ServerReport | undefined {
+    return this.servers.get(name);
+  }
+
+  countFailure(server: string, cls: FailureClass): void {
+    const s = this.servers.get(server);
+    if (s) s.failures[cls]++;
+  }
+
+  countReply(server: string): void {
+    const s = this.servers.get(server);
+    if (s) s.replies++;
+  }
+
+  progress(phase: PhaseId, kind: 'start' | 'end' | 'note' | 'warn', message: string): void {
+    this.options.onProgress?.({ phase, kind, message, atMs: Math.round(performance.now() - this.t0) });
+  }
+
+  startPhase(id: PhaseId, message: string): void {
+    this.endPhase();
+    this.#phase = { id, start: performance.now() };
+    this.progress(id, 'start', message);
+  }
+
+  endPhase(): void {
+    if (!this.#phase) return;
+    this.phases.push({
+      id: this.#phase.id,
+      startMs: Math.round(this.#phase.start - this.t0),
+      durationMs: Math.round(performance.now() - this.#phase.start),
+    });
+    this.#phase = undefined;
+  }
+
+  check(
+    id: CheckId,
+    status: CheckResult['status'],
+    message: string,
+    failures: Failure[] = [],
+    startedAt?: number,
+  ): CheckResult {
+    const c: CheckResult = { id, status, message, failures };
+    if (startedAt !== undefined) c.durationMs = Math.round(performance.now() - startedAt);
+    this.checks.push(c);
+    this.progress(
+      this.#phase?.id ?? 'cleanup',
+      status === 'fail' ? 'warn' : 'note',
+      `${id}: ${status.toUpperCase()} — ${message}`,
+    );
+    return c;
+  }
+
+  get vipText(): string {
+    return formatHostPort(this.options.vip);
+  }
+
+  throwIfAborted(): void {
+    this.options.signal?.throwIfAborted();
+  }
+}

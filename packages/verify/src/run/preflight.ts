@@ -1,0 +1,96 @@
+import { formatHostPort } from '@lvs-drain-kit/common';
+import type { DirectorState } from '../drivers/types.js';
+import { EnvironmentError } from '../errors.js';
+import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import type { RunContext } from './context.js';
+
+/** Thrown when preflight fails: the report marks `preflight` failed, the CLI exits 3. */
+export class PreflightError extends EnvironmentError {
+  override name = 'PreflightError';
+}
+
+/**
+ * Every real server answers directly with the expected reply (learning its name), the driver can read
+ * the director, the drain target is one of the real servers. Returns the target's weight.
+ */
+export async function preflight(ctx: RunContext): Promise<{ director: DirectorState; weight: number | undefined }> {
+  const o = ctx.options;
+  const started = performance.now();
+  ctx.startPhase('preflight', `checking ${o.reals.length} real servers and the director (${o.driver.description})`);
+  const target = o.reals.find((r) => r.host === o.drain.host && r.port === o.drain.port);
+  if (!target) {
+    const msg = `drain target ${formatHostPort(o.drain)} is not one of the real servers (${o.reals.map(formatHostPort).join(', ')})`;
+    ctx.check('preflight', 'fail', msg);
+    throw new PreflightError(msg);
+  }
+  const names = new Map<string, string>();
+  for (const real of o.reals) {
+    const where = formatHostPort(real);
+    let name = real.name;
+    try {
+      const conn = await ProbeConnection.open({ host: real.host, port: real.port, timeoutMs: o.timeoutMs });
+      const ex = await conn.ask('hello', undefined, o.timeoutMs);
+      await conn.shutdown(o.timeoutMs);
+      if (!ex.ok)
+        throw new PreflightError(`real server ${where} did not answer with a reply line (${ex.class}: ${ex.detail})`);
+      if (name !== undefined && name !== ex.host) {
+        ctx.progress('preflight', 'warn', `${where} calls itself "${ex.host}", given as "${name}": using "${ex.host}"`);
+      }
+      name = ex.host;
+    } catch (err) {
+      const msg =
+        err instanceof ConnectFailure
+          ? `cannot reach real server ${where} directly: ${err.message}`
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      ctx.check('preflight', 'fail', msg);
+      throw new PreflightError(msg);
+    }
+    const other = names.get(name);
+    if (other) {
+      const msg = `real servers ${other} and ${where} both answer "${name}": replies could not tell them apart`;
+      ctx.check('preflight', 'fail', msg);
+      throw new PreflightError(msg);
+    }
+    names.set(name, where);
+    ctx.addServer(name, real.host, real.port);
+  }
+
+  let director: DirectorState;
+  let weight: number | undefined;
+  try {
+    director = await o.driver.inspect({ vip: o.vip });
+    weight = await o.driver.getWeight({ vip: o.vip }, o.drain);
+  } catch (err) {
+    const msg = `cannot read the director (${o.driver.description}): ${err instanceof Error ? err.message : String(err)}`;
+    ctx.check('preflight', 'fail', msg);
+    throw err instanceof EnvironmentError ? err : new PreflightError(msg);
+  }
+  for (const s of ctx.servers.values()) {
+    const d = director.servers.find((x) => x.host === s.host && x.port === s.port);
+    if (d) s.weightBefore = d.weight;
+  }
+  const targetServer = ctx.server(ctx.drainedName);
+  if (targetServer && weight !== undefined) targetServer.weightBefore = weight;
+  if (director.servers.length > 0) {
+    const missing = [...ctx.servers.values()].filter((s) => s.weightBefore === undefined);
+    if (missing.some((s) => s.drained)) {
+      const msg = `the director has no real server ${formatHostPort(o.drain)} in service ${ctx.vipText}`;
+      ctx.check('preflight', 'fail', msg);
+      throw new PreflightError(msg);
+    }
+    for (const s of missing)
+      ctx.progress('preflight', 'warn', `the director does not list ${s.name} (${s.host}:${s.port})`);
+  }
+  for (const w of director.warnings ?? []) ctx.progress('preflight', 'warn', w);
+  const learned = [...ctx.servers.values()].map((s) => `${s.name}=${s.host}:${s.port}`).join(', ');
+  ctx.check(
+    'preflight',
+    'pass',
+    `${ctx.servers.size} real servers answer (${learned}); director readable${weight !== undefined ? `, ${ctx.drainedName} has weight ${weight}` : ''}`,
+    [],
+    started,
+  );
+  return { director, weight };
+}

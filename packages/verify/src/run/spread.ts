@@ -1,0 +1,73 @@
+import { EnvironmentError } from '../errors.js';
+import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import type { RunContext } from './context.js';
+
+/** Spread could not put connections on the target and another server: the check fails, nothing is drained. */
+export class SpreadError extends Error {
+  override name = 'SpreadError';
+}
+
+/**
+ * Opens the old connections through the VIP and asks each which host it reached; keeps opening
+ * (bounded) until the drain target and at least one other server hold some.
+ */
+export async function spread(ctx: RunContext, targetWeight: number | undefined): Promise<void> {
+  const o = ctx.options;
+  const started = performance.now();
+  ctx.startPhase('spread', `opening ${o.connections} connections through ${ctx.vipText}`);
+  if (targetWeight === 0) {
+    const msg = `${ctx.drainedName} already has weight 0 on the director: there is nothing to drain (run \`lvs-verify undo\` or restore it first)`;
+    ctx.check('spread', 'fail', msg, [], started);
+    throw new SpreadError(msg);
+  }
+  const maxAttempts = Math.max(o.connections * 4, 16);
+  const perServer = new Map<string, number>();
+  const enough = () =>
+    ctx.old.length >= o.connections &&
+    (perServer.get(ctx.drainedName) ?? 0) > 0 &&
+    [...perServer].some(([name, n]) => name !== ctx.drainedName && n > 0);
+  let attempts = 0;
+  while (!enough() && attempts < maxAttempts) {
+    ctx.throwIfAborted();
+    attempts++;
+    const id = `old#${ctx.old.length + 1}`;
+    let conn: ProbeConnection;
+    try {
+      conn = await ProbeConnection.open({ host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs });
+    } catch (err) {
+      if (ctx.old.length === 0 && err instanceof ConnectFailure) {
+        throw new EnvironmentError(`cannot connect to the VIP ${ctx.vipText}: ${err.message}`);
+      }
+      throw err;
+    }
+    const ex = await conn.ask('hello', undefined, o.timeoutMs);
+    if (!ex.ok) {
+      conn.destroy();
+      const msg = `a new connection through ${ctx.vipText} got no reply (${ex.class}: ${ex.detail})`;
+      ctx.check('spread', 'fail', msg, [], started);
+      throw new SpreadError(msg);
+    }
+    if (!ctx.server(ex.host)) {
+      conn.destroy();
+      const msg = `a connection through ${ctx.vipText} was answered by "${ex.host}", which is none of the real servers given`;
+      ctx.check('spread', 'fail', msg, [], started);
+      throw new SpreadError(msg);
+    }
+    ctx.latency.record(ex.host, 'spread', 'connect', conn.connectMs);
+    ctx.latency.record(ex.host, 'spread', 'rtt', ex.rttMs);
+    ctx.countReply(ex.host);
+    perServer.set(ex.host, (perServer.get(ex.host) ?? 0) + 1);
+    ctx.old.push({ id, conn, server: ex.host });
+  }
+  const counts = [...ctx.servers.keys()].map((n) => `${n}: ${perServer.get(n) ?? 0}`).join(', ');
+  for (const s of ctx.servers.values()) s.connectionsBefore = perServer.get(s.name) ?? 0;
+  if (!enough()) {
+    const msg =
+      (perServer.get(ctx.drainedName) ?? 0) === 0
+        ? `none of ${attempts} connections reached ${ctx.drainedName} (${counts}): the director does not schedule it`
+        : `no connection reached a server other than ${ctx.drainedName} in ${attempts} tries (${counts}): draining it would leave nothing`;
+    ctx.check('spread', 'fail', msg, [], started);
+    throw new SpreadError(msg);
+  }
+  ctx.check('spread', 'pass', `${ctx.old.length} connections open (${counts})`, [], started);
+}

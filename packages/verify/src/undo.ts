@@ -1,0 +1,42 @@
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { createDriver } from './drivers/registry.js';
+import { Journal, type JournalEntry } from './journal.js';
+
+export interface UndoResult {
+  restored: JournalEntry[];
+  failed: Array<{ entry: JournalEntry; error: string }>;
+}
+
+/** Puts back every drain the journal still lists; entries that cannot be restored stay, with their manual command. */
+export async function undoDrains(
+  options: { journalPath?: string; onLine?: (line: string) => void } = {},
+): Promise<UndoResult> {
+  const journal = new Journal(options.journalPath);
+  const say = options.onLine ?? (() => {});
+  const result: UndoResult = { restored: [], failed: [] };
+  const entries = await journal.entries();
+  if (entries.length === 0) say('nothing to undo: the journal lists no drained server');
+  for (const e of entries) {
+    const what = `${formatHostPort(e.real)} in ${formatHostPort(e.vip)} (drained ${e.drainedAt}${e.keptDrained ? ', --no-restore' : ''})`;
+    if (!e.driverSpec) {
+      result.failed.push({ entry: e, error: 'the journal has no driver description' });
+      say(`cannot restore ${what} automatically; run by hand: ${e.manualCommand}`);
+      continue;
+    }
+    try {
+      const driver = await createDriver(e.driverSpec);
+      const service = { vip: e.vip };
+      await driver.setWeight(service, e.real, e.originalWeight);
+      const back = await driver.getWeight(service, e.real);
+      if (back !== undefined && back !== e.originalWeight) throw new Error(`the director reports weight ${back}`);
+      await journal.remove(e.id);
+      result.restored.push(e);
+      say(`restored ${what} to weight ${e.originalWeight} (${driver.description})`);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      result.failed.push({ entry: e, error: msg });
+      say(`FAILED to restore ${what}: ${msg}\n  run by hand: ${e.manualCommand}`);
+    }
+  }
+  return result;
+}
