@@ -1,0 +1,35 @@
+import type { DriverSpec } from '../lab-info.js';
+import type { LabPlan } from '../plan.js';
+import type { RecordedProcess } from '../state.js';
+
+/** What every engine gets: the plan, where to put its files, and hooks to record what it starts. */
+export interface EngineContext {
+  plan: LabPlan;
+  stateDir: string;
+  cacheDir: string;
+  log: (line: string) => void;
+  /** Records a process before anything waits on it, so a crash leaves it findable. */
+  recordProcess: (p: RecordedProcess) => Promise<void>;
+  recordFile: (name: string) => Promise<void>;
+}
+
+export interface EngineResult {
+  driver: DriverSpec;
+  details: Record<string, string>;
+}
+
+/**
+ * A director engine. `prepare` runs before the namespaces exist (downloads, image builds);
+ * `start` runs with the bridge and members in place; `describe` reads the director's state for `lab status`.
+ */
+export interface DirectorEngine {
+  tools: ReadonlyArray<{ name: string; hint: string }>;
+  /** Real servers in DR mode need the VIP on lo and ARP settings. */
+  directRouting: boolean;
+  prepare?(ctx: EngineContext): Promise<Record<string, string>>;
+  /** Puts a tap for a VM on the bridge. */
+  needsTap: boolean;
+  /** Starts the director (runs alongside the real servers' start). */
+  start(ctx: EngineContext): Promise<EngineResult>;
+  describe(ctx: Pick<EngineContext, 'plan' | 'stateDir'>): Promise<string>;
+}

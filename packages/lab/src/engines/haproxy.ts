@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LabError } from '../errors.js';
+import { haproxyConfig } from '../haproxy-config.js';
+import { inNetns, run } from '../run-command.js';
+import type { DirectorEngine } from './engine.js';
+
+/** HAProxy (Debian's) in the director namespace: mode tcp, roundrobin, runtime API on a unix socket. */
+export const HAPROXY_BACKEND = 'lab';
+const files = { cfg: 'haproxy.cfg', sock: 'haproxy.sock', pid: 'haproxy.pid', log: 'haproxy.log' };
+
+/** One runtime API command (the socket answers and closes). */
+export function haproxyCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(socket);
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      out += d;
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(out));
+    s.on('connect', () => s.end(`${command}\n`));
+  });
+}
+
+export const haproxyEngine: DirectorEngine = {
+  tools: [{ name: 'haproxy', hint: 'apt-get install haproxy' }],
+  directRouting: false,
+  needsTap: false,
+
+  async start(ctx) {
+    const { plan, stateDir } = ctx;
+    const path = (f: string) => join(stateDir, f);
+    for (const f of Object.values(files)) await ctx.recordFile(f);
+    await writeFile(
+      path(files.cfg),
+      haproxyConfig({
+        socket: path(files.sock),
+        pidFile: path(files.pid),
+        bind: plan.vip,
+        backend: HAPROXY_BACKEND,
+        servers: plan.reals.map((r) => ({ name: r.name, host: r.host, port: r.port })),
+      }),
+    );
+    await run(inNetns(plan.directorNetns!, ['haproxy', '-c', '-q', '-f', path(files.cfg)]));
+    // -D: haproxy forks into the background and writes the daemon's PID to the pidfile.
+    await run(inNetns(plan.directorNetns!, ['haproxy', '-D', '-f', path(files.cfg), '-p', path(files.pid)]));
+    const pid = Number((await readFile(path(files.pid), 'utf8')).trim().split('\n')[0]);
+    await ctx.recordProcess({ role: 'haproxy', pid, cmdlineMarkers: ['haproxy', path(files.cfg)] });
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(path(files.sock))) {
+      if (Date.now() > deadline) throw new LabError('haproxy did not open its runtime API socket');
+      await sleep(25);
+    }
+    const version = (await haproxyCommand(path(files.sock), 'show info')).match(/^Version: (.*)$/m)?.[1] ?? '?';
+    return {
+      driver: {
+        kind: 'haproxy',
+        socket: path(files.sock),
+        backend: HAPROXY_BACKEND,
+        servers: Object.fromEntries(plan.reals.map((r) => [`${r.host}:${r.port}`, r.name])),
+      },
+      details: { directorNetns: plan.directorNetns!, haproxyVersion: version, forwarding: 'tcp proxy (haproxy)' },
+    };
+  },
+
+  async describe({ stateDir }) {
+    const sock = join(stateDir, files.sock);
+    if (!existsSync(sock)) return 'haproxy: not running';
+    const out = await haproxyCommand(sock, `show servers state ${HAPROXY_BACKEND}`).catch(
+      (err: Error) => `haproxy unreachable: ${err.message}`,
+    );
+    return out.trimEnd();
+  },
+};

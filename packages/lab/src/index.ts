@@ -1,0 +1,16 @@
+export * from './cpio.js';
+export * from './director-image.js';
+export { HAPROXY_BACKEND, haproxyCommand } from './engines/haproxy.js';
+export { NFT_CHAIN, NFT_MAP, NFT_TABLE } from './engines/nft.js';
+export * from './errors.js';
+export * from './haproxy-config.js';
+export * from './lab.js';
+export * from './lab-info.js';
+export * from './modinfo.js';
+export * from './module-order.js';
+export * from './nft-ruleset.js';
+export * from './paths.js';
+export * from './plan.js';
+export * from './serial-framing.js';
+export * from './serial-transport.js';
+export * from './shell-quote.js';

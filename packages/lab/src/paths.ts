@@ -1,0 +1,13 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Downloads and built images, kept between runs (keyed by package versions inside). */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'lvs-drain-kit');
+}
+
+/** Where a running lab records what it made (PIDs, namespaces, LabInfo). Root only, so /run. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LVS_DRAIN_KIT_LAB_STATE || '/run/lvs-drain-kit/lab';
+}
