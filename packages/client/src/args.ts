@@ -9,7 +9,7 @@ import {
   parsePort,
 } from '@lvs-drain-kit/common';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { UsageError } from './errors.js';
+import { EXIT_HELP, UsageError } from './errors.js';
 import { defaultHistoryFile } from './history.js';
 import type { Protocol } from './link.js';
 import type { ProbeMode } from './probe.js';
@@ -113,7 +113,8 @@ export function parseArgs(argv: string[], write?: { out(s: string): void; err(s:
       writeErr: (s) => (write ? write.err(s) : process.stderr.write(s)),
       outputError: (str, w) => w(str.replace(/^error: /, 'lvs-client: ')),
     })
-    .showSuggestionAfterError();
+    .showSuggestionAfterError()
+    .addHelpText('after', `\nExit codes:\n${EXIT_HELP.map(([code, what]) => `  ${code}  ${what}`).join('\n')}`);
 
   program
     .command('connect')

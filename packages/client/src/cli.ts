@@ -8,12 +8,19 @@ import { probe } from './probe.js';
 import { formatSample, formatSummary, probeJson } from './probe-report.js';
 import { runScripted } from './scripted.js';
 
+/** SIGTERM (and SIGINT outside a terminal's raw mode): end the way /quit does, restoring the terminal. */
 function signalled(): Promise<void> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
 }
+
+// A reader that goes away (`lvs-client probe ... | head -1`) is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
+});
 
 async function main(argv: string[]): Promise<number> {
   let inv: ReturnType<typeof parseArgs>;
@@ -30,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       if (process.stdin.isTTY) {
         await runInteractive(
           { ...inv, color: wantColor({ isTTY: process.stdout.isTTY, flag: inv.colorFlag }) },
-          { input: process.stdin, output: process.stdout },
+          { input: process.stdin, output: process.stdout, stopped: signalled() },
         );
       } else {
         await runScripted(inv, { input: process.stdin, stdout: process.stdout, stderr: process.stderr });

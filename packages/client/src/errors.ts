@@ -24,6 +24,18 @@ export const EXIT = {
   probeFailures: 7,
 } as const;
 
+/** For `--help`: the table above, in words. */
+export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
+  [EXIT.ok, 'success'],
+  [EXIT.internal, 'internal error'],
+  [EXIT.usage, 'bad command line'],
+  [EXIT.connect, 'could not connect (refused, unreachable, name not resolved)'],
+  [EXIT.timeout, 'timed out (connecting, or waiting for a reply in scripted mode)'],
+  [EXIT.dropped, 'connection dropped before every reply came (scripted mode)'],
+  [EXIT.listen, 'listen could not bind its port'],
+  [EXIT.probeFailures, 'probe: some probes got no reply'],
+];
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }

@@ -15,6 +15,8 @@ export interface InteractiveOptions extends SessionOptions {
 export interface InteractiveIO {
   input: Readable;
   output: Writable & { columns?: number };
+  /** Resolves when the session must end (SIGTERM): the terminal is restored, as on /quit. */
+  stopped?: Promise<void>;
 }
 
 function prompt(colors: Colors, connected: boolean): string {
@@ -57,6 +59,7 @@ export async function runInteractive(options: InteractiveOptions, io: Interactiv
       terminal?.close();
       resolve();
     };
+    io.stopped?.then(leave);
     terminal = new Terminal({
       input: io.input,
       output: io.output,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatDuration, formatHostPort, type HostPort, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
+import { escapeControl, formatDuration, formatHostPort, type HostPort, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
 import pRetry from 'p-retry';
 import { COMMAND_HELP, parseInput, type SessionCommand } from './commands.js';
 import { ConnectError } from './errors.js';
@@ -213,7 +213,7 @@ export class Session {
     lines.push(`sent       ${s.linesSent} lines, ${s.bytesSent} bytes`);
     lines.push(`received   ${s.linesReceived} lines, ${s.bytesReceived} bytes`);
     lines.push(`last rtt   ${s.lastRttMs === undefined ? '-' : `${s.lastRttMs.toFixed(2)}ms`}`);
-    if (s.lastServer !== undefined) lines.push(`last from  ${s.lastServer}`);
+    if (s.lastServer !== undefined) lines.push(`last from  ${escapeControl(s.lastServer)}`);
     if (this.#keepalive) lines.push(`keepalive  "${this.#keepalive.line}" after ${this.#keepalive.seconds}s idle`);
     if (this.#repeat) lines.push(`repeat     ${this.#repeat.left} left of "${this.#repeat.line}"`);
     return lines;

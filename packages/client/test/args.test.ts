@@ -111,6 +111,21 @@ describe('parseArgs', () => {
   });
 });
 
+describe('--help', () => {
+  it('lists the exit codes and exits with 0', () => {
+    let out = '';
+    let error: unknown;
+    try {
+      parseArgs(['--help'], { out: (s) => (out += s), err: () => undefined });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as CommanderError).exitCode).toBe(0);
+    expect(out).toContain('Exit codes:\n  0  success');
+    expect(out).toContain('  7  probe: some probes got no reply');
+  });
+});
+
 describe('exitCodeFor', () => {
   it('maps each error class to its documented code', () => {
     expect(exitCodeFor(new UsageError('x'))).toBe(EXIT.usage);
