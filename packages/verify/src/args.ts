@@ -30,6 +30,10 @@ export interface DrainTestFlags {
   haproxySocket?: string;
   haproxyBackend?: string;
   haproxyServer?: string;
+  nftNetns?: string;
+  nftTable?: string;
+  nftChain?: string;
+  nftMap?: string;
   drainCmd?: string;
   restoreCmd?: string;
   getCmd?: string;
@@ -86,6 +90,10 @@ export function buildProgram(): Command {
     .option('--haproxy-socket <path|HOST:PORT>', 'haproxy: the runtime API')
     .option('--haproxy-backend <name>', 'haproxy: the backend')
     .option('--haproxy-server <name>', 'haproxy: the drained server name (default: found by address)')
+    .option('--nft-table <name>', 'nft: the table of the balancer (ip family)')
+    .option('--nft-chain <name>', 'nft: the chain holding only `dnat to numgen inc mod N map @MAP`')
+    .option('--nft-map <name>', 'nft: the slot → address map (a server weighs as many slots as it holds)')
+    .option('--nft-netns <name>', 'nft: run nft in this network namespace (default: --director)')
     .option(
       '--drain-cmd <template>',
       'command: sets the weight to 0; placeholders {vip} {vport} {rip} {rport} {weight}',

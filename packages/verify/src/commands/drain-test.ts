@@ -45,7 +45,13 @@ export function driverSpecFromFlags(f: DrainTestFlags): DriverSpec | undefined {
         throw new UsageError('--driver builtin needs --control HOST:PORT (printed by `lvs-verify lab up`)');
       return { kind: 'builtin', control: f.control };
     case 'nft':
-      return { kind: 'nft' };
+      return {
+        kind: 'nft',
+        table: f.nftTable,
+        chain: f.nftChain,
+        map: f.nftMap,
+        ...(f.nftNetns ? { netns: f.nftNetns } : f.director ? { director: f.director } : {}),
+      };
     default:
       throw new UsageError(`unknown --driver ${f.driver}`);
   }

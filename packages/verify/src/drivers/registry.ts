@@ -26,7 +26,8 @@ export async function createDriver(spec: DriverSpec): Promise<DrainDriver> {
       return createCommandDriver(spec);
     case 'manual':
       return createManualDriver();
-    // --- nft driver (labs): `case 'nft': return (await import('./nft.js')).createNftDriver(spec);` ---
+    case 'nft':
+      return (await import('./nft.js')).nftDriverFromSpec(spec);
     default:
       throw new UsageError(
         `unknown driver "${(spec as { kind: string }).kind}": expected ipvsadm, haproxy, command, manual or builtin`,

@@ -57,18 +57,21 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
     for (const p of started) p.child.kill('SIGTERM');
   };
   try {
-    const reals: BuiltinLabInfo['reals'] = [];
-    for (const [i, host] of hosts.entries()) {
-      const name = `rs${i + 1}`;
-      const rs = await spawnReady(
-        [RS_SERVER_BIN, '0', '--host', host, '--name', name, '--log-format', 'json', '--shutdown-timeout', '1s'],
-        (rec) =>
-          typeof rec.port === 'number' && String(rec.msg).startsWith('Listening Port is') ? rec.port : undefined,
-        { detached },
-      );
-      started.push(rs);
-      reals.push({ host, port: rs.ready, name });
-    }
+    // Both real servers start at once; a failed start still lands in `started` for the cleanup.
+    const servers = await Promise.all(
+      hosts.map(async (host, i) => {
+        const name = `rs${i + 1}`;
+        const rs = await spawnReady(
+          [RS_SERVER_BIN, '0', '--host', host, '--name', name, '--log-format', 'json', '--shutdown-timeout', '1s'],
+          (rec) =>
+            typeof rec.port === 'number' && String(rec.msg).startsWith('Listening Port is') ? rec.port : undefined,
+          { detached },
+        );
+        started.push(rs);
+        return { host, port: rs.ready, name, pid: rs.child.pid! };
+      }),
+    );
+    const reals: BuiltinLabInfo['reals'] = servers.map(({ host, port, name }) => ({ host, port, name }));
     const director = await spawnReady(
       [
         DIRECTOR_MAIN,
@@ -89,7 +92,7 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
       vip: { host: vipHost!, port: Number(vipPort) },
       reals,
       driver: { kind: 'builtin', control: director.ready.control },
-      pids: started.map((p) => p.child.pid!),
+      pids: [...servers.map((x) => x.pid), director.child.pid!],
       stateDir: stateDir(),
     };
     if (detached) {

@@ -1,4 +1,4 @@
-import { formatDuration } from '@lvs-drain-kit/common';
+import { escapeControl, formatDuration } from '@lvs-drain-kit/common';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport } from './types.js';
@@ -87,6 +87,9 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     out.push(`    ${report.restore.manualCommand}`);
   }
   if (report.error) out.push(c.red(`error    ${report.error.type}: ${report.error.message}`));
+  for (const line of (report.error?.detail ?? '').split('\n').filter(Boolean).slice(0, 10)) {
+    out.push(c.dim(`  stderr ${escapeControl(line)}`));
+  }
   out.push('');
   const verdict =
     report.verdict === 'pass'

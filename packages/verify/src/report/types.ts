@@ -91,7 +91,15 @@ export interface DrainReport {
   version: string;
   verdict: 'pass' | 'fail' | 'error';
   /** Set when verdict is `error`: what stopped the run. */
-  error?: { type: string; message: string; beforeDrain: boolean; signal?: string };
+  error?: {
+    type: string;
+    message: string;
+    /** Nothing had been drained yet (exit 3 for environment errors). */
+    beforeDrain: boolean;
+    signal?: string;
+    /** stderr of a failed command, the director's answer. */
+    detail?: string;
+  };
   startedAt: string;
   durationMs: number;
   vip: string;

@@ -33,9 +33,10 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
   let originalWeight: number | undefined;
   let entry: JournalEntry | undefined;
   let drainTouched = false;
+  let drainFailed = false;
   let restored = false;
   const restoreInfo: DrainReport['restore'] = { attempted: false, restored: false };
-  let error: { type: string; message: string; beforeDrain: boolean; signal?: string } | undefined;
+  let error: DrainReport['error'];
 
   const restore = async (): Promise<void> => {
     if (originalWeight === undefined) return;
@@ -95,10 +96,11 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
       driverDescription: o.driver.description,
       manualCommand: o.driver.manualCommand(service, o.drain, originalWeight),
     });
-    drainTouched = true;
     try {
       await o.driver.setWeight(service, o.drain, 0);
     } catch (err) {
+      // Nothing was drained as far as we know (exit 3), but a command may have half-run: restore anyway.
+      drainFailed = true;
       ctx.check(
         'drain',
         'fail',
@@ -108,6 +110,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
       );
       throw err;
     }
+    drainTouched = true;
     ctx.drainAt = performance.now();
     const back = await o.driver.getWeight(service, o.drain).catch(() => undefined);
     const target = ctx.server(ctx.drainedName);
@@ -142,10 +145,12 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     const e = err instanceof Error ? err : new Error(String(err));
     if (!(err instanceof SpreadError || err instanceof DrainNotAppliedError)) {
       error = { type: e.name, message: e.message, beforeDrain: !drainTouched };
+      const detail = (e as { detail?: unknown }).detail;
+      if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
       if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
     }
   } finally {
-    if (drainTouched && !restored && o.restore && !restoreInfo.attempted) {
+    if ((drainTouched || drainFailed) && !restored && o.restore && !restoreInfo.attempted) {
       try {
         await restore();
       } catch (err) {

@@ -12,9 +12,7 @@ import { createSshTransport } from './ssh.js';
 export async function createDirectorTransport(director: string | undefined): Promise<CommandTransport> {
   if (director === undefined || director === 'local') return createLocalTransport();
   if (director.startsWith('ssh://')) return createSshTransport(director);
-  // --- serial transport (IPVS lab VM) ---
-  // The lab engineer wires `createSerialTransport(path)` from @lvs-drain-kit/lab here:
-  // if (director.startsWith('serial:')) return (await import('@lvs-drain-kit/lab')).createSerialTransport(director.slice(7));
-  // --- end serial transport ---
+  if (director.startsWith('serial:'))
+    return (await import('@lvs-drain-kit/lab')).createSerialTransport(director.slice(7));
   throw new UsageError(`unsupported --director "${director}": expected local, ssh://user@host or serial:/path`);
 }

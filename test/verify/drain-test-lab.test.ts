@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAST, runVerify, tempDir } from './helpers.js';
+
+interface JsonReport {
+  verdict: string;
+  checks: Array<{
+    id: string;
+    status: string;
+    message: string;
+    failures: Array<{ class: string; connection: string; server: string; atMs: number }>;
+  }>;
+  servers: Array<{
+    name: string;
+    drained: boolean;
+    connectionsBefore: number;
+    connectionsAfter: number;
+    newConnections: number;
+  }>;
+  driver: { name: string };
+  director: { scheduler: string; servers: Array<{ weight: number }> };
+  latency: Record<string, Record<string, { rtt?: { count: number } }>>;
+  disruptions: Array<{ classes: string[] }>;
+  startedAt: string;
+  durationMs: number;
+  restore: { restored: boolean };
+}
+
+let state: Awaited<ReturnType<typeof tempDir>>;
+beforeAll(async () => {
+  state = await tempDir();
+});
+afterAll(async () => {
+  await state.remove();
+});
+
+describe('lvs-verify drain-test --lab (builtin lab)', () => {
+  it('passes on a correct drain and prints a readable report', async () => {
+    const r = await runVerify(['drain-test', '--lab', ...FAST], state.path);
+    expect(r.stderr).toContain('hold');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/verdict\s+PASS/);
+    for (const id of [
+      'preflight',
+      'spread',
+      'drain',
+      'old-connections-survive',
+      'new-connections-avoid-drained',
+      'restore',
+      'new-connections-return',
+    ]) {
+      expect(r.stdout).toMatch(new RegExp(`PASS\\s+${id}\\s`));
+    }
+    expect(r.stdout).toMatch(/rs1 \*/);
+    expect(r.stdout).not.toContain('\u001b['); // NO_COLOR and not a terminal
+  });
+
+  it('--json prints one object with the documented fields; --junit writes one testcase per check', async () => {
+    const junit = join(state.path, 'report.xml');
+    const r = await runVerify(['drain-test', '--lab', ...FAST, '--json', '--junit', junit], state.path);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(report.verdict).toBe('pass');
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'preflight',
+      'spread',
+      'drain',
+      'old-connections-survive',
+      'new-connections-avoid-drained',
+      'reused-source-port',
+      'restore',
+      'new-connections-return',
+    ]);
+    expect(report.driver.name).toBe('builtin');
+    expect(report.director.scheduler).toBe('wrr');
+    const rs1 = report.servers.find((s) => s.name === 'rs1')!;
+    expect(rs1.drained).toBe(true);
+    expect(rs1.connectionsBefore).toBeGreaterThan(0);
+    expect(rs1.connectionsAfter).toBe(rs1.connectionsBefore);
+    expect(rs1.newConnections).toBe(0);
+    expect(report.latency.rs1?.hold?.rtt?.count).toBeGreaterThan(0);
+    expect(report.disruptions).toEqual([]);
+    expect(Number.isNaN(Date.parse(report.startedAt))).toBe(false);
+    expect(report.restore.restored).toBe(true);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml.match(/<testcase /g)).toHaveLength(8);
+    expect(xml).toContain('name="old-connections-survive"');
+    expect(xml).not.toContain('<failure');
+  });
+
+  // Negative controls: the lab director misbehaves on purpose; each must be caught with the right check and class.
+  const cases: Array<[string, string, string | undefined]> = [
+    ['reset-old', 'old-connections-survive', 'reset'],
+    ['hang-old', 'old-connections-survive', 'timeout'],
+    ['close-old', 'old-connections-survive', 'closed'],
+    ['reroute-old', 'old-connections-survive', 'wrong-host'],
+    ['garble-old', 'old-connections-survive', 'garbled'],
+    ['leak-new', 'new-connections-avoid-drained', 'wrong-host'],
+    ['ignore-restore', 'new-connections-return', undefined],
+  ];
+  it.concurrent.each(cases)('misbehaviour %s fails %s (%s)', async (misbehave, checkId, cls) => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--lab',
+        '--lab-misbehave',
+        misbehave,
+        ...FAST,
+        '--hold',
+        '600ms',
+        '--timeout',
+        '400ms',
+        '--restore-timeout',
+        '1s',
+        '--json',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(report.verdict).toBe('fail');
+    const failed = report.checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual([checkId]);
+    if (cls) {
+      const failures = failed[0]!.failures;
+      expect(failures.length).toBeGreaterThan(0);
+      expect(new Set(failures.map((f) => f.class))).toEqual(new Set([cls]));
+      expect(failures.every((f) => f.server === 'rs1')).toBe(true);
+      expect(report.disruptions.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('a reused source port reaching the drained server warns, and fails under --strict', async () => {
+    const warn = await runVerify(
+      ['drain-test', '--lab', '--lab-misbehave', 'sticky-source-port', ...FAST, '--json'],
+      state.path,
+    );
+    expect(warn.code, warn.stderr).toBe(0);
+    const report = JSON.parse(warn.stdout) as JsonReport;
+    const probe = report.checks.find((c) => c.id === 'reused-source-port')!;
+    expect(probe.status).toBe('warn');
+    expect(probe.message).toContain('conn_reuse_mode');
+    expect(probe.failures[0]?.class).toBe('wrong-host');
+
+    const strict = await runVerify(
+      ['drain-test', '--lab', '--lab-misbehave', 'sticky-source-port', ...FAST, '--strict'],
+      state.path,
+    );
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/FAIL\s+reused-source-port/);
+  });
+});
