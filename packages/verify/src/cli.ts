@@ -1,10 +1,7 @@
 import { CommanderError } from 'commander';
 import type { DrainTestFlags } from './args.js';
 import { buildProgram } from './args.js';
-import { drainTestCommand } from './commands/drain-test.js';
-import { labDown, labExec, labIpvsadm, labStatus, labUp } from './commands/lab.js';
 import { EXIT, exitCodeFor, InterruptedError, RestoreError } from './errors.js';
-import { undoDrains } from './undo.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -32,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     .find((c) => c.name() === 'drain-test')!
     .action(async (flags: DrainTestFlags) => {
       const controller = abortOnSignals();
+      const { drainTestCommand } = await import('./commands/drain-test.js');
       code = await drainTestCommand(flags, argv.slice(argv.indexOf('drain-test') + 1), {
         stdout: process.stdout,
         stderr: process.stderr,
@@ -41,25 +39,28 @@ async function main(argv: string[]): Promise<number> {
   program.commands
     .find((c) => c.name() === 'undo')!
     .action(async (flags: { journal?: string }) => {
+      const { undoDrains } = await import('./undo.js');
       const r = await undoDrains({ ...(flags.journal ? { journalPath: flags.journal } : {}), onLine: out });
       code = r.failed.length > 0 ? EXIT.restoreFailed : EXIT.pass;
     });
   const lab = program.commands.find((c) => c.name() === 'lab')!;
   const sub = (name: string) => lab.commands.find((c) => c.name() === name)!;
+  // Each command loads its own modules: start-up time matters for a tool run in loops and tests.
+  const labCommands = () => import('./commands/lab.js');
   sub('up').action(async (f: { engine: string }) => {
-    code = await labUp(f.engine, out);
+    code = await (await labCommands()).labUp(f.engine, out);
   });
   sub('down').action(async (f: { engine: string }) => {
-    code = await labDown(f.engine, out);
+    code = await (await labCommands()).labDown(f.engine, out);
   });
   sub('status').action(async (f: { engine: string }) => {
-    code = await labStatus(f.engine, out);
+    code = await (await labCommands()).labStatus(f.engine, out);
   });
   sub('exec').action(async (command: string[], f: { engine: string }) => {
-    code = await labExec(f.engine, command);
+    code = await (await labCommands()).labExec(f.engine, command);
   });
   sub('ipvsadm').action(async (args: string[], f: { control?: string }) => {
-    code = await labIpvsadm(f.control, args, out, err);
+    code = await (await labCommands()).labIpvsadm(f.control, args, out, err);
   });
   try {
     await program.parseAsync(argv);

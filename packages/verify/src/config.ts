@@ -1,21 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { AddressError, DurationError, parseDuration, parseHostPort } from '@lvs-drain-kit/common';
+import { parseDuration, parseHostPort } from '@lvs-drain-kit/common';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { DriverSpec } from './drivers/types.js';
-import { ConfigError, UsageError } from './errors.js';
+import { ConfigError } from './errors.js';
 import type { RealSpec } from './options.js';
-
-/** `HOST:PORT[=NAME]` as given to `--real`. */
-export function parseRealSpec(text: string): RealSpec {
-  const eq = text.indexOf('=');
-  const address = eq >= 0 ? text.slice(0, eq) : text;
-  const name = eq >= 0 ? text.slice(eq + 1).trim() : undefined;
-  const hp = parseHostPort(address);
-  if (name !== undefined && name.length === 0)
-    throw new AddressError(`invalid real server "${text}": empty name after "="`);
-  return { host: hp.host, port: hp.port, ...(name ? { name } : {}) };
-}
+import { parseRealSpec } from './real-spec.js';
 
 const address = z.string().refine(
   (s) => {
@@ -144,9 +134,4 @@ export async function loadConfig(path: string): Promise<ConfigValues> {
     throw new ConfigError(`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   return validateConfig(data, path);
-}
-
-/** Address and duration errors from flag values are usage errors (exit 2). */
-export function asUsageError(err: unknown): unknown {
-  return err instanceof AddressError || err instanceof DurationError ? new UsageError(err.message) : err;
 }

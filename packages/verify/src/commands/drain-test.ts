@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { parseHostPort } from '@lvs-drain-kit/common';
+import { AddressError, DurationError, parseHostPort } from '@lvs-drain-kit/common';
 import type { DrainTestFlags } from '../args.js';
-import { asUsageError, type ConfigValues, loadConfig, parseRealSpec } from '../config.js';
+import type { ConfigValues } from '../config.js';
 import { createDriver } from '../drivers/registry.js';
 import type { DriverSpec } from '../drivers/types.js';
 import { exitCodeForReport, UsageError } from '../errors.js';
@@ -10,8 +10,8 @@ import { parseMisbehaviours } from '../lab/misbehaviour.js';
 import { drainTestOnLabEngine, isRealEngine } from '../lab-engines.js';
 import type { DrainTestOptions, RealSpec } from '../options.js';
 import { createProgressPrinter, useColor } from '../progress-printer.js';
+import { parseRealSpec } from '../real-spec.js';
 import { renderHuman } from '../report/human.js';
-import { buildJunit } from '../report/junit.js';
 import { runDrainTest } from '../run/drain-test.js';
 
 /** The driver spec the flags describe (or undefined when no driver flag was given). */
@@ -71,7 +71,8 @@ type Target = Pick<DrainTestOptions, 'vip' | 'reals' | 'drain'> & { driverSpec: 
 
 /** Flags (and a config file) → what to test; flags win over the file. */
 async function targetFromFlags(f: DrainTestFlags): Promise<{ target: Target; config?: ConfigValues }> {
-  const config = f.config ? await loadConfig(f.config) : undefined;
+  // zod and yaml load only when a file is given: they are most of the start-up time.
+  const config = f.config ? await (await import('../config.js')).loadConfig(f.config) : undefined;
   try {
     const reals = f.real.length > 0 ? f.real.map(parseRealSpec) : (config?.reals ?? []);
     const vip = f.vip ? parseHostPort(f.vip) : config?.vip;
@@ -84,7 +85,7 @@ async function targetFromFlags(f: DrainTestFlags): Promise<{ target: Target; con
     if (!driverSpec) throw new UsageError('missing --driver ipvsadm|haproxy|command|manual|builtin');
     return { target: { vip, reals, drain, driverSpec }, ...(config ? { config } : {}) };
   } catch (err) {
-    throw asUsageError(err);
+    throw err instanceof AddressError || err instanceof DurationError ? new UsageError(err.message) : err;
   }
 }
 
@@ -159,7 +160,7 @@ export async function drainTestCommand(f: DrainTestFlags, rawArgs: string[], io:
       onProgress: createProgressPrinter(io.stderr),
       signal: io.signal,
     });
-    if (f.junit) await writeFile(f.junit, buildJunit(report));
+    if (f.junit) await writeFile(f.junit, (await import('../report/junit.js')).buildJunit(report));
     if (f.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else io.stdout.write(renderHuman(report, { color: useColor(io.stdout) }));
     return exitCodeForReport(report);

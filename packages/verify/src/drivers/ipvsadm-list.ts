@@ -42,13 +42,19 @@ const COLUMN_KEYS: Record<string, keyof IpvsDest> = {
 export function parseIpvsadmList(text: string): IpvsService[] {
   const services: IpvsService[] = [];
   let columns: string[] = ['Forward', 'Weight', 'ActiveConn', 'InActConn'];
+  let protColumns: string[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\s+$/, '');
-    if (line.length === 0 || line.startsWith('IP Virtual Server') || line.startsWith('Prot ')) continue;
+    if (line.startsWith('Prot ')) {
+      // ipvsadm 1.31 --thresholds puts the real servers' columns on this line, after LocalAddress:Port.
+      protColumns = line.split(/\s+/).slice(2);
+      continue;
+    }
+    if (line.length === 0 || line.startsWith('IP Virtual Server')) continue;
     const dest = /^\s+->\s+(\S+)\s*(.*)$/.exec(line);
     if (dest) {
       if (dest[1] === 'RemoteAddress:Port') {
-        columns = dest[2]!.split(/\s+/);
+        columns = dest[2] ? dest[2].split(/\s+/) : protColumns;
         continue;
       }
       const service = services.at(-1);

@@ -48,9 +48,18 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
 
   async function readService(service: ServiceRef): Promise<{ service: IpvsService; raw: string }> {
     const vip = formatHostPort(service.vip);
-    const raw = await ipvsadm(['-L', '-n', '--thresholds', '-t', vip]);
+    const raw = await ipvsadm(['-L', '-n', '-t', vip]);
     const found = parseIpvsadmList(raw).find((s) => s.address === vip);
     if (!found) throw new DriverError(`the director has no virtual service TCP ${vip}`, raw);
+    // Real ipvsadm (1.31) prints no Forward/Weight columns with --thresholds: read the thresholds apart.
+    const thresholds = parseIpvsadmList(await ipvsadm(['-L', '-n', '--thresholds', '-t', vip])).find(
+      (s) => s.address === vip,
+    );
+    for (const d of found.servers) {
+      const t = thresholds?.servers.find((x) => x.host === d.host && x.port === d.port);
+      if (t?.upperThreshold !== undefined) d.upperThreshold = t.upperThreshold;
+      if (t?.lowerThreshold !== undefined) d.lowerThreshold = t.lowerThreshold;
+    }
     return { service: found, raw };
   }
 

@@ -1,18 +1,17 @@
 import { UsageError } from '../errors.js';
 import { shellJoin } from '../shell-quote.js';
-import { createDirectorTransport } from '../transports/factory.js';
 import { createLabControlTransport } from '../transports/lab-control.js';
-import { createCommandDriver } from './command.js';
-import { createHaproxyDriver } from './haproxy.js';
 import { createIpvsadmDriver } from './ipvsadm.js';
-import { createManualDriver } from './manual.js';
 import type { DrainDriver, DriverSpec } from './types.js';
 
 /** The one place where a driver is built from plain options (flags, config file, lab, journal). */
 export async function createDriver(spec: DriverSpec): Promise<DrainDriver> {
   switch (spec.kind) {
     case 'ipvsadm':
-      return createIpvsadmDriver({ transport: await createDirectorTransport(spec.director) });
+      // execa and friends load only for the drivers that run programs.
+      return createIpvsadmDriver({
+        transport: await (await import('../transports/factory.js')).createDirectorTransport(spec.director),
+      });
     case 'builtin':
       return createIpvsadmDriver({
         transport: createLabControlTransport(spec.control),
@@ -21,11 +20,11 @@ export async function createDriver(spec: DriverSpec): Promise<DrainDriver> {
         manual: (argv) => shellJoin(['lvs-verify', 'lab', 'ipvsadm', '--control', spec.control, '--', ...argv]),
       });
     case 'haproxy':
-      return createHaproxyDriver(spec);
+      return (await import('./haproxy.js')).createHaproxyDriver(spec);
     case 'command':
-      return createCommandDriver(spec);
+      return (await import('./command.js')).createCommandDriver(spec);
     case 'manual':
-      return createManualDriver();
+      return (await import('./manual.js')).createManualDriver();
     case 'nft':
       return (await import('./nft.js')).nftDriverFromSpec(spec);
     default:

@@ -1,0 +1,284 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createDriver } from '@lvs-drain-kit/verify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LVS_VERIFY_BIN, runVerify, startVerify, tempDir } from './helpers.js';
+
+interface LabState {
+  vip: { host: string; port: number };
+  reals: Array<{ host: string; port: number; name: string }>;
+  driver: { control: string };
+}
+
+let state: Awaited<ReturnType<typeof tempDir>>;
+let lab: LabState;
+let target: string[];
+
+/** rs1's weight as the lab director reports it (read in-process through the builtin driver). */
+async function rs1Weight(): Promise<number | undefined> {
+  const driver = await createDriver({ kind: 'builtin', control: lab.driver.control });
+  return driver.getWeight({ vip: lab.vip }, lab.reals[0]!);
+}
+const rs1 = () => `${lab.reals[0]!.host}:${lab.reals[0]!.port}`;
+const journalEntries = async () =>
+  (JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'journal.json'), 'utf8')) as { entries: unknown[] })
+    .entries;
+
+beforeAll(async () => {
+  state = await tempDir();
+  const up = await runVerify(['lab', 'up'], state.path);
+  expect(up.code, up.stderr).toBe(0);
+  lab = JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'lab-builtin.json'), 'utf8')) as LabState;
+  target = [
+    'drain-test',
+    '--vip',
+    `${lab.vip.host}:${lab.vip.port}`,
+    ...lab.reals.flatMap((r) => ['--real', `${r.host}:${r.port}=${r.name}`]),
+    '--drain',
+    'rs1',
+  ];
+});
+
+afterAll(async () => {
+  if (state) {
+    await runVerify(['lab', 'down'], state.path);
+    await state.remove();
+  }
+});
+
+describe('never leave a server drained by accident', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s during the hold restores the weight', async (signal, code) => {
+    const run = startVerify(
+      [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '30s', '--interval', '100ms'],
+      state.path,
+    );
+    await run.waitForStderr('holding');
+    expect(await rs1Weight()).toBe(0);
+    run.child.kill(signal);
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stdout).toMatch(/PASS\s+restore/);
+    expect(r.stdout).toContain(`InterruptedError: interrupted by ${signal}`);
+    expect(await rs1Weight()).toBe(1);
+    expect(await journalEntries()).toEqual([]);
+  });
+
+  it('`undo` after a killed run (SIGKILL) restores the weight from the journal', async () => {
+    const run = startVerify(
+      [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '30s'],
+      state.path,
+    );
+    await run.waitForStderr('holding');
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await rs1Weight()).toBe(0);
+    expect(await journalEntries()).toHaveLength(1);
+
+    const undo = await runVerify(['undo'], state.path);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(undo.stdout).toContain(`restored ${rs1()}`);
+    expect(await rs1Weight()).toBe(1);
+    expect(await journalEntries()).toEqual([]);
+    const again = await runVerify(['undo'], state.path);
+    expect(again.stdout).toContain('nothing to undo');
+  });
+});
+
+describe('command driver (real commands through /bin/sh)', () => {
+  // Drives the lab director through lvs-verify's own ipvsadm front end: a real program with real exit codes.
+  const ipvsadm = () =>
+    `${process.execPath} ${LVS_VERIFY_BIN} lab ipvsadm --control ${lab.driver.control} -- -e -t {vip}:{vport} -r {rip}:{rport} -w {weight}`;
+
+  it('passes with working drain and restore commands', async () => {
+    const r = await runVerify(
+      [
+        ...target,
+        '--driver',
+        'command',
+        '--drain-cmd',
+        ipvsadm(),
+        '--restore-cmd',
+        ipvsadm(),
+        '--restore-weight',
+        '1',
+        '--hold',
+        '1s',
+        '--interval',
+        '100ms',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PASS\s+new-connections-return/);
+  });
+
+  it('a failing drain command is an environment error (exit 3) with its exit code and stderr in the report', async () => {
+    const r = await runVerify(
+      [
+        ...target,
+        '--driver',
+        'command',
+        '--drain-cmd',
+        'echo "permission denied for {rip}" >&2; exit 7',
+        '--restore-cmd',
+        ipvsadm(),
+        '--restore-weight',
+        '1',
+        '--json',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stderr).toBe(3);
+    const report = JSON.parse(r.stdout) as {
+      verdict: string;
+      checks: Array<{ id: string; status: string; message: string }>;
+      error: { detail: string };
+    };
+    expect(report.verdict).toBe('error');
+    const drain = report.checks.find((c) => c.id === 'drain')!;
+    expect(drain.status).toBe('fail');
+    expect(drain.message).toContain('exited with code 7');
+    expect(report.error.detail).toBe(`permission denied for ${lab.reals[0]!.host}`);
+    expect(await rs1Weight()).toBe(1);
+  });
+
+  it('a failing restore is exit 4 and prints the exact command to run by hand', async () => {
+    const r = await runVerify(
+      [
+        ...target,
+        '--driver',
+        'command',
+        '--drain-cmd',
+        ipvsadm(),
+        '--restore-cmd',
+        'echo "director unreachable" >&2; exit 5',
+        '--restore-weight',
+        '1',
+        '--hold',
+        '500ms',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toContain('RESTORE FAILED');
+    expect(r.stdout).toContain('Run by hand: echo "director unreachable" >&2; exit 5');
+    expect(await rs1Weight()).toBe(0);
+    expect(await journalEntries()).toHaveLength(1);
+    // Put it back the way the message says an operator would, then clear the journal for the next test.
+    const fix = await runVerify(
+      [
+        'lab',
+        'ipvsadm',
+        '--control',
+        lab.driver.control,
+        '--',
+        '-e',
+        '-t',
+        `${lab.vip.host}:${lab.vip.port}`,
+        '-r',
+        rs1(),
+        '-w',
+        '1',
+      ],
+      state.path,
+    );
+    expect(fix.code).toBe(0);
+    await writeFile(join(state.path, 'lvs-drain-kit', 'journal.json'), '{"entries":[]}\n');
+  });
+});
+
+describe('exit codes for bad input and a missing environment', () => {
+  it('2: a bad flag value, one line on stderr', async () => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        'nonsense',
+        '--real',
+        '127.0.0.1:1',
+        '--real',
+        '127.0.0.1:2',
+        '--drain',
+        '127.0.0.1:1',
+        '--driver',
+        'ipvsadm',
+      ],
+      state.path,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('invalid address "nonsense"');
+  });
+
+  it('2: an invalid config file names every bad field', async () => {
+    const file = join(state.path, 'bad.yaml');
+    await writeFile(
+      file,
+      'vip: 10.0.0.1\nreals: [10.0.0.2:80]\ndrain: 10.0.0.2:80\ndriver: {kind: ipvsadm, directr: x}\nhold: soon\n',
+    );
+    const r = await runVerify(['drain-test', '--config', file], state.path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('vip: expected HOST:PORT');
+    expect(r.stderr).toContain('reals: at least two real servers');
+    expect(r.stderr).toContain('hold: expected a duration');
+    expect(r.stderr).toContain('driver');
+  });
+
+  it('a valid config file drives the same test', async () => {
+    const file = join(state.path, 'cluster.yaml');
+    await writeFile(
+      file,
+      [
+        `vip: ${lab.vip.host}:${lab.vip.port}`,
+        'reals:',
+        ...lab.reals.map((r) => `  - { address: "${r.host}:${r.port}", name: ${r.name} }`),
+        `drain: ${rs1()}`,
+        `driver: { kind: builtin, control: "${lab.driver.control}" }`,
+        'hold: 500ms',
+        'interval: 100ms',
+        '',
+      ].join('\n'),
+    );
+    const r = await runVerify(['drain-test', '--config', file], state.path);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('3: real servers that cannot be reached', async () => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        '127.0.0.1:9',
+        '--real',
+        '127.0.0.1:9',
+        '--real',
+        '127.0.0.1:7',
+        '--drain',
+        '127.0.0.1:9',
+        '--driver',
+        'builtin',
+        '--control',
+        '127.0.0.1:9',
+      ],
+      state.path,
+    );
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot reach real server 127\.0\.0\.1:9 directly/);
+  });
+
+  it('3: a director control port that cannot be reached', async () => {
+    const r = await runVerify([...target, '--driver', 'builtin', '--control', '127.0.0.1:9'], state.path);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director/);
+    expect(await rs1Weight()).toBe(1);
+  });
+
+  it('3: --driver ipvsadm where ipvsadm cannot run (not installed, or no IPVS in this kernel)', async () => {
+    const r = await runVerify([...target, '--driver', 'ipvsadm'], state.path);
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director \(ipvsadm via local\)/);
+  });
+});
