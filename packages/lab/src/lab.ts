@@ -17,7 +17,7 @@ import { addBridge, addMember, addTap, deleteNamespace, listNamespaces, makeDire
 
 export interface LabUpOptions {
   engine: LabEngine;
-  /** Where the lab records what it made; one lab per state dir. Default /run/lvs-drain-kit/lab. */
+  /** Where the lab records what it made; one lab per state dir. Default /run/lvs-drain-kit/lab-ENGINE. */
   stateDir?: string;
   /** Downloads and built images. Default $XDG_CACHE_HOME/lvs-drain-kit or ~/.cache/lvs-drain-kit. */
   cacheDir?: string;
@@ -60,7 +60,7 @@ export function assertLabCanRun(engine: LabEngine): void {
 export async function labUp(options: LabUpOptions): Promise<LabInfo> {
   const { engine } = options;
   assertLabCanRun(engine);
-  const stateDir = options.stateDir ?? defaultStateDir();
+  const stateDir = options.stateDir ?? defaultStateDir(engine);
   const log = options.log ?? (() => {});
   if (await readState(stateDir)) {
     log(`removing the previous lab recorded in ${stateDir}`);
@@ -141,8 +141,16 @@ export async function labUp(options: LabUpOptions): Promise<LabInfo> {
   }
 }
 
-export interface LabDownOptions {
+/** Which lab: its state dir, or the engine's default state dir. */
+export interface LabRef {
+  engine?: LabEngine;
   stateDir?: string;
+}
+
+function stateDirOf(ref: LabRef): string {
+  if (ref.stateDir) return ref.stateDir;
+  if (!ref.engine) throw new LabError('give the lab engine or its state dir');
+  return defaultStateDir(ref.engine);
 }
 
 export interface LabDownResult {
@@ -156,8 +164,8 @@ export interface LabDownResult {
  * Removes everything the recorded lab made: processes (by PID, after checking their command line),
  * namespaces (which takes the bridge, veths and tap with them), and its files.
  */
-export async function labDown(options: LabDownOptions = {}): Promise<LabDownResult> {
-  const stateDir = options.stateDir ?? defaultStateDir();
+export async function labDown(ref: LabRef): Promise<LabDownResult> {
+  const stateDir = stateDirOf(ref);
   const state = await readState(stateDir);
   if (!state) return { found: false, stoppedProcesses: [], removedNamespaces: [] };
   const stoppedProcesses: string[] = [];
@@ -196,8 +204,8 @@ export interface LabStatus {
   director?: string;
 }
 
-export async function labStatus(options: { stateDir?: string } = {}): Promise<LabStatus> {
-  const stateDir = options.stateDir ?? defaultStateDir();
+export async function labStatus(ref: LabRef): Promise<LabStatus> {
+  const stateDir = stateDirOf(ref);
   const state = await readState(stateDir);
   if (!state) return { up: false, stateDir, processes: [], namespaces: [] };
   const present = new Set(await listNamespaces());
@@ -226,8 +234,8 @@ export async function labStatus(options: { stateDir?: string } = {}): Promise<La
 }
 
 /** The LabInfo of the lab that is up in `stateDir`, or an error saying none is. */
-export async function readLabInfo(options: { stateDir?: string } = {}): Promise<LabInfo> {
-  const stateDir = options.stateDir ?? defaultStateDir();
+export async function readLabInfo(ref: LabRef): Promise<LabInfo> {
+  const stateDir = stateDirOf(ref);
   const info = (await readState(stateDir))?.info;
   if (!info) throw new LabError(`no lab is up in ${stateDir} (lvs-verify lab up --engine ...)`, 'LAB_NOT_UP');
   return info;

@@ -7,7 +7,10 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'lvs-drain-kit');
 }
 
-/** Where a running lab records what it made (PIDs, namespaces, LabInfo). Root only, so /run. */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.LVS_DRAIN_KIT_LAB_STATE || '/run/lvs-drain-kit/lab';
+/**
+ * Where a running lab records what it made (PIDs, namespaces, LabInfo). Root only, so /run.
+ * One per engine: each lab has its own namespaces and bridge, so an ipvs and an nft lab can run side by side.
+ */
+export function defaultStateDir(engine: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.LVS_DRAIN_KIT_LAB_STATE || '/run/lvs-drain-kit', `lab-${engine}`);
 }
