@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createHaproxyDriver } from '@lvs-drain-kit/verify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SpawnedServer, spawnRsServer } from '../support/rs-server.js';
+import { runVerify, tempDir } from './helpers.js';
+
+/** A free port on 127.0.0.1 (the kernel picks it; HAProxy binds it right after). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let state: Awaited<ReturnType<typeof tempDir>>;
+let servers: SpawnedServer[] = [];
+let haproxy: ChildProcess | undefined;
+let haproxyErr = '';
+let vipPort: number;
+let socket: string;
+
+beforeAll(async () => {
+  state = await tempDir('lvs-verify-haproxy-');
+  servers = await Promise.all([
+    spawnRsServer(['--name', 'rs1'], '127.0.0.2'),
+    spawnRsServer(['--name', 'rs2'], '127.0.0.3'),
+  ]);
+  vipPort = await freePort();
+  socket = join(state.path, 'admin.sock');
+  const cfg = join(state.path, 'haproxy.cfg');
+  await writeFile(
+    cfg,
+    [
+      'global',
+      `  stats socket ${socket} mode 600 level admin`,
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 2s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      'frontend fe',
+      `  bind 127.0.0.1:${vipPort}`,
+      '  default_backend be',
+      'backend be',
+      '  balance roundrobin',
+      `  server rs1 127.0.0.2:${servers[0]!.port} weight 1`,
+      `  server rs2 127.0.0.3:${servers[1]!.port} weight 1`,
+      '',
+    ].join('\n'),
+  );
+  haproxy = spawn('/usr/sbin/haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  haproxy.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    haproxyErr += d;
+  });
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(socket)) {
+    if (Date.now() > deadline || haproxy.exitCode !== null) throw new Error(`haproxy did not start: ${haproxyErr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
+afterAll(async () => {
+  if (haproxy && haproxy.exitCode === null) {
+    const exited = new Promise((r) => haproxy!.once('exit', r));
+    haproxy.kill('SIGTERM');
+    await exited;
+  }
+  await Promise.all(servers.map((s) => s.stop()));
+  await state?.remove();
+});
+
+describe('haproxy driver against a real HAProxy (runtime API on a unix socket)', () => {
+  it('reads, sets and puts back a weight by server address', async () => {
+    const driver = createHaproxyDriver({ socket, backend: 'be' });
+    const service = { vip: { host: '127.0.0.1', port: vipPort } };
+    const rs1 = { host: '127.0.0.2', port: servers[0]!.port };
+    const state = await driver.inspect(service);
+    expect(state.servers).toEqual([
+      { host: '127.0.0.2', port: servers[0]!.port, weight: 1 },
+      { host: '127.0.0.3', port: servers[1]!.port, weight: 1 },
+    ]);
+    await driver.setWeight(service, rs1, 0);
+    expect(await driver.getWeight(service, rs1)).toBe(0);
+    await driver.setWeight(service, rs1, 1);
+    expect(await driver.getWeight(service, rs1)).toBe(1);
+    expect(driver.manualCommand(service, rs1, 1)).toBe(
+      `echo 'set weight be/rs1 1' | socat stdio unix-connect:${socket}`,
+    );
+  });
+
+  it('drain-test passes through HAProxy: old connections survive set weight 0, new ones avoid rs1', async () => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        `127.0.0.1:${vipPort}`,
+        '--real',
+        `127.0.0.2:${servers[0]!.port}`,
+        '--real',
+        `127.0.0.3:${servers[1]!.port}`,
+        '--drain',
+        `127.0.0.2:${servers[0]!.port}`,
+        '--driver',
+        'haproxy',
+        '--haproxy-socket',
+        socket,
+        '--haproxy-backend',
+        'be',
+        '--hold',
+        '1s',
+        '--interval',
+        '100ms',
+        '--json',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      verdict: string;
+      servers: Array<{ name: string; weightDuringDrain?: number; connectionsAfter: number }>;
+    };
+    expect(report.verdict).toBe('pass');
+    const rs1 = report.servers.find((s) => s.name === 'rs1')!;
+    expect(rs1.weightDuringDrain).toBe(0);
+    expect(rs1.connectionsAfter).toBeGreaterThan(0);
+  });
+
+  it('an unknown backend is an environment error (exit 3)', async () => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        `127.0.0.1:${vipPort}`,
+        '--real',
+        `127.0.0.2:${servers[0]!.port}`,
+        '--real',
+        `127.0.0.3:${servers[1]!.port}`,
+        '--drain',
+        `127.0.0.2:${servers[0]!.port}`,
+        '--driver',
+        'haproxy',
+        '--haproxy-socket',
+        socket,
+        '--haproxy-backend',
+        'nope',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director/);
+  });
+});
