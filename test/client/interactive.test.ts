@@ -89,6 +89,37 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     await pane.waitFor(/^EXIT=0$/m);
   });
 
+  it('redraws a typed line that wraps over several rows without eating transcript lines', async () => {
+    pane = await TmuxPane.start(
+      `HOME='${dir}' '${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} --no-history`,
+      { width: 40 },
+    );
+    await pane.waitFor(/> $/m);
+    await pane.line('/repeat 4 300 tick');
+    await pane.waitFor('S: tick');
+    const typed = 'a half typed line long enough to wrap over two rows of this pane';
+    await pane.type(typed);
+    await pane.keys('Left', 'Left', 'Left');
+    const screen = await pane.waitFor((s) => s.includes('repeat done') && count(s, "R: it's from the host") === 4);
+    // Transcript lines follow each other, none overwritten (joined where the terminal wrapped them).
+    const transcript = screen.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d{3} [SR]: /.test(l));
+    expect(transcript.map((l) => l.slice(13))).toEqual(
+      Array.from({ length: 4 }, () => ['S: tick', "R: it's from the host: rs-e2e"]).flat(),
+    );
+    // The rows as the terminal shows them: no gap anywhere, and the typed text, over two rows, last.
+    const rows = (await pane.tmux('capture-pane', '-p')).replace(/\n+$/, '').split('\n');
+    const first = rows.findIndex((r) => r.endsWith('S: tick'));
+    expect(rows.slice(first).filter((r) => r.trim() === '')).toEqual([]);
+    // The first row ends at "wrap " (40 columns); capture-pane drops that trailing space.
+    expect(rows.slice(-2).join(' ')).toBe(`> ${typed}`);
+    // The cursor stayed where it was: a typed character lands three from the end.
+    await pane.type('X');
+    await pane.keys('Enter');
+    await pane.waitFor(`S: ${typed.slice(0, -3)}X${typed.slice(-3)}`);
+    await pane.keys('C-d');
+    await pane.waitFor(/^EXIT=0$/m);
+  });
+
   it('/close sends shutdown and reports the close by the peer; /reconnect connects again', async () => {
     pane = await start();
     await pane.waitFor(/> $/m);

@@ -61,24 +61,22 @@ export class Terminal {
   print(lines: string | string[]): void {
     if (this.#closed) return;
     const text = Array.isArray(lines) ? lines.join('\n') : lines;
-    this.#clearPrompt();
-    this.#output.write(`${text}\n`);
+    // Typed text wider than the terminal spans several rows: start clearing at the prompt's first row.
+    const { rows } = this.#rl.getCursorPos();
+    moveCursor(this.#output, 0, -rows);
+    cursorTo(this.#output, 0);
+    clearScreenDown(this.#output);
+    // readline's redraw first moves up by the cursor row it drew last (`prevRows`, not updated when
+    // typed characters are just echoed); blank rows absorb that move so it cannot climb into the text.
+    const redrawUp = (this.#rl as unknown as { prevRows?: number }).prevRows ?? 0;
+    this.#output.write(`${text}\n${'\n'.repeat(redrawUp)}`);
     this.#rl.prompt(true);
   }
 
   setPrompt(prompt: string): void {
     if (this.#closed) return;
-    this.#clearPrompt();
     this.#rl.setPrompt(prompt);
     this.#rl.prompt(true);
-  }
-
-  #clearPrompt(): void {
-    // Wrapped input spans several rows: go to the first row of the prompt before clearing.
-    const { rows } = this.#rl.getCursorPos();
-    moveCursor(this.#output, 0, -rows);
-    cursorTo(this.#output, 0);
-    clearScreenDown(this.#output);
   }
 
   close(): void {
