@@ -120,6 +120,20 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     await pane.waitFor(/^EXIT=0$/m);
   });
 
+  it('Ctrl-C clears a half-typed line; on an empty line it leaves with exit 0', async () => {
+    pane = await start('--no-history');
+    await pane.waitFor(/> $/m);
+    await pane.type('not meant to be sent');
+    await pane.waitFor(/^> not meant to be sent$/m);
+    await pane.keys('C-c');
+    await pane.waitFor((s) => /^> ?$/.test(s.split('\n').at(-1) ?? ''));
+    await pane.line('meant');
+    const screen = await pane.waitFor(/S: meant\n.*R: it's from the host: rs-e2e/);
+    expect(screen).not.toContain('S: not meant');
+    await pane.keys('C-c');
+    await pane.waitFor(/^EXIT=0$/m);
+  });
+
   it('/close sends shutdown and reports the close by the peer; /reconnect connects again', async () => {
     pane = await start();
     await pane.waitFor(/> $/m);
