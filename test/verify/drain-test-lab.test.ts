@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST, runVerify, tempDir } from './helpers.js';
+import { FAST, runVerify, startVerify, tempDir } from './helpers.js';
 
 interface JsonReport {
   verdict: string;
@@ -149,5 +149,14 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     );
     expect(strict.code).toBe(1);
     expect(strict.stdout).toMatch(/FAIL\s+reused-source-port/);
+  });
+
+  it('Ctrl-C at a terminal (SIGINT to the whole process group) still restores through the lab director', async () => {
+    const run = startVerify(['drain-test', '--lab', '--hold', '30s', '--interval', '100ms'], state.path, 60_000, true);
+    await run.waitForStderr('holding');
+    process.kill(-run.child.pid!, 'SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    expect(r.stdout).toMatch(/PASS\s+restore\s+weight 1 put back/);
   });
 });

@@ -23,10 +23,12 @@ export interface Running {
 }
 
 /** Spawns the real lvs-verify binary with its own state directory (journal, lab state). */
-export function startVerify(args: string[], stateDir: string, timeoutMs = 60_000): Running {
+/** `ownGroup`: a process group of its own, so a test can signal it the way a terminal's Ctrl-C does. */
+export function startVerify(args: string[], stateDir: string, timeoutMs = 60_000, ownGroup = false): Running {
   const child = spawn(process.execPath, [LVS_VERIFY_BIN, ...args], {
     env: { ...process.env, XDG_STATE_HOME: stateDir, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
   });
   let stdout = '';
   let stderr = '';

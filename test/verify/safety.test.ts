@@ -213,6 +213,12 @@ describe('exit codes for bad input and a missing environment', () => {
     expect(r.stderr).toContain('invalid address "nonsense"');
   });
 
+  it('2: --driver manual without a terminal', async () => {
+    const r = await runVerify([...target, '--driver', 'manual'], state.path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--driver manual needs a terminal');
+  });
+
   it('2: an invalid config file names every bad field', async () => {
     const file = join(state.path, 'bad.yaml');
     await writeFile(

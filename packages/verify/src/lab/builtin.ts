@@ -65,7 +65,7 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
           [RS_SERVER_BIN, '0', '--host', host, '--name', name, '--log-format', 'json', '--shutdown-timeout', '1s'],
           (rec) =>
             typeof rec.port === 'number' && String(rec.msg).startsWith('Listening Port is') ? rec.port : undefined,
-          { detached },
+          { background: detached },
         );
         started.push(rs);
         return { host, port: rs.ready, name, pid: rs.child.pid! };
@@ -83,7 +83,7 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
         }),
       ],
       (rec) => (rec.ready === true ? (rec as { vip: string; control: string }) : undefined),
-      { detached },
+      { background: detached },
     );
     started.push(director);
     const [vipHost, vipPort] = director.ready.vip.split(':');

@@ -8,16 +8,18 @@ export interface ReadyProcess<T> {
 
 /**
  * Spawns a node script and waits for the first JSON line on stdout that `accept` turns into a value.
- * `logFile` (a file descriptor) receives stderr when the process is detached.
+ * `background` processes (`lab up`) outlive this one: their output is dropped once they are ready.
  */
 export function spawnReady<T>(
   argv: string[],
   accept: (record: Record<string, unknown>) => T | undefined,
-  options: { detached?: boolean; timeoutMs?: number } = {},
+  options: { background?: boolean; timeoutMs?: number } = {},
 ): Promise<ReadyProcess<T>> {
   const child = spawn(process.execPath, argv, {
-    stdio: ['ignore', 'pipe', options.detached ? 'ignore' : 'pipe'],
-    detached: options.detached ?? false,
+    stdio: ['ignore', 'pipe', options.background ? 'ignore' : 'pipe'],
+    // Always a process group of its own: a Ctrl-C at the terminal reaches the verifier, which restores
+    // the weight through the director before stopping the lab, and not the lab processes directly.
+    detached: true,
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
@@ -46,8 +48,8 @@ export function spawnReady<T>(
       if (value === undefined) return;
       clearTimeout(timer);
       child.off('exit', onExit);
-      // Keep draining stdout so the child never blocks on a full pipe; detached ones stop logging to us.
-      if (options.detached) {
+      // Keep draining stdout so the child never blocks on a full pipe; background ones stop logging to us.
+      if (options.background) {
         rl.close();
         child.stdout?.destroy();
         child.unref();

@@ -26,7 +26,13 @@ export async function reusedSourcePort(ctx: RunContext): Promise<void> {
   const address = victim.conn.localAddress;
   await victim.conn.shutdown(o.timeoutMs);
   ctx.old = ctx.old.filter((c) => c !== victim);
-  const r = await freshConnection(ctx, 'new-connections', port, address);
+  // The client's side of the old connection lingers in LAST_ACK until the server's final ACK arrives
+  // (through a software-emulated director this takes a moment): retry the bind briefly.
+  let r = await freshConnection(ctx, 'new-connections', port, address);
+  for (let i = 0; i < 20 && !('host' in r) && r.code === 'EADDRINUSE'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    r = await freshConnection(ctx, 'new-connections', port, address);
+  }
   if (!('host' in r)) {
     if (r.code === 'EADDRINUSE' || r.code === 'EADDRNOTAVAIL') {
       ctx.check('reused-source-port', 'skip', `could not bind local port ${port} again (${r.code})`, [], started);
