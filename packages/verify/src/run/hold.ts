@@ -30,6 +30,9 @@ export async function hold(ctx: RunContext): Promise<void> {
     await sleep(Math.min(o.intervalMs - (performance.now() - tickStart), end - performance.now()), o.signal);
   }
   ctx.throwIfAborted();
+  // Lost connections stay lost: the disruption lasts to the end of the hold, not to the last tick.
+  const lost = ctx.old.filter((c) => c.failed).map((c) => ({ connection: c.id, class: c.failed!.class }));
+  ctx.disruptions.sample(ctx.sinceDrain(), ctx.sinceDrain(), lost);
   for (const s of ctx.servers.values())
     s.connectionsAfter = ctx.old.filter((c) => c.server === s.name && !c.failed).length;
   const onDrained = ctx.old.filter((c) => c.server === ctx.drainedName);
