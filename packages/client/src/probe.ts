@@ -75,7 +75,7 @@ async function open(target: HostPort, options: ProbeOptions): Promise<Conn> {
 }
 
 /**
- * Sends `count` probes and reports which server answered each: the seed's
+ * Sends `count` probes and reports which server answered each: the drain procedure's
  * manual check (new clients go to the servers with weight > 0; a held
  * connection stays on its server) as one command.
  */
