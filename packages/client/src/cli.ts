@@ -74,8 +74,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`lvs-client: ${message}\n`);
-    process.exitCode = exitCodeFor(err);
+    // Not one of ours: a bug, and its stack is what a report needs.
+    if (code === EXIT.internal && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = code;
   },
 );
