@@ -66,6 +66,21 @@ describe('never leave a server drained by accident', () => {
     expect(await journalEntries()).toEqual([]);
   });
 
+  it('`undo` leaves alone a drain whose verifier is still running', async () => {
+    const run = startVerify(
+      [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '30s'],
+      state.path,
+    );
+    await run.waitForStderr('holding');
+    const undo = await runVerify(['undo'], state.path);
+    expect(undo.code).toBe(0);
+    expect(undo.stdout).toContain(`is still running that test`);
+    expect(await rs1Weight()).toBe(0);
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(130);
+    expect(await rs1Weight()).toBe(1);
+  });
+
   it('`undo` after a killed run (SIGKILL) restores the weight from the journal', async () => {
     const run = startVerify(
       [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '30s'],

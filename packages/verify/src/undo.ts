@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { createDriver } from './drivers/registry.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -5,6 +6,8 @@ import { Journal, type JournalEntry } from './journal.js';
 export interface UndoResult {
   restored: JournalEntry[];
   failed: Array<{ entry: JournalEntry; error: string }>;
+  /** Drains of a verifier that still runs: it restores them itself. */
+  skipped: JournalEntry[];
 }
 
 /** Puts back every drain the journal still lists; entries that cannot be restored stay, with their manual command. */
@@ -13,11 +16,16 @@ export async function undoDrains(
 ): Promise<UndoResult> {
   const journal = new Journal(options.journalPath);
   const say = options.onLine ?? (() => {});
-  const result: UndoResult = { restored: [], failed: [] };
+  const result: UndoResult = { restored: [], failed: [], skipped: [] };
   const entries = await journal.entries();
   if (entries.length === 0) say('nothing to undo: the journal lists no drained server');
   for (const e of entries) {
     const what = `${formatHostPort(e.real)} in ${formatHostPort(e.vip)} (drained ${e.drainedAt}${e.keptDrained ? ', --no-restore' : ''})`;
+    if (e.pid !== process.pid && (await isVerifierRunning(e.pid))) {
+      result.skipped.push(e);
+      say(`skipped ${what}: lvs-verify pid ${e.pid} is still running that test and will restore it itself`);
+      continue;
+    }
     if (!e.driverSpec) {
       result.failed.push({ entry: e, error: 'the journal has no driver description' });
       say(`cannot restore ${what} automatically; run by hand: ${e.manualCommand}`);
@@ -39,4 +47,13 @@ export async function undoDrains(
     }
   }
   return result;
+}
+
+/** A drain whose verifier still runs is that verifier's to restore: undo must not pull the weight under it. */
+async function isVerifierRunning(pid: number): Promise<boolean> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes('lvs-verify');
+  } catch {
+    return false;
+  }
 }

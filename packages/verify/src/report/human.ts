@@ -22,6 +22,8 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
   if (d) {
     const parts = [];
     if (d.scheduler) parts.push(`scheduler ${d.scheduler}`);
+    const forwarding = [...new Set(d.servers.map((x) => x.forwarding).filter(Boolean))];
+    if (forwarding.length > 0) parts.push(`forwarding ${forwarding.join('/')}`);
     if (d.kernel) parts.push(`kernel ${d.kernel}`);
     for (const [k, v] of Object.entries(d.sysctls ?? {})) parts.push(`${k.replace('net.ipv4.vs.', '')}=${v}`);
     if (parts.length > 0) out.push(`director ${parts.join(', ')}`);
@@ -37,7 +39,8 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
   out.push(`phases   ${report.phases.map((p) => `${p.id} ${formatDuration(p.durationMs)}`).join(c.dim(' · '))}`);
   out.push('');
 
-  if (report.servers.length > 0) {
+  // Before the spread there is nothing to count: the table would be all zeros.
+  if (report.servers.some((x) => x.connectionsBefore > 0)) {
     const table = new Table({
       head: [
         'server',

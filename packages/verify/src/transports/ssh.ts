@@ -31,7 +31,8 @@ export function createSshTransport(url: string): CommandTransport {
   const target = parseSshUrl(url);
   const who = target.user ? `${target.user}@${target.host}` : target.host;
   return {
-    description: `ssh ${who}`,
+    // Also the prefix of the commands printed for people: `ssh -p 2222 root@lb1 '...'` runs as is.
+    description: target.port ? `ssh -p ${target.port} ${who}` : `ssh ${who}`,
     async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
       const r = await execa('ssh', sshArgv(target, argv), {
         reject: false,
