@@ -290,6 +290,28 @@ describe('exit codes for bad input and a missing environment', () => {
     expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot reach real server 127\.0\.0\.1:9 directly/);
   });
 
+  it('3: a VIP nobody listens on (the driver reads nothing, the real servers answer)', async () => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        '127.0.0.1:9',
+        ...target.slice(3),
+        '--driver',
+        'command',
+        '--drain-cmd',
+        'true',
+        '--restore-cmd',
+        'true',
+        '--restore-weight',
+        '1',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.stdout).toContain('cannot connect to the VIP 127.0.0.1:9');
+  });
+
   it('3: a director control port that cannot be reached', async () => {
     const r = await runVerify([...target, '--driver', 'builtin', '--control', '127.0.0.1:9'], state.path);
     expect(r.code).toBe(3);
