@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { formatHostPort } from '@lvs-drain-kit/common';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { shellJoin } from '../shell-quote.js';
 import type { DrainDriver } from './types.js';
 
@@ -28,10 +28,16 @@ export function createManualDriver(options: ManualDriverOptions = {}): DrainDriv
     },
     async setWeight(service, real, weight) {
       const rl = createInterface({ input, output });
+      const question = `\nRun this on the director, then press Enter:\n\n    ${command(formatHostPort(service.vip), formatHostPort(real), weight)}\n\n`;
       try {
-        await rl.question(
-          `\nRun this on the director, then press Enter:\n\n    ${command(formatHostPort(service.vip), formatHostPort(real), weight)}\n\n`,
-        );
+        await new Promise<void>((resolve, reject) => {
+          // A terminal's Ctrl-C reaches readline, not the process: hand it on, so the run stops and restores.
+          rl.on('SIGINT', () => {
+            reject(new InterruptedError('SIGINT'));
+            process.kill(process.pid, 'SIGINT');
+          });
+          rl.question(question).then(() => resolve(), reject);
+        });
       } finally {
         rl.close();
       }

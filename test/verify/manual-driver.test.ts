@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createDriver } from '@lvs-drain-kit/verify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TmuxPane } from '../client/tmux.js';
+import { LVS_VERIFY_BIN, runVerify, tempDir } from './helpers.js';
+
+interface LabState {
+  vip: { host: string; port: number };
+  reals: Array<{ host: string; port: number; name: string }>;
+  driver: { control: string };
+}
+
+let state: Awaited<ReturnType<typeof tempDir>>;
+let lab: LabState;
+let pane: TmuxPane | undefined;
+
+beforeAll(async () => {
+  state = await tempDir();
+  const up = await runVerify(['lab', 'up'], state.path);
+  expect(up.code, up.stderr).toBe(0);
+  lab = JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'lab-builtin.json'), 'utf8')) as LabState;
+});
+
+afterAll(async () => {
+  await pane?.kill();
+  if (state) {
+    await runVerify(['lab', 'down'], state.path);
+    await state.remove();
+  }
+});
+
+describe('manual driver in a real terminal', () => {
+  it('prints the ipvsadm command, waits for Enter, and the operator’s change is what gets tested', async () => {
+    const vip = `${lab.vip.host}:${lab.vip.port}`;
+    const rs1 = `${lab.reals[0]!.host}:${lab.reals[0]!.port}`;
+    const reals = lab.reals.map((r) => `--real ${r.host}:${r.port}=${r.name}`).join(' ');
+    pane = await TmuxPane.start(
+      `XDG_STATE_HOME=${state.path} ${process.execPath} ${LVS_VERIFY_BIN} drain-test --vip ${vip} ${reals} --drain rs1 --driver manual --restore-weight 1 --hold 500ms --interval 100ms`,
+    );
+    const operator = async (weight: number) => {
+      // What the operator types on the director, here through the lab's ipvsadm front end.
+      const r = await runVerify(
+        ['lab', 'ipvsadm', '--control', lab.driver.control, '--', '-e', '-t', vip, '-r', rs1, '-w', String(weight)],
+        state.path,
+      );
+      expect(r.code).toBe(0);
+      await pane!.keys('Enter');
+    };
+    await pane.waitFor(`ipvsadm -e -t ${vip} -r ${rs1} -w 0`);
+    await operator(0);
+    await pane.waitFor(`ipvsadm -e -t ${vip} -r ${rs1} -w 1`, 15_000);
+    await operator(1);
+    const screen = await pane.waitFor('EXIT=', 15_000);
+    expect(screen).toContain('EXIT=0');
+    expect(screen).toMatch(/PASS\s+old-connections-survive/);
+    expect(screen).toMatch(/verdict\s+PASS/);
+    // A terminal gets colours.
+    expect(await pane.captureWithEscapes()).toContain('\u001b[');
+    const driver = await createDriver({ kind: 'builtin', control: lab.driver.control });
+    expect(await driver.getWeight({ vip: lab.vip }, lab.reals[0]!)).toBe(1);
+  });
+});
