@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
@@ -12,6 +13,7 @@ let counter = 0;
  */
 export class TmuxPane {
   readonly socket: string;
+  #socketPath: string | undefined;
 
   private constructor(socket: string) {
     this.socket = socket;
@@ -34,6 +36,7 @@ export class TmuxPane {
       '-c',
       command,
     );
+    pane.#socketPath = (await pane.tmux('display-message', '-p', '#{socket_path}')).trim();
     return pane;
   }
 
@@ -86,8 +89,10 @@ export class TmuxPane {
     throw new Error(`timed out waiting for ${String(test)}; screen:\n${screen}`);
   }
 
+  /** Stops the tmux server and removes its socket file, which tmux leaves behind. */
   async kill(): Promise<void> {
     await this.tmux('kill-server').catch(() => undefined);
+    if (this.#socketPath) await rm(this.#socketPath, { force: true });
   }
 }
 
