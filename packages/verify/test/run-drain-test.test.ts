@@ -1,0 +1,126 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDriver } from '../src/drivers/registry.js';
+import type { DrainDriver } from '../src/drivers/types.js';
+import { exitCodeForReport, InterruptedError } from '../src/errors.js';
+import { Journal } from '../src/journal.js';
+import { type LabDirector, startLabDirector } from '../src/lab/director.js';
+import type { DrainTestOptions } from '../src/options.js';
+import { runDrainTest } from '../src/run/drain-test.js';
+
+// The library entry with injected drivers: real servers and the lab director run in-process.
+let servers: RsServer[] = [];
+let director: LabDirector;
+let dir: string;
+let base: Omit<DrainTestOptions, 'driver'>;
+let builtin: DrainDriver;
+
+beforeEach(async () => {
+  const log = pino({ level: 'silent' });
+  const common = { port: 0, maxLineBytes: 4096, idleTimeoutMs: 0, maxConnections: 0, keepAliveMs: 0, log };
+  servers = await Promise.all([
+    startRsServer({ ...common, host: '127.0.0.2', name: 'rs1' }),
+    startRsServer({ ...common, host: '127.0.0.3', name: 'rs2' }),
+  ]);
+  const reals = servers.map((s) => ({ host: s.address.address, port: s.address.port }));
+  director = await startLabDirector({
+    vip: { host: '127.0.0.1', port: 0 },
+    control: { host: '127.0.0.1', port: 0 },
+    reals,
+  });
+  dir = await mkdtemp(join(tmpdir(), 'lvs-verify-run-'));
+  base = {
+    vip: { host: '127.0.0.1', port: director.vip.port },
+    reals,
+    drain: reals[0]!,
+    holdMs: 300,
+    intervalMs: 50,
+    timeoutMs: 500,
+    restoreTimeoutMs: 500,
+    journalPath: join(dir, 'journal.json'),
+  };
+  builtin = await createDriver({ kind: 'builtin', control: `127.0.0.1:${director.control.port}` });
+});
+
+afterEach(async () => {
+  await director.close();
+  await Promise.all(servers.map((s) => s.destroy()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('runDrainTest with injected drivers', () => {
+  it('passes with a correct driver and reports progress through the callback', async () => {
+    const phases: string[] = [];
+    const report = await runDrainTest({
+      ...base,
+      driver: builtin,
+      onProgress: (e) => e.kind === 'start' && phases.push(e.phase),
+    });
+    expect(report.verdict).toBe('pass');
+    expect(phases).toEqual(['preflight', 'spread', 'drain', 'hold', 'new-connections', 'restore', 'cleanup']);
+    expect(await new Journal(base.journalPath).entries()).toEqual([]);
+  });
+
+  it('a driver that says it drained but did not is caught by behaviour, not by its word', async () => {
+    let claimed: number | undefined;
+    const liar: DrainDriver = {
+      ...builtin,
+      name: 'liar',
+      async getWeight(service, real) {
+        return claimed ?? builtin.getWeight(service, real);
+      },
+      async setWeight(_service, _real, weight) {
+        claimed = weight;
+      },
+    };
+    const report = await runDrainTest({ ...base, driver: liar, restoreWeight: 1 });
+    expect(report.verdict).toBe('fail');
+    const failed = report.checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(['new-connections-avoid-drained']);
+    expect(failed[0]!.failures.every((f) => f.class === 'wrong-host' && f.server === 'rs1')).toBe(true);
+  });
+
+  it('a restore that throws: exit 4, the manual command, and the journal keeps the drain for undo', async () => {
+    const broken: DrainDriver = {
+      ...builtin,
+      async setWeight(service, real, weight) {
+        if (weight > 0) throw new Error('director went away');
+        return builtin.setWeight(service, real, weight);
+      },
+    };
+    const report = await runDrainTest({
+      ...base,
+      driver: broken,
+      driverSpec: { kind: 'builtin', control: `127.0.0.1:${director.control.port}` },
+    });
+    expect(exitCodeForReport(report)).toBe(4);
+    expect(report.restore).toMatchObject({ attempted: true, restored: false, weight: 1 });
+    expect(report.restore.manualCommand).toContain('-w 1');
+    const [entry] = await new Journal(base.journalPath).entries();
+    expect(entry).toMatchObject({ originalWeight: 1, driverSpec: { kind: 'builtin' } });
+    expect(await builtin.getWeight({ vip: base.vip }, base.drain)).toBe(0);
+  });
+
+  it('an abort during the hold stops the run and restores first', async () => {
+    const controller = new AbortController();
+    const report = await runDrainTest({
+      ...base,
+      holdMs: 30_000,
+      driver: builtin,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.phase === 'hold' && e.kind === 'start')
+          setTimeout(() => controller.abort(new InterruptedError('SIGTERM')), 100);
+      },
+    });
+    expect(report.error).toMatchObject({ type: 'InterruptedError', signal: 'SIGTERM' });
+    expect(report.restore.restored).toBe(true);
+    expect(exitCodeForReport(report)).toBe(143);
+    expect(await builtin.getWeight({ vip: base.vip }, base.drain)).toBe(1);
+    expect(report.durationMs).toBeLessThan(10_000);
+  });
+});
