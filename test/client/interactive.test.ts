@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -238,6 +239,31 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
       await pane.waitFor(/^EXIT=0$/m);
     } finally {
       for (const c of clients) c.socket.destroy();
+    }
+  });
+
+  it('--udp: each typed line is one datagram, each reply datagram an R: line', async () => {
+    const udp = createSocket('udp4');
+    const got: string[] = [];
+    udp.on('message', (msg, rinfo) => {
+      got.push(msg.toString());
+      udp.send(`it's from the host: udp-rs`, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    try {
+      pane = await TmuxPane.start(
+        `'${process.execPath}' '${CLIENT}' connect --udp 127.0.0.1:${udp.address().port} --no-history`,
+      );
+      await pane.waitFor(/\(udp\)\n/);
+      await pane.line('one datagram');
+      await pane.waitFor(/S: one datagram\n.*R: it's from the host: udp-rs$/m);
+      await pane.line('/stats');
+      await pane.waitFor(/^udp-rs\s+1\s+100\.0%$/m);
+      expect(got).toEqual(['one datagram']);
+      await pane.keys('C-d');
+      await pane.waitFor(/^EXIT=0$/m);
+    } finally {
+      await new Promise((r) => udp.close(() => r(undefined)));
     }
   });
 });
