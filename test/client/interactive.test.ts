@@ -75,9 +75,11 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
   it('keeps a half-typed line intact while replies arrive, then sends it whole', async () => {
     pane = await start();
     await pane.waitFor(/> $/m);
-    await pane.line('/repeat 4 300 tick');
+    await pane.line('/repeat 4 400 tick');
     await pane.waitFor('S: tick');
     await pane.type('half typed');
+    // At least one reply must come after the typing, or the test would prove nothing.
+    expect(count(await pane.capture(), "R: it's from the host")).toBeLessThan(4);
     // Replies keep arriving after the typing: each one is printed above the prompt, which is redrawn.
     const screen = await pane.waitFor((s) => s.includes('repeat done') && count(s, "R: it's from the host") === 4);
     const lines = screen.split('\n');
@@ -96,11 +98,12 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
       { width: 40 },
     );
     await pane.waitFor(/> $/m);
-    await pane.line('/repeat 4 300 tick');
+    await pane.line('/repeat 4 400 tick');
     await pane.waitFor('S: tick');
     const typed = 'a half typed line long enough to wrap over two rows of this pane';
     await pane.type(typed);
     await pane.keys('Left', 'Left', 'Left');
+    expect(count(await pane.capture(), "R: it's from the host")).toBeLessThan(4);
     const screen = await pane.waitFor((s) => s.includes('repeat done') && count(s, "R: it's from the host") === 4);
     // Transcript lines follow each other, none overwritten (joined where the terminal wrapped them).
     const transcript = screen.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d{3} [SR]: /.test(l));
