@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { type Colors, makeColors } from './colors.js';
 import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
-import { Session, type SessionOptions } from './session.js';
+import { openSession, type SessionOptions } from './session.js';
 import { Terminal } from './terminal.js';
 import { formatEntry, formatTime } from './transcript.js';
 
@@ -33,7 +33,8 @@ export async function runInteractive(options: InteractiveOptions, io: Interactiv
   let terminal: Terminal | undefined;
   const show = (lines: string[]) => (terminal ? terminal.print(lines) : lines.forEach(write));
 
-  const session = new Session(options, {
+  write(colors.dim(`connecting to ${formatHostPort(options.target)} (${options.protocol})...`));
+  const session = await openSession(options, {
     entry: (entry) => show([formatEntry(entry, colors)]),
     hex: (time, lines) =>
       show([`${colors.dim(formatTime(time))} ${colors.green('R:')}`, ...lines.map((l) => `  ${colors.magenta(l)}`)]),
@@ -41,13 +42,6 @@ export async function runInteractive(options: InteractiveOptions, io: Interactiv
     state: (connected) => terminal?.setPrompt(prompt(colors, connected)),
   });
 
-  write(colors.dim(`connecting to ${formatHostPort(options.target)} (${options.protocol})...`));
-  try {
-    await session.connect();
-  } catch (err) {
-    session.dispose();
-    throw err;
-  }
   write(colors.dim('type a line to send it; /help lists commands; Ctrl-D leaves'));
 
   await new Promise<void>((resolve) => {

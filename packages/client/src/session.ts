@@ -329,3 +329,15 @@ export class Session {
     clearTimeout(this.#keepalive?.timer);
   }
 }
+
+/** A connected `Session`; rejects with a `ConnectError` (after `retries`) and leaves nothing open. */
+export async function openSession(options: SessionOptions, view: SessionView): Promise<Session> {
+  const session = new Session(options, view);
+  try {
+    await session.connect();
+  } catch (err) {
+    session.dispose();
+    throw err;
+  }
+  return session;
+}
