@@ -1,4 +1,4 @@
-import { BEGIN_MARK, END_MARK, STDERR_MARK } from './serial-framing.js';
+import { ACK_MARK, BEGIN_MARK, END_MARK, STDERR_MARK } from './serial-framing.js';
 
 export const READY_BANNER = 'LDK-DIRECTOR-READY';
 
@@ -33,13 +33,21 @@ ip link set eth0 up
 exec 3<>/dev/ttyS1
 stty raw -echo <&3
 echo "${READY_BANNER} $(uname -r)"
+last=""
 while true; do
-  read -r nonce payload <&3 || { sleep 1; continue; }
-  [ -n "$payload" ] || continue
-  echo "$payload" | base64 -d > /tmp/req.sh 2>/dev/null
-  timeout -s KILL 60 sh /tmp/req.sh > /tmp/out 2> /tmp/err
-  rc=$?
-  { echo "${BEGIN_MARK} $nonce"; base64 /tmp/out; echo "${STDERR_MARK} $nonce"; base64 /tmp/err; echo "${END_MARK} $nonce $rc"; } >&3
+  read -r nonce len payload <&3 || { sleep 1; continue; }
+  # A request that lost bytes on the way is ignored: the host sends it again when no ACK comes.
+  [ -n "$payload" ] && [ "\${#payload}" = "$len" ] || continue
+  echo "${ACK_MARK} $nonce" >&3
+  # A repeated request (its ACK was lost) gets the stored reply; it never runs twice.
+  if [ "$nonce" != "$last" ]; then
+    echo "$payload" | base64 -d > /tmp/req.sh 2>/dev/null
+    timeout -s KILL 60 sh /tmp/req.sh > /tmp/out 2> /tmp/err
+    rc=$?
+    { echo "${BEGIN_MARK} $nonce"; base64 /tmp/out; echo "${STDERR_MARK} $nonce"; base64 /tmp/err; echo "${END_MARK} $nonce $rc"; } > /tmp/reply
+    last=$nonce
+  fi
+  cat /tmp/reply >&3
 done
 `;
 }

@@ -1,12 +1,14 @@
 import { shellJoin } from './shell-quote.js';
 
 /**
- * The framing of the VM's serial command channel. A request is one line `<nonce> <base64 script>`;
- * the guest answers `__BEGIN__ <nonce>`, the base64 of the script's stdout (wrapped lines),
+ * The framing of the VM's serial command channel. A request is one line `<nonce> <length> <base64 script>`;
+ * the guest acknowledges it at once with `__ACK__ <nonce>` (a request whose length does not match, i.e.
+ * that lost bytes on the serial line, is ignored and sent again), then answers `__BEGIN__ <nonce>`, the base64 of the script's stdout (wrapped lines),
  * `__STDERR__ <nonce>`, the base64 of its stderr, then `__END__ <nonce> <exit code>`. Base64 both ways keeps any byte (newlines, quotes, control
  * characters) from being read as framing by the tty or the shell; the nonce lets a reader skip whatever
  * an earlier, abandoned request left on the line.
  */
+export const ACK_MARK = '__ACK__';
 export const BEGIN_MARK = '__BEGIN__';
 export const STDERR_MARK = '__STDERR__';
 export const END_MARK = '__END__';
@@ -19,7 +21,8 @@ export function scriptFor(argv: readonly string[], input?: string): string {
 }
 
 export function encodeRequest(nonce: string, script: string): string {
-  return `${nonce} ${Buffer.from(script).toString('base64')}\n`;
+  const payload = Buffer.from(script).toString('base64');
+  return `${nonce} ${payload.length} ${payload}\n`;
 }
 
 export interface SerialReply {
@@ -37,10 +40,16 @@ export class ReplyCollector {
   private readonly out: string[] = [];
   private readonly err: string[] = [];
   private target = this.out;
+  /** True once the guest acknowledged the request. */
+  acknowledged = false;
   constructor(private readonly nonce: string) {}
 
   push(rawLine: string): SerialReply | undefined {
     const line = rawLine.replace(/\r$/, '');
+    if (line === `${ACK_MARK} ${this.nonce}`) {
+      this.acknowledged = true;
+      return undefined;
+    }
     if (line === `${BEGIN_MARK} ${this.nonce}`) {
       this.inside = true;
       this.out.length = 0;

@@ -9,6 +9,8 @@ import { encodeRequest, ReplyCollector, scriptFor } from './serial-framing.js';
 export interface SerialTransportOptions {
   /** How long to keep retrying to connect (qemu serves one client at a time). */
   connectTimeoutMs?: number;
+  /** How long to wait for the guest's acknowledgement before sending a request again. */
+  ackTimeoutMs?: number;
   /** Default per-command timeout. */
   timeoutMs?: number;
 }
@@ -58,6 +60,7 @@ async function connectWithRetry(path: string, deadline: number): Promise<Socket>
  */
 export function createSerialTransport(ctlSockPath: string, options: SerialTransportOptions = {}): CommandTransport {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const ackTimeoutMs = options.ackTimeoutMs ?? 1000;
   return {
     description: `lab director vm (serial ${ctlSockPath})`,
     run(argv: readonly string[], runOptions: RunOptions = {}): Promise<CommandResult> {
@@ -70,6 +73,12 @@ export function createSerialTransport(ctlSockPath: string, options: SerialTransp
         const framer = new LineFramer({ maxLineBytes: 1 << 20 });
         try {
           return await new Promise<CommandResult>((resolve, reject) => {
+            const request = encodeRequest(nonce, scriptFor(argv, runOptions.input));
+            // A serial line can drop bytes now and then (seen about once in a hundred requests under
+            // load): until the guest acknowledges, send the request again. The guest runs each nonce once.
+            const resend = setInterval(() => {
+              if (!collector.acknowledged) socket.write(request);
+            }, ackTimeoutMs);
             const timer = setTimeout(
               () =>
                 reject(
@@ -77,6 +86,7 @@ export function createSerialTransport(ctlSockPath: string, options: SerialTransp
                 ),
               timeoutMs,
             );
+            socket.once('close', () => clearInterval(resend));
             socket.on('data', (chunk: Buffer) => {
               for (const line of framer.push(chunk).lines) {
                 const reply = collector.push(line);
@@ -94,7 +104,7 @@ export function createSerialTransport(ctlSockPath: string, options: SerialTransp
               clearTimeout(timer);
               reject(new SerialTransportError('serial channel closed before the reply'));
             });
-            socket.write(encodeRequest(nonce, scriptFor(argv, runOptions.input)));
+            socket.write(request);
           });
         } finally {
           socket.destroy();

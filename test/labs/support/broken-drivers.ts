@@ -1,0 +1,99 @@
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { haproxyCommand, type LabInfo } from '@lvs-drain-kit/lab';
+import { createDirectorTransport, type DrainDriver } from '@lvs-drain-kit/verify';
+import { execa } from 'execa';
+
+/**
+ * Negative controls on the real engines: drivers that reach the real director through its real
+ * transport but issue the wrong commands, as a careless maintenance script would.
+ */
+export type Breakage =
+  /** `ipvsadm -d` instead of weight 0 (what happens then depends on net.ipv4.vs.expire_nodest_conn). */
+  | 'ipvs-delete'
+  /** nft: the map is rewritten, and established flows to the server are rejected with a reset. */
+  | 'nft-kill-established'
+  /** HAProxy: weight 0 plus `shutdown sessions server`, which closes every session on it. */
+  | 'haproxy-shutdown-sessions'
+  /** The restore is acknowledged (and read back) but never applied. */
+  | 'restore-noop';
+
+const KILL_TABLE = 'ldk_break';
+
+async function nftInDirector(info: LabInfo, script: string): Promise<void> {
+  if (info.driver.kind !== 'nft') throw new Error('not an nft lab');
+  await execa('ip', ['netns', 'exec', info.driver.netns, 'nft', '-f', '-'], { input: script });
+}
+
+export async function breakDriver(driver: DrainDriver, breakage: Breakage, info: LabInfo): Promise<DrainDriver> {
+  switch (breakage) {
+    case 'ipvs-delete': {
+      if (info.driver.kind !== 'ipvsadm') throw new Error('not an ipvs lab');
+      const transport = await createDirectorTransport(info.driver.director);
+      const ipvsadm = async (args: string[]) => {
+        const r = await transport.run(['ipvsadm', ...args]);
+        if (r.exitCode !== 0) throw new Error(`ipvsadm ${args.join(' ')}: ${r.stderr}`);
+      };
+      return {
+        ...driver,
+        name: 'ipvsadm-delete',
+        // A deleted server carries no traffic: it reads as weight 0.
+        getWeight: async (s, real) => (await driver.getWeight(s, real)) ?? 0,
+        async setWeight(s, real, weight) {
+          if (weight === 0) await ipvsadm(['-d', '-t', formatHostPort(s.vip), '-r', formatHostPort(real)]);
+          else
+            await ipvsadm(['-a', '-t', formatHostPort(s.vip), '-r', formatHostPort(real), '-g', '-w', String(weight)]);
+        },
+      };
+    }
+    case 'nft-kill-established':
+      return {
+        ...driver,
+        name: 'nft-kill-established',
+        async setWeight(s, real, weight) {
+          if (weight === 0) {
+            await driver.setWeight(s, real, 0);
+            await nftInDirector(
+              info,
+              `table ip ${KILL_TABLE} {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    ip daddr ${real.host} tcp dport ${real.port} reject with tcp reset
+  }
+}
+`,
+            );
+          } else {
+            await nftInDirector(info, `delete table ip ${KILL_TABLE}\n`);
+            await driver.setWeight(s, real, weight);
+          }
+        },
+      };
+    case 'haproxy-shutdown-sessions': {
+      if (info.driver.kind !== 'haproxy') throw new Error('not a haproxy lab');
+      const { socket, backend, servers } = info.driver;
+      return {
+        ...driver,
+        name: 'haproxy-shutdown-sessions',
+        async setWeight(s, real, weight) {
+          await driver.setWeight(s, real, weight);
+          if (weight === 0)
+            await haproxyCommand(socket, `shutdown sessions server ${backend}/${servers[formatHostPort(real)]}`);
+        },
+      };
+    }
+    case 'restore-noop': {
+      const claimed = new Map<string, number>();
+      return {
+        ...driver,
+        name: `${driver.name}-restore-noop`,
+        async getWeight(s, real) {
+          return claimed.get(formatHostPort(real)) ?? driver.getWeight(s, real);
+        },
+        async setWeight(s, real, weight) {
+          if (weight === 0) return driver.setWeight(s, real, 0);
+          claimed.set(formatHostPort(real), weight);
+        },
+      };
+    }
+  }
+}
