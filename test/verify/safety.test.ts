@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDriver } from '@lvs-drain-kit/verify';
@@ -323,5 +324,26 @@ describe('exit codes for bad input and a missing environment', () => {
     const r = await runVerify([...target, '--driver', 'ipvsadm'], state.path);
     expect(r.code, r.stdout).toBe(3);
     expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director \(ipvsadm via local\)/);
+  });
+});
+
+describe('lab down', () => {
+  it('stops every process `lab up` started, by recorded PID', async () => {
+    const { pids } = JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'lab-builtin.json'), 'utf8')) as {
+      pids: number[];
+    };
+    expect(pids).toHaveLength(3);
+    const down = await runVerify(['lab', 'down'], state.path);
+    expect(down.stdout).toContain('builtin lab down (3 processes stopped)');
+    // Gone, or a zombie waiting for whoever is PID 1 here to reap it (its parent, `lab up`, has exited).
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(pids.filter(alive)).toEqual([]);
+    expect((await runVerify(['lab', 'status'], state.path)).stdout).toContain('builtin lab: down');
   });
 });

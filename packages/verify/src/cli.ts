@@ -22,6 +22,11 @@ function abortOnSignals(): AbortController {
   return controller;
 }
 
+// `lvs-verify lab status | head -1`: a closed stdout ends the program quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   let code: number | undefined;

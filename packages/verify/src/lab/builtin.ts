@@ -52,6 +52,9 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
   if (!existsSync(DIRECTOR_MAIN)) throw new Error(`${DIRECTOR_MAIN} is missing: run npm run build`);
   const hosts = options.realHosts ?? ['127.0.0.2', '127.0.0.3'];
   const detached = options.detached ?? false;
+  // A lab left running logs under the state dir (`lab up`); an inline one is read through pipes.
+  const logDir = detached ? join(stateDir(), 'lab-builtin') : undefined;
+  if (logDir) await mkdir(logDir, { recursive: true });
   const started: Array<{ child: import('node:child_process').ChildProcess }> = [];
   const kill = () => {
     for (const p of started) p.child.kill('SIGTERM');
@@ -65,7 +68,7 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
           [RS_SERVER_BIN, '0', '--host', host, '--name', name, '--log-format', 'json', '--shutdown-timeout', '1s'],
           (rec) =>
             typeof rec.port === 'number' && String(rec.msg).startsWith('Listening Port is') ? rec.port : undefined,
-          { background: detached },
+          { ...(logDir ? { logFile: join(logDir, `${name}.log`) } : {}) },
         );
         started.push(rs);
         return { host, port: rs.ready, name, pid: rs.child.pid! };
@@ -83,7 +86,7 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
         }),
       ],
       (rec) => (rec.ready === true ? (rec as { vip: string; control: string }) : undefined),
-      { background: detached },
+      { ...(logDir ? { logFile: join(logDir, 'director.log') } : {}) },
     );
     started.push(director);
     const [vipHost, vipPort] = director.ready.vip.split(':');
@@ -143,19 +146,27 @@ async function isOurs(pid: number): Promise<boolean> {
   }
 }
 
-/** Stops the detached builtin lab by recorded PID (checked against its command line), and forgets it. */
-export async function stopBuiltinLab(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * Stops the detached builtin lab by recorded PID (checked against its command line): SIGTERM, then
+ * SIGKILL for any still there after `graceMs`. Forgets the lab. Resolves with how many were running.
+ */
+export async function stopBuiltinLab(env: NodeJS.ProcessEnv = process.env, graceMs = 3000): Promise<number> {
   const info = await readBuiltinLab(env);
   if (!info) return 0;
-  let stopped = 0;
-  for (const pid of info.pids) {
-    if (await isOurs(pid)) {
-      process.kill(pid, 'SIGTERM');
-      stopped++;
-    }
+  const ours = [];
+  for (const pid of info.pids) if (await isOurs(pid)) ours.push(pid);
+  for (const pid of ours) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let left = ours;
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = (await Promise.all(left.map(async (pid) => ((await isOurs(pid)) ? pid : undefined)))).filter(
+      (p) => p !== undefined,
+    );
   }
+  for (const pid of left) process.kill(pid, 'SIGKILL');
   await rm(builtinStateFile(env), { force: true });
-  return stopped;
+  return ours.length;
 }
 
 export async function builtinLabAlive(info: BuiltinLabInfo): Promise<boolean[]> {
