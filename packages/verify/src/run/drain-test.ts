@@ -114,7 +114,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     ctx.drainAt = performance.now();
     const back = await o.driver.getWeight(service, o.drain).catch(() => undefined);
     const target = ctx.server(ctx.drainedName);
-    if (target) target.weightDuringDrain = back ?? 0;
+    if (target && back !== undefined) target.weightDuringDrain = back;
     if (back !== undefined && back !== 0) {
       const msg = `the director still reports weight ${back} for ${ctx.drainedName} after the drain`;
       ctx.check('drain', 'fail', msg, [], started);
