@@ -1,0 +1,132 @@
+/** Renders a bench run as tables (cli-table3) and writes it as JSON. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import type { BenchResults, TargetCheck } from './targets.js';
+
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  memoryGB: number;
+  kernel: string;
+  node: string;
+  java: string;
+  generator: string;
+  logSink: string;
+}
+
+export interface BenchReport extends BenchResults {
+  startedAt: string;
+  durationSeconds: number;
+  machine: Machine;
+  settings: { measureMs: number; warmupMs: number; generatorProcesses: number; quick: boolean };
+  notes: string[];
+  targets: TargetCheck[];
+}
+
+// Colours only for a terminal; a file or CI log gets plain text.
+const table = (head: string[]) =>
+  new Table(process.stdout.isTTY ? { head } : { head, style: { head: [], border: [] } });
+const n = (x: number) => x.toLocaleString('en-US');
+const ms = (usValue: number) => (usValue >= 1000 ? `${(usValue / 1000).toFixed(1)} ms` : `${usValue} µs`);
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+
+export function renderReport(r: BenchReport): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGB} GB, Linux ${m.kernel}, Node ${m.node}, ${m.java}`,
+    `Load generator: ${m.generator}; per-line logs of every server to ${m.logSink}; ` +
+      `${r.settings.measureMs / 1000} s per point after ${r.settings.warmupMs / 1000} s warm-up`,
+  );
+
+  const rt = table([
+    'connections',
+    'server',
+    'rt/s',
+    'p50',
+    'p99',
+    'p99.9',
+    'server CPU',
+    'generator CPU',
+    'other CPU',
+    'errors',
+  ]);
+  for (const p of [...r.roundTrips, ...r.workers]) {
+    rt.push([
+      n(p.connections),
+      p.server,
+      n(p.rtPerSec),
+      ms(p.p50Us),
+      ms(p.p99Us),
+      ms(p.p999Us),
+      `${p.serverCpuPct}%`,
+      `${p.generatorCpuPct}%`,
+      `${p.otherCpuPct}%`,
+      n(p.errors),
+    ]);
+  }
+  if (rt.length > 0)
+    out.push('', 'Round trips (closed loop, one line in flight per connection; CPU in % of one core)', rt.toString());
+
+  const mem = table(['server', 'connections held', 'RSS before', 'RSS after', 'per connection', 'set-up']);
+  for (const p of [...r.idleMemory, ...(r.maxIdle ? [r.maxIdle] : [])]) {
+    mem.push([
+      p.server,
+      `${n(p.held)} of ${n(p.connections)}${p.stillOpen < p.held ? ` (${n(p.stillOpen)} still open)` : ''}`,
+      mb(p.rssBeforeBytes),
+      mb(p.rssAfterBytes),
+      kb(p.bytesPerConnection),
+      `${p.setupSeconds.toFixed(1)} s`,
+    ]);
+  }
+  if (mem.length > 0)
+    out.push('', 'Idle connections (one line each, then idle; RSS delta / connections)', mem.toString());
+
+  const conn = table([
+    'server',
+    'new connections/s',
+    'p50',
+    'p99',
+    'server CPU',
+    'generator CPU',
+    'other CPU',
+    'errors',
+  ]);
+  for (const p of r.connectRate) {
+    conn.push([
+      p.server,
+      n(p.perSec),
+      ms(p.p50Us),
+      ms(p.p99Us),
+      `${p.serverCpuPct}%`,
+      `${p.generatorCpuPct}%`,
+      `${p.otherCpuPct}%`,
+      n(p.errors),
+    ]);
+  }
+  if (conn.length > 0) out.push('', 'New connections (connect, "shutdown", reply, close)', conn.toString());
+
+  if (r.startTime.length > 0) {
+    const st = table(['command', 'median', 'fastest', 'runs']);
+    for (const s of r.startTime) st.push([s.command, `${s.medianMs} ms`, `${s.minMs} ms`, s.runs]);
+    out.push('', 'Start time', st.toString());
+  }
+
+  const t = table(['target', 'measured', '']);
+  for (const c of r.targets) t.push([c.target, c.measured, c.met === undefined ? 'n/a' : c.met ? 'met' : 'MISSED']);
+  out.push('', 'Targets (ratios from this run)', t.toString());
+  for (const note of r.notes) out.push(`note: ${note}`);
+  return out.join('\n');
+}
+
+/** Writes `<dir>/<timestamp>.json` and `<dir>/latest.json`; returns the first path. */
+export function writeReport(r: BenchReport, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${r.startedAt.replace(/[:.]/g, '-')}.json`);
+  const json = `${JSON.stringify(r, null, 2)}\n`;
+  writeFileSync(file, json);
+  writeFileSync(join(dir, 'latest.json'), json);
+  return file;
+}

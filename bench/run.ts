@@ -1,0 +1,189 @@
+/**
+ * npm run bench [-- --quick] — rs-server against the Java seed server and a
+ * minimal Node server, side by side on loopback, in one run.
+ * See `npm run bench -- --help`.
+ */
+import { existsSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { prepareGenerator } from './generator.js';
+import { javaSeed, javaStatus, nodeFloor, type PeerSpec, RS_SERVER_BIN, rsServer } from './peers.js';
+import { type BenchReport, renderReport, writeReport } from './report.js';
+import { type BenchContext, connectRate, idleMemory, type RoundTripPoint, roundTrips, startTime } from './scenarios.js';
+import { type BenchResults, checkTargets } from './targets.js';
+
+const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const HELP = `usage: npm run bench -- [options]
+
+  --quick                 2 s per point, 20,000 for the most idle connections (about 1.5 minutes)
+  --duration <seconds>    measured seconds per point (default 5)
+  --only <sections>       comma list of ${SECTIONS.join(',')} (default: all)
+  --log-sink <path>       where every server's stdout (per-line log) goes (default /dev/null)
+  --max-connections <n>   idle connections to try on one rs-server (default 100000)
+  --workers <n>           rs-server --workers figure (default: core count, at least 2)
+  --generators <n>        load generator processes (default: half the cores, at least 1)
+  --node-generator        use the Node load generator even when cc is there
+  --no-java               leave out the Java seed server
+  --results <dir>         where the JSON goes (default bench/results)
+
+Sends traffic only to 127.0.0.0/8. Raising the file limit past the hard limit needs root;
+without it, fewer idle connections are possible and the bench says how many it got.`;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    only: { type: 'string' },
+    'log-sink': { type: 'string', default: '/dev/null' },
+    'max-connections': { type: 'string' },
+    workers: { type: 'string' },
+    generators: { type: 'string' },
+    'node-generator': { type: 'boolean', default: false },
+    'no-java': { type: 'boolean', default: false },
+    results: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function whole(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1) {
+    process.stderr.write(`bench: --${name} must be a whole number ≥ 1, got "${v}"\n`);
+    process.exit(2);
+  }
+  return Number(v);
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const only = new Set<Section>((values.only?.split(',') ?? SECTIONS) as Section[]);
+  for (const s of only) {
+    if (!SECTIONS.includes(s)) {
+      process.stderr.write(`bench: unknown section "${s}" (known: ${SECTIONS.join(', ')})\n`);
+      process.exit(2);
+    }
+  }
+  const quick = values.quick;
+  const cores = cpus().length;
+  const measureMs = whole('duration', values.duration, quick ? 2 : 5) * 1000;
+  const maxConnections = whole('max-connections', values['max-connections'], quick ? 20_000 : 100_000);
+  const workers = whole('workers', values.workers, Math.max(2, cores));
+  const processes = whole('generators', values.generators, Math.max(1, Math.floor(cores / 2)));
+  if (!existsSync(RS_SERVER_BIN.replace(/bin\/rs-server\.js$/, 'dist/cli.js'))) {
+    process.stderr.write('bench: rs-server is not built; run `npm run build` first\n');
+    process.exit(2);
+  }
+
+  const notes: string[] = [];
+  const java = values['no-java'] ? { missing: '--no-java' } : javaStatus();
+  if ('missing' in java) notes.push(`Java seed server left out: ${java.missing}`);
+  const peers: PeerSpec[] = [rsServer(), ...('version' in java ? [javaSeed] : []), nodeFloor];
+
+  const generator = prepareGenerator(values['node-generator']);
+  const started = Date.now();
+  const ctx: BenchContext = {
+    generator,
+    sink: values['log-sink'],
+    processes,
+    warmupMs: quick ? 500 : 1000,
+    measureMs,
+    progress: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${m}\n`),
+  };
+  const results: BenchResults = {
+    roundTrips: [],
+    workers: [],
+    idleMemory: [],
+    maxIdle: undefined,
+    connectRate: [],
+    startTime: [],
+  };
+
+  // Each measurement is independent: one that fails is noted and the run goes on.
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      notes.push(`${what} failed: ${(err as Error).message}`);
+      ctx.progress(`${what} failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  const push = <T>(list: T[], x: T | undefined) => x !== undefined && list.push(x);
+
+  try {
+    if (only.has('rt')) {
+      for (const conns of [1, 100, 1000, 10_000]) {
+        for (const peer of peers) {
+          push(results.roundTrips, await attempt(`${peer.label} at ${conns}`, () => roundTrips(ctx, peer, conns)));
+        }
+      }
+    }
+    if (only.has('workers')) {
+      for (const conns of [1000, 10_000]) {
+        const p = await attempt(`workers at ${conns}`, () => roundTrips(ctx, rsServer(workers), conns));
+        push<RoundTripPoint>(results.workers, p);
+      }
+    }
+    if (only.has('idle')) {
+      for (const peer of peers) {
+        push(results.idleMemory, await attempt(`idle ${peer.label}`, () => idleMemory(ctx, peer, 10_000)));
+      }
+    }
+    if (only.has('max')) {
+      results.maxIdle = await attempt('most idle connections', () => idleMemory(ctx, rsServer(), maxConnections));
+    }
+    if (only.has('connect')) {
+      for (const peer of [...peers, rsServer(workers)]) {
+        push(results.connectRate, await attempt(`connect ${peer.label}`, () => connectRate(ctx, peer, 32)));
+      }
+    }
+    if (only.has('start')) {
+      const runs = quick ? 3 : 7;
+      push(results.startTime, startTime('rs-server --help', [process.execPath, RS_SERVER_BIN, '--help'], runs));
+      const verify = fileURLToPath(new URL('../packages/verify/bin/lvs-verify.js', import.meta.url));
+      if (existsSync(verify.replace(/bin\/lvs-verify\.js$/, 'dist/cli.js'))) {
+        const p = await attempt('lvs-verify --help', async () =>
+          startTime('lvs-verify --help', [process.execPath, verify, '--help'], runs),
+        );
+        push(results.startTime, p);
+      } else {
+        notes.push('lvs-verify is not built: its start time was not measured');
+      }
+    }
+  } finally {
+    generator.dispose();
+  }
+
+  const report: BenchReport = {
+    ...results,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine: {
+      cores,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+      node: process.version,
+      java: 'version' in java ? java.version : `no Java (${java.missing})`,
+      generator: `${generator.kind}, ${processes} process(es)`,
+      logSink: ctx.sink,
+    },
+    settings: { measureMs, warmupMs: ctx.warmupMs, generatorProcesses: processes, quick },
+    notes,
+    targets: checkTargets(results),
+  };
+  process.stdout.write(`${renderReport(report)}\n`);
+  const file = writeReport(report, values.results);
+  process.stdout.write(`\nwritten: ${file} (and latest.json), ${report.durationSeconds} s\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

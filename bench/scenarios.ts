@@ -1,0 +1,208 @@
+/** One measurement each: every function starts its server fresh and stops it, also on failure. */
+import { spawnSync } from 'node:child_process';
+import { type Generator, holdConnections, runLoad } from './generator.js';
+import { type PeerSpec, startPeer } from './peers.js';
+import { treeRssBytes } from './proc.js';
+
+export interface BenchContext {
+  generator: Generator;
+  /** Where every server's stdout (its per-line log) goes. */
+  sink: string;
+  /** Load generator processes per measurement. */
+  processes: number;
+  warmupMs: number;
+  measureMs: number;
+  progress(message: string): void;
+}
+
+/** 127.0.0.x source addresses: each brings its own range of ephemeral ports. */
+export function sourceAddresses(count: number, first = 11): string[] {
+  return Array.from({ length: count }, (_, i) => `127.0.0.${first + i}`);
+}
+
+const SETUP_TIMEOUT_MS = 90_000;
+const us = (ns: number) => Math.round(ns / 100) / 10;
+const pct = (cpuNs: number, wallNs: number) => Math.round((1000 * cpuNs) / wallNs) / 10;
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface PeerRun {
+  pid: number;
+  port: number;
+  /** Runs `close` after the server is stopped. */
+  defer(close: () => void): void;
+}
+
+async function withPeer<T>(ctx: BenchContext, spec: PeerSpec, fn: (peer: PeerRun) => Promise<T>) {
+  const peer = await startPeer(spec, ctx.sink);
+  const deferred: Array<() => void> = [];
+  try {
+    return await fn({ pid: peer.pid, port: peer.port, defer: (close) => deferred.push(close) });
+  } finally {
+    await peer.stop();
+    for (const close of deferred) close();
+  }
+}
+
+export interface RoundTripPoint {
+  server: string;
+  connections: number;
+  connected: number;
+  rtPerSec: number;
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  errors: number;
+  /** CPU of the load generators, % of one core. */
+  generatorCpuPct: number;
+  /** CPU of the server (all its processes/threads), % of one core. */
+  serverCpuPct: number;
+  /** Other CPU use on the machine meanwhile, % of one core: other load makes the figures noisy. */
+  otherCpuPct: number;
+}
+
+/** Closed loop: every connection has one line in flight; the next goes out when the reply is in. */
+export async function roundTrips(ctx: BenchContext, spec: PeerSpec, connections: number): Promise<RoundTripPoint> {
+  ctx.progress(`round trips: ${spec.label}, ${connections} connections`);
+  return withPeer(ctx, spec, async ({ pid, port, defer }) => {
+    const r = await runLoad('rt', {
+      generator: ctx.generator,
+      port,
+      ramp: spec.acceptBacklog,
+      defer,
+      connections,
+      processes: connections >= 100 ? ctx.processes : 1,
+      sources: sourceAddresses(connections > 20_000 ? 4 : 2),
+      warmupMs: ctx.warmupMs,
+      measureMs: ctx.measureMs,
+      timeoutMs: SETUP_TIMEOUT_MS,
+      serverPid: pid,
+    });
+    return {
+      server: spec.id,
+      connections,
+      connected: r.connected,
+      rtPerSec: Math.round(r.completed / (r.elapsedNs / 1e9)),
+      p50Us: us(r.histogram.getValueAtPercentile(50)),
+      p99Us: us(r.histogram.getValueAtPercentile(99)),
+      p999Us: us(r.histogram.getValueAtPercentile(99.9)),
+      errors: r.errors,
+      generatorCpuPct: pct(r.generatorCpuNs, r.elapsedNs),
+      serverCpuPct: pct(r.serverCpuNs, r.elapsedNs),
+      otherCpuPct: pct(r.otherCpuNs, r.elapsedNs),
+    };
+  });
+}
+
+export interface IdleMemoryPoint {
+  server: string;
+  connections: number;
+  held: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  bytesPerConnection: number;
+  /** Still open after the hold (a server that drops idle connections holds fewer). */
+  stillOpen: number;
+  setupSeconds: number;
+}
+
+/** Opens `connections`, one line each, holds them idle and reads the server's RSS delta. */
+export async function idleMemory(ctx: BenchContext, spec: PeerSpec, connections: number): Promise<IdleMemoryPoint> {
+  ctx.progress(`idle memory: ${spec.label}, ${connections} connections`);
+  return withPeer(ctx, spec, async ({ pid, port, defer }) => {
+    await settle(500);
+    const rssBeforeBytes = treeRssBytes(pid);
+    const t0 = Date.now();
+    const held = await holdConnections({
+      generator: ctx.generator,
+      port,
+      connections,
+      processes: connections > 20_000 ? Math.max(2, ctx.processes) : 1,
+      sources: sourceAddresses(Math.max(2, Math.ceil(connections / 20_000))),
+      timeoutMs: SETUP_TIMEOUT_MS,
+      ramp: spec.acceptBacklog,
+      defer,
+    });
+    const setupSeconds = (Date.now() - t0) / 1000;
+    await settle(1000);
+    const rssAfterBytes = treeRssBytes(pid);
+    const stillOpen = await held.stillOpen();
+    return {
+      server: spec.id,
+      connections,
+      held: held.connected,
+      rssBeforeBytes,
+      rssAfterBytes,
+      bytesPerConnection: held.connected > 0 ? Math.round((rssAfterBytes - rssBeforeBytes) / held.connected) : 0,
+      stillOpen,
+      setupSeconds,
+    };
+  });
+}
+
+export interface ConnectRatePoint {
+  server: string;
+  concurrency: number;
+  perSec: number;
+  p50Us: number;
+  p99Us: number;
+  errors: number;
+  generatorCpuPct: number;
+  serverCpuPct: number;
+  otherCpuPct: number;
+}
+
+/** New connections per second: connect, send "shutdown", read the reply, the server closes. */
+export async function connectRate(ctx: BenchContext, spec: PeerSpec, concurrency: number): Promise<ConnectRatePoint> {
+  ctx.progress(`new connections: ${spec.label}, ${concurrency} at a time`);
+  return withPeer(ctx, spec, async ({ pid, port, defer }) => {
+    const r = await runLoad('connect', {
+      generator: ctx.generator,
+      port,
+      ramp: spec.acceptBacklog,
+      defer,
+      connections: concurrency,
+      processes: ctx.processes,
+      sources: sourceAddresses(8, 31),
+      warmupMs: 0,
+      measureMs: ctx.measureMs,
+      timeoutMs: SETUP_TIMEOUT_MS,
+      serverPid: pid,
+    });
+    return {
+      server: spec.id,
+      concurrency,
+      perSec: Math.round(r.completed / (r.elapsedNs / 1e9)),
+      p50Us: us(r.histogram.getValueAtPercentile(50)),
+      p99Us: us(r.histogram.getValueAtPercentile(99)),
+      errors: r.errors,
+      generatorCpuPct: pct(r.generatorCpuNs, r.elapsedNs),
+      serverCpuPct: pct(r.serverCpuNs, r.elapsedNs),
+      otherCpuPct: pct(r.otherCpuNs, r.elapsedNs),
+    };
+  });
+}
+
+export interface StartTimePoint {
+  command: string;
+  runs: number;
+  medianMs: number;
+  minMs: number;
+}
+
+/** Wall time of `argv` (e.g. `rs-server --help`) from spawn to exit, median of `runs`. */
+export function startTime(command: string, argv: string[], runs: number): StartTimePoint {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', timeout: 10_000 });
+    if (r.status !== 0) throw new Error(`${command} exited with ${r.status ?? r.signal}`);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    command,
+    runs,
+    medianMs: Math.round(times[Math.floor(runs / 2)]!),
+    minMs: Math.round(times[0]!),
+  };
+}
