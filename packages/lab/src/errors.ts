@@ -12,7 +12,7 @@ export class LabError extends Error {
 export class LabNeedsRootError extends LabError {
   constructor(engine: string) {
     super(
-      `lab engine "${engine}" needs root (network namespaces); run as root, or use --engine builtin`,
+      `lab engine "${engine}" needs root (network namespaces): run as root, or use the builtin lab (--engine builtin; drain-test --lab)`,
       'LAB_NEEDS_ROOT',
     );
     this.name = 'LabNeedsRootError';

@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { packageDirName, parseAptCacheShow, parseKernelDepends } from '../src/debian-packages.js';
+import { LabNeedsRootError } from '../src/errors.js';
+import { assertLabCanRun, labExecArgv } from '../src/lab.js';
+import { planLab, planNamespaces } from '../src/plan.js';
+import { qemuArgs } from '../src/qemu-args.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('lab plan', () => {
+  it('keeps every address in 198.18.0.0/15 and every namespace under the lab prefix', () => {
+    for (const engine of ['ipvs', 'nft', 'haproxy'] as const) {
+      const plan = planLab(engine, 'ab12', 2100);
+      const addresses = [plan.clientHost, plan.directorHost, plan.vip.host, ...plan.reals.map((r) => r.host)];
+      for (const a of addresses) expect(a).toMatch(/^198\.1[89]\.\d+\.\d+$/);
+      for (const ns of planNamespaces(plan)) expect(ns).toMatch(/^ldk-ab12-/);
+      expect(plan.reals.map((r) => r.name)).toEqual(['rs1', 'rs2']);
+    }
+  });
+
+  it('ipvs: a separate VIP and no director namespace (the director is the VM); nft/haproxy: the director is the VIP', () => {
+    const ipvs = planLab('ipvs', 'x', 2100);
+    expect(ipvs.directorNetns).toBeUndefined();
+    expect(ipvs.vip.host).not.toBe(ipvs.directorHost);
+    const nft = planLab('nft', 'x', 8080);
+    expect(nft.vip).toEqual({ host: nft.directorHost, port: 8080 });
+    expect(nft.reals.every((r) => r.port === 8080)).toBe(true);
+  });
+
+  it('runs commands in the client namespace', () => {
+    expect(labExecArgv({ clientNetns: 'ldk-ab12-client' }, ['curl', 'x'])).toEqual([
+      'ip',
+      'netns',
+      'exec',
+      'ldk-ab12-client',
+      'curl',
+      'x',
+    ]);
+  });
+
+  it('refuses to start without root, pointing to the builtin lab', () => {
+    vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    expect(() => assertLabCanRun('ipvs')).toThrow(LabNeedsRootError);
+    expect(() => assertLabCanRun('nft')).toThrow(/builtin/);
+  });
+});
+
+describe('debian packages', () => {
+  it('reads versions from apt-cache show and the kernel image from apt-cache depends', () => {
+    const show =
+      'Package: ipvsadm\nVersion: 1:1.31-1+b1\nArchitecture: amd64\n\nPackage: ipvsadm\nVersion: 1:1.30-1\n\nPackage: libc6\nVersion: 2.36-9+deb12u14\n';
+    expect(parseAptCacheShow(show)).toEqual([
+      { name: 'ipvsadm', version: '1:1.31-1+b1' },
+      { name: 'libc6', version: '2.36-9+deb12u14' },
+    ]);
+    expect(parseKernelDepends('linux-image-cloud-amd64\n  Depends: linux-image-6.1.0-56-cloud-amd64\n')).toBe(
+      'linux-image-6.1.0-56-cloud-amd64',
+    );
+    expect(packageDirName({ name: 'busybox-static', version: '1:1.35.0-4+deb12u1+b1' })).toBe(
+      'busybox-static_1_1.35.0-4+deb12u1+b1',
+    );
+  });
+});
+
+describe('qemu command line', () => {
+  it('boots the kernel with the addresses on its command line, two serial ports and a tap, daemonized', () => {
+    const argv = qemuArgs({
+      kernel: '/c/vmlinuz',
+      initrd: '/c/initramfs.gz',
+      consoleLog: '/s/console.log',
+      ctlSock: '/s/ctl.sock',
+      pidFile: '/s/qemu.pid',
+      tap: 'tap0',
+      mac: '52:54:00:12:00:02',
+      dip: '198.18.0.2/24',
+      vip: '198.18.0.100',
+      accel: 'tcg',
+    });
+    expect(argv[0]).toBe('qemu-system-x86_64');
+    expect(argv[argv.indexOf('-append') + 1]).toMatch(
+      /console=ttyS0 .*lvs_dip=198\.18\.0\.2\/24 lvs_vip=198\.18\.0\.100$/,
+    );
+    expect(argv.filter((a) => a === '-serial')).toHaveLength(2);
+    expect(argv).toContain('socket,id=ctl,path=/s/ctl.sock,server=on,wait=off');
+    expect(argv).toContain('tap,id=n0,ifname=tap0,script=no,downscript=no');
+    expect(argv.at(-1)).toBe('-daemonize');
+  });
+});
