@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DriverSpec, RealServerRef } from './drivers/types.js';
@@ -45,21 +45,44 @@ export class Journal {
 
   async add(entry: Omit<JournalEntry, 'id' | 'drainedAt' | 'pid'>): Promise<JournalEntry> {
     const full: JournalEntry = { id: randomUUID(), drainedAt: new Date().toISOString(), pid: process.pid, ...entry };
-    await this.#write([...(await this.entries()), full]);
+    await this.#change((entries) => [...entries, full]);
     return full;
   }
 
   async update(id: string, patch: Partial<JournalEntry>): Promise<void> {
-    await this.#write((await this.entries()).map((e) => (e.id === id ? { ...e, ...patch } : e)));
+    await this.#change((entries) => entries.map((e) => (e.id === id ? { ...e, ...patch } : e)));
   }
 
   async remove(id: string): Promise<void> {
-    await this.#write((await this.entries()).filter((e) => e.id !== id));
+    await this.#change((entries) => entries.filter((e) => e.id !== id));
+  }
+
+  /** Read, change, write under a lock file: two verifiers on one host must not lose each other's entries. */
+  async #change(f: (entries: JournalEntry[]) => JournalEntry[]): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const lock = `${this.path}.lock`;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await (await open(lock, 'wx')).close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // A lock older than the deadline belongs to a process that died holding it.
+        const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+        if (age > 10_000 || Date.now() > deadline) await rm(lock, { force: true });
+        else await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      }
+    }
+    try {
+      await this.#write(f(await this.entries()));
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   /** Write to a temporary file and rename: a crash never leaves half a journal. */
   async #write(entries: JournalEntry[]): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify({ entries }, null, 2)}\n`, { mode: 0o600 });
     await rename(tmp, this.path);
