@@ -123,4 +123,21 @@ describe('runDrainTest with injected drivers', () => {
     expect(await builtin.getWeight({ vip: base.vip }, base.drain)).toBe(1);
     expect(report.durationMs).toBeLessThan(10_000);
   });
+
+  it('a named real server that cannot be reached directly (NAT) is trusted by name; unnamed, it fails preflight', async () => {
+    const ghost = { host: '127.0.0.1', port: 9 };
+    director.ipvsadm(['-a', '-t', `127.0.0.1:${director.vip.port}`, '-r', '127.0.0.1:9', '-w', '1']);
+    const named = await runDrainTest({
+      ...base,
+      reals: [base.reals[1]!, { ...ghost, name: 'ghost' }],
+      drain: ghost,
+      driver: builtin,
+    });
+    expect(named.checks.find((c) => c.id === 'preflight')?.status).toBe('pass');
+    expect(named.servers.map((s) => s.name)).toEqual(['rs2', 'ghost']);
+    const unnamed = await runDrainTest({ ...base, reals: [base.reals[1]!, ghost], drain: ghost, driver: builtin });
+    expect(unnamed.checks[0]).toMatchObject({ id: 'preflight', status: 'fail' });
+    expect(unnamed.checks[0]!.message).toContain('give --real 127.0.0.1:9=NAME');
+    expect(exitCodeForReport(unnamed)).toBe(3);
+  });
 });

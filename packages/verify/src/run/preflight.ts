@@ -1,6 +1,7 @@
 import { formatHostPort } from '@lvs-drain-kit/common';
 import type { DirectorState } from '../drivers/types.js';
 import { EnvironmentError } from '../errors.js';
+import type { RealSpec } from '../options.js';
 import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
 import type { RunContext } from './context.js';
 
@@ -26,24 +27,11 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
   const names = new Map<string, string>();
   for (const real of o.reals) {
     const where = formatHostPort(real);
-    let name = real.name;
+    let name: string;
     try {
-      const conn = await ProbeConnection.open({ host: real.host, port: real.port, timeoutMs: o.timeoutMs });
-      const ex = await conn.ask('hello', undefined, o.timeoutMs);
-      await conn.shutdown(o.timeoutMs);
-      if (!ex.ok)
-        throw new PreflightError(`real server ${where} did not answer with a reply line (${ex.class}: ${ex.detail})`);
-      if (name !== undefined && name !== ex.host) {
-        ctx.progress('preflight', 'warn', `${where} calls itself "${ex.host}", given as "${name}": using "${ex.host}"`);
-      }
-      name = ex.host;
+      name = await learnName(ctx, real);
     } catch (err) {
-      const msg =
-        err instanceof ConnectFailure
-          ? `cannot reach real server ${where} directly: ${err.message}`
-          : err instanceof Error
-            ? err.message
-            : String(err);
+      const msg = err instanceof Error ? err.message : String(err);
       ctx.check('preflight', 'fail', msg);
       throw new PreflightError(msg);
     }
@@ -93,4 +81,41 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
     started,
   );
   return { director, weight };
+}
+
+/**
+ * Asks a real server directly who it is. A given name is checked where the server is reachable and
+ * trusted where it is not (NAT: only the director reaches the real servers).
+ */
+async function learnName(ctx: RunContext, real: RealSpec): Promise<string> {
+  const o = ctx.options;
+  const where = formatHostPort(real);
+  let conn: ProbeConnection;
+  try {
+    conn = await ProbeConnection.open({ host: real.host, port: real.port, timeoutMs: o.timeoutMs });
+  } catch (err) {
+    if (!(err instanceof ConnectFailure)) throw err;
+    if (real.name === undefined) {
+      throw new Error(
+        `cannot reach real server ${where} directly: ${err.message} (if only the director reaches it, as with NAT, give --real ${where}=NAME)`,
+      );
+    }
+    ctx.progress(
+      'preflight',
+      'warn',
+      `${where} is not reachable directly (${err.message}): trusting the name "${real.name}"`,
+    );
+    return real.name;
+  }
+  const ex = await conn.ask('hello', undefined, o.timeoutMs);
+  await conn.shutdown(o.timeoutMs);
+  if (!ex.ok) throw new Error(`real server ${where} did not answer with a reply line (${ex.class}: ${ex.detail})`);
+  if (real.name !== undefined && real.name !== ex.host) {
+    ctx.progress(
+      'preflight',
+      'warn',
+      `${where} calls itself "${ex.host}", given as "${real.name}": using "${ex.host}"`,
+    );
+  }
+  return ex.host;
 }
