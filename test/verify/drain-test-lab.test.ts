@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,4 +160,43 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     expect(r.code, r.stdout + r.stderr).toBe(130);
     expect(r.stdout).toMatch(/PASS\s+restore\s+weight 1 put back/);
   });
+
+  it('a verifier killed with SIGKILL leaves no lab process behind', async () => {
+    const run = startVerify(['drain-test', '--lab', '--hold', '30s'], state.path);
+    await run.waitForStderr('holding');
+    const lab = childrenOf(run.child.pid!);
+    expect(lab).toHaveLength(3);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const deadline = Date.now() + 5000;
+    while (lab.some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(lab.filter(running)).toEqual([]);
+  });
 });
+
+/** PIDs whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return (
+          readFileSync(`/proc/${d}/stat`, 'utf8')
+            .replace(/^.*\) /, '')
+            .split(' ')[1] === String(pid)
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Alive and not a zombie. */
+function running(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -83,6 +83,7 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
           control: { host: '127.0.0.1', port: 0 },
           reals: reals.map((r, i) => ({ host: r.host, port: r.port, weight: options.weights?.[i] ?? 1 })),
           misbehave: options.misbehave ?? [],
+          ...(detached ? {} : { watch: { parent: process.pid, servers: servers.map((x) => x.pid) } }),
         }),
       ],
       (rec) => (rec.ready === true ? (rec as { vip: string; control: string }) : undefined),
