@@ -34,14 +34,14 @@ export async function startRsServer(options: StartOptions): Promise<RsServer> {
   const sockets = new Set<Socket>();
   const ctx = {
     log,
+    open: sockets,
     reply: Buffer.from(formatReply(options.name)),
     maxLineBytes: options.maxLineBytes,
     idleTimeoutMs: options.idleTimeoutMs,
     keepAliveMs: options.keepAliveMs,
   };
   const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    sockets.add(socket); // serveConnection removes it on close
     serveConnection(socket, ctx);
   });
   if (options.maxConnections > 0) server.maxConnections = options.maxConnections;
