@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { DirectorEngine, EngineContext } from './engines/engine.js';
 import { haproxyEngine } from './engines/haproxy.js';
@@ -12,7 +12,7 @@ import { defaultCacheDir, defaultStateDir } from './paths.js';
 import { type LabEngine, NETNS_PREFIX, planLab, planNamespaces } from './plan.js';
 import { isRecordedAlive, memoryOf, stopRecorded } from './processes.js';
 import { realServerLog, startRealServer, waitRealServerReady } from './real-servers.js';
-import { type LabState, readState, STATE_FILE, writeState } from './state.js';
+import { type LabState, type RecordedProcess, readState, STATE_FILE, writeState } from './state.js';
 import { addBridge, addMember, addTap, deleteNamespace, listNamespaces, makeDirectRoutingReal } from './topology.js';
 
 export interface LabUpOptions {
@@ -169,7 +169,12 @@ export async function labDown(ref: LabRef): Promise<LabDownResult> {
   const state = await readState(stateDir);
   if (!state) return { found: false, stoppedProcesses: [], removedNamespaces: [] };
   const stoppedProcesses: string[] = [];
-  for (const p of [...state.processes].reverse()) {
+  const fromPidFiles: RecordedProcess[] = [];
+  for (const f of ENGINES[state.engine].pidFiles?.(stateDir) ?? []) {
+    const pid = Number.parseInt(await readFile(f.file, 'utf8').catch(() => ''), 10);
+    if (pid > 0) fromPidFiles.push({ role: f.role, pid, cmdlineMarkers: f.cmdlineMarkers });
+  }
+  for (const p of [...state.processes].reverse().concat(fromPidFiles)) {
     if (await isRecordedAlive(p)) {
       await stopRecorded(p);
       stoppedProcesses.push(`${p.role} (pid ${p.pid})`);

@@ -32,4 +32,9 @@ export interface DirectorEngine {
   /** Starts the director (runs alongside the real servers' start). */
   start(ctx: EngineContext): Promise<EngineResult>;
   describe(ctx: Pick<EngineContext, 'plan' | 'stateDir'>): Promise<string>;
+  /**
+   * Processes known only from a pid file (a daemon that forked before its PID was recorded, e.g. when
+   * `lab up` was killed half-way): `lab down` stops these too.
+   */
+  pidFiles?(stateDir: string): Array<{ file: string; role: string; cmdlineMarkers: string[] }>;
 }

@@ -68,6 +68,10 @@ export const haproxyEngine: DirectorEngine = {
     };
   },
 
+  pidFiles: (stateDir) => [
+    { file: join(stateDir, files.pid), role: 'haproxy', cmdlineMarkers: ['haproxy', join(stateDir, files.cfg)] },
+  ],
+
   async describe({ stateDir }) {
     const sock = join(stateDir, files.sock);
     if (!existsSync(sock)) return 'haproxy: not running';

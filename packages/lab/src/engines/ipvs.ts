@@ -85,6 +85,14 @@ export const ipvsEngine: DirectorEngine = {
     };
   },
 
+  pidFiles: (stateDir) => [
+    {
+      file: join(stateDir, files.pid),
+      role: 'director-vm',
+      cmdlineMarkers: ['qemu-system-x86_64', ctlSocketPath(stateDir)],
+    },
+  ],
+
   async describe({ stateDir }) {
     const sock = ctlSocketPath(stateDir);
     if (!existsSync(sock)) return 'director VM: not running';
