@@ -44,6 +44,35 @@ describe('lvs-verify lab commands (real engines)', () => {
     expect(existsSync(join(base, 'lab-nft', 'state.json'))).toBe(false);
   });
 
+  it('drain-test --lab nft: SIGINT during the hold restores the weight, then the lab goes down (exit 130)', async () => {
+    const before = await namespaces();
+    const child = spawn(process.execPath, [LVS_VERIFY_BIN, 'drain-test', '--lab', 'nft', '--hold', '30s'], {
+      env: { ...process.env, ...env() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no hold phase: ${stderr}`)), 60_000);
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('holding')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stdout).toMatch(/PASS\s+restore\s+weight 1 put back/);
+    expect(stderr).toMatch(/lab: down \(5 namespaces removed\)/);
+    expect(await namespaces()).toEqual(before);
+  });
+
   it('lab up, status, exec and down (haproxy)', async () => {
     const up = await verify(['lab', 'up', '--engine', 'haproxy']);
     expect(up.exitCode, up.stderr).toBe(0);

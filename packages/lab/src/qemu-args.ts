@@ -24,7 +24,7 @@ export function qemuArgs(o: QemuArgsOptions): string[] {
     '-smp',
     '1',
     '-m',
-    String(o.memoryMb ?? 256),
+    String(o.memoryMb ?? 128),
     '-nodefaults',
     '-no-user-config',
     '-display',
