@@ -6,7 +6,7 @@ import { createDriver } from '../drivers/registry.js';
 import type { DriverSpec } from '../drivers/types.js';
 import { exitCodeForReport, UsageError } from '../errors.js';
 import { type BuiltinLab, startBuiltinLab } from '../lab/builtin.js';
-import { parseMisbehaviours } from '../lab/misbehaviour.js';
+import { type Misbehaviour, parseMisbehaviours } from '../lab/misbehaviour.js';
 import { drainTestOnLabEngine, isRealEngine } from '../lab-engines.js';
 import type { DrainTestOptions, RealSpec } from '../options.js';
 import { createProgressPrinter, useColor } from '../progress-printer.js';
@@ -103,6 +103,26 @@ function labPassThrough(rawArgs: string[]): string[] {
   return out;
 }
 
+/** `--lab` (builtin): two rs-servers and the userspace director, misbehaving on request. */
+async function startLab(f: DrainTestFlags, stderr: NodeJS.WritableStream): Promise<BuiltinLab> {
+  let misbehave: Misbehaviour[];
+  try {
+    misbehave = parseMisbehaviours(f.labMisbehave ? f.labMisbehave.split(',').map((s) => s.trim()) : []);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  stderr.write(
+    `starting the builtin lab (2 rs-server processes, userspace wrr director on loopback)${misbehave.length ? `, misbehaving: ${misbehave.join(', ')}` : ''}\n`,
+  );
+  return startBuiltinLab({ misbehave });
+}
+
+/** The lab's servers, drained by `--drain` (a name or HOST:PORT) or rs1. */
+function labTarget(lab: BuiltinLab, f: DrainTestFlags): Target {
+  const reals = lab.reals.map((r) => ({ host: r.host, port: r.port, name: r.name }));
+  return { vip: lab.vip, reals, drain: f.drain ? resolveDrain(f.drain, reals) : reals[0]!, driverSpec: lab.driver };
+}
+
 export interface DrainTestIo {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
@@ -122,23 +142,8 @@ export async function drainTestCommand(f: DrainTestFlags, rawArgs: string[], io:
     let target: Target;
     let config: ConfigValues | undefined;
     if (engine === 'builtin') {
-      let misbehave: ReturnType<typeof parseMisbehaviours> = [];
-      try {
-        misbehave = parseMisbehaviours(f.labMisbehave ? f.labMisbehave.split(',').map((s) => s.trim()) : []);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      io.stderr.write(
-        `starting the builtin lab (2 rs-server processes, userspace wrr director on loopback)${misbehave.length ? `, misbehaving: ${misbehave.join(', ')}` : ''}\n`,
-      );
-      lab = await startBuiltinLab({ misbehave });
-      const reals = lab.reals.map((r) => ({ host: r.host, port: r.port, name: r.name }));
-      target = {
-        vip: lab.vip,
-        reals,
-        drain: f.drain ? resolveDrain(f.drain, reals) : reals[0]!,
-        driverSpec: lab.driver,
-      };
+      lab = await startLab(f, io.stderr);
+      target = labTarget(lab, f);
     } else {
       ({ target, config } = await targetFromFlags(f));
     }
