@@ -157,4 +157,57 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
     expect(r.code, r.stdout).toBe(3);
     expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director/);
   });
+
+  it('a drain that also shuts the sessions down (a broken runbook) fails old-connections-survive', async () => {
+    // A tiny runtime-API client for the command driver: node, the socket, one command per run.
+    const hactl = join(state.path, 'hactl.mjs');
+    await writeFile(
+      hactl,
+      "import { connect } from 'node:net';\nconst s = connect(process.argv[2]); s.on('connect', () => s.end(process.argv[3] + '\\n')); s.pipe(process.stdout);\n",
+    );
+    const run = (command: string) => `${process.execPath} ${hactl} ${socket} '${command}'`;
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        `127.0.0.1:${vipPort}`,
+        '--real',
+        `127.0.0.2:${servers[0]!.port}`,
+        '--real',
+        `127.0.0.3:${servers[1]!.port}`,
+        '--drain',
+        `127.0.0.2:${servers[0]!.port}`,
+        '--driver',
+        'command',
+        '--drain-cmd',
+        `${run('set weight be/rs1 0')} && ${run('shutdown sessions server be/rs1')}`,
+        '--restore-cmd',
+        run('set weight be/rs1 {weight}'),
+        '--restore-weight',
+        '1',
+        '--hold',
+        '600ms',
+        '--interval',
+        '100ms',
+        '--json',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as {
+      checks: Array<{ id: string; status: string; failures: Array<{ class: string; server: string }> }>;
+    };
+    const failed = report.checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(['old-connections-survive']);
+    expect(failed[0]!.failures.length).toBeGreaterThan(0);
+    expect(failed[0]!.failures.every((f) => f.server === 'rs1' && (f.class === 'closed' || f.class === 'reset'))).toBe(
+      true,
+    );
+    expect(
+      await createHaproxyDriver({ socket, backend: 'be' }).getWeight(
+        { vip: { host: '127.0.0.1', port: vipPort } },
+        { host: '127.0.0.2', port: servers[0]!.port },
+      ),
+    ).toBe(1);
+  });
 });
