@@ -121,16 +121,20 @@ export async function labStatusEngine(engine: RealEngine, out: (line: string) =>
   if (s.director) for (const line of s.director.split('\n')) out(`  | ${line}`);
 }
 
-/** Runs argv with the terminal attached; resolves with its exit code (signals forwarded). */
-function runAttached(argv: string[]): Promise<number> {
+/**
+ * Runs argv with stdout/stderr attached; resolves with its exit code.
+ * `ownGroup`: the child gets its own process group, so a terminal Ctrl-C reaches only this process,
+ * which passes it on once (the verifier then restores before it exits). Otherwise (lab exec: a shell,
+ * an interactive client) the terminal signals the child itself and only SIGTERM is passed on.
+ */
+function runAttached(argv: string[], ownGroup: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', detached: ownGroup });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
+    const signals: NodeJS.Signals[] = ownGroup ? ['SIGINT', 'SIGTERM'] : ['SIGTERM'];
+    for (const s of signals) process.on(s, forward);
     const done = () => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
+      for (const s of signals) process.off(s, forward);
     };
     child.once('error', (err) => {
       done();
@@ -146,7 +150,7 @@ function runAttached(argv: string[]): Promise<number> {
 /** `lab exec --engine ENGINE -- CMD`: runs CMD in the lab's client namespace; resolves with its exit code. */
 export async function labExecEngine(engine: RealEngine, argv: string[]): Promise<number> {
   const info = await asEnvironment(() => readLabInfo({ engine }));
-  return runAttached(labExecArgv(info, argv));
+  return runAttached(labExecArgv(info, argv), false);
 }
 
 /**
@@ -155,13 +159,23 @@ export async function labExecEngine(engine: RealEngine, argv: string[]): Promise
  */
 export async function drainTestOnLabEngine(engine: RealEngine, passThrough: string[]): Promise<number> {
   const started = performance.now();
-  const info = await asEnvironment(() => labUp({ engine, log: progress }));
+  // A signal while the lab comes up: finish bringing it up (so it can be taken down whole), then stop.
+  let interrupted: NodeJS.Signals | undefined;
+  const note = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+  };
+  process.on('SIGINT', note).on('SIGTERM', note);
+  const info = await asEnvironment(() => labUp({ engine, log: progress })).finally(() => {
+    process.off('SIGINT', note).off('SIGTERM', note);
+  });
   try {
+    if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
     progress(
       `ready in ${((performance.now() - started) / 1000).toFixed(1)} s; running drain-test in ${info.clientNetns}`,
     );
     return await runAttached(
       labExecArgv(info, [process.execPath, LVS_VERIFY_BIN, ...drainTestArgs(info, passThrough)]),
+      true,
     );
   } finally {
     const r = await labDown({ stateDir: info.stateDir });
