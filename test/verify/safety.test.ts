@@ -82,6 +82,21 @@ describe('never leave a server drained by accident', () => {
     expect(await rs1Weight()).toBe(1);
   });
 
+  it('--no-restore leaves the server drained, on the journal, for `undo`', async () => {
+    const r = await runVerify(
+      [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '300ms', '--no-restore'],
+      state.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /SKIP\s+restore\s+--no-restore: rs1 left at weight 0; `lvs-verify undo` or: lvs-verify lab ipvsadm/,
+    );
+    expect(await rs1Weight()).toBe(0);
+    expect(await journalEntries()).toMatchObject([{ keptDrained: true, originalWeight: 1 }]);
+    expect((await runVerify(['undo'], state.path)).code).toBe(0);
+    expect(await rs1Weight()).toBe(1);
+  });
+
   it('`undo` after a killed run (SIGKILL) restores the weight from the journal', async () => {
     const run = startVerify(
       [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '30s'],
