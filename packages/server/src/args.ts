@@ -76,6 +76,14 @@ export function buildProgram(): Command {
         .argParser(asArg(parseDuration))
         .default(DEFAULTS.shutdownTimeoutMs, '30s'),
     )
+    .addOption(
+      new Option(
+        '--workers <n>',
+        'processes serving the port, to use more cores (limits such as --max-connections apply to each)',
+      )
+        .argParser(positive)
+        .default(DEFAULTS.workers),
+    )
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'rs-server: ')) });
 }
@@ -95,5 +103,6 @@ export function optionsFrom(program: Command): ServerOptions {
     shutdownTimeoutMs: o.shutdownTimeout as number,
     logFormat: (o.logFormat as LogFormat | undefined) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     logLevel: o.logLevel as ServerOptions['logLevel'],
+    workers: o.workers as number,
   };
 }

@@ -22,6 +22,8 @@ export interface ServerOptions {
   shutdownTimeoutMs: number;
   logFormat: LogFormat;
   logLevel: LevelWithSilent;
+  /** Processes serving the port (Node cluster), to use more than one core. Default 1: no cluster. */
+  workers: number;
 }
 
 export const DEFAULTS = {
@@ -32,4 +34,5 @@ export const DEFAULTS = {
   keepAliveMs: 60_000,
   shutdownTimeoutMs: 30_000,
   logLevel: 'info',
+  workers: 1,
 } as const satisfies Partial<ServerOptions>;
