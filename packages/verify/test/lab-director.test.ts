@@ -67,6 +67,11 @@ describe('builtin lab director', () => {
     const list = d.ipvsadm(['-L', '-n']);
     expect(list.stdout).toContain('Prot LocalAddress:Port Scheduler Flags');
     expect(parseIpvsadmList(list.stdout)[0]?.servers.map((s) => s.weight)).toEqual([1, 1]);
+    const thresholds = d.ipvsadm(['-L', '-n', '--thresholds']).stdout.split('\n');
+    expect(thresholds.slice(1, 3)).toEqual([
+      'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn ',
+      '  -> RemoteAddress:Port',
+    ]);
     expect(d.ipvsadm(['-e', '-t', vip, '-r', '127.0.0.9:1', '-w', '0'])).toMatchObject({
       exitCode: 1,
       stderr: 'No such destination\n',

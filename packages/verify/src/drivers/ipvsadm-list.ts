@@ -126,23 +126,37 @@ export function forwardingName(flag: string): string | undefined {
   return FORWARD_NAME[flag];
 }
 
-/** Formats a listing exactly like ipvsadm 1.31 `-L -n` (the builtin lab director answers with it). */
+/**
+ * Formats a listing exactly like ipvsadm 1.31 `-L -n` (the builtin lab director answers with it).
+ * With `--thresholds` the real tool prints no Forward/Weight columns and names the columns on the Prot line.
+ */
 export function formatIpvsadmList(services: IpvsService[], options: { thresholds?: boolean } = {}): string {
-  const out = ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags'];
-  out.push(
-    options.thresholds
-      ? '  -> RemoteAddress:Port           Forward Weight Uthreshold Lthreshold ActiveConn InActConn'
-      : '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
-  );
+  const out = ['IP Virtual Server version 1.2.1 (size=4096)'];
+  if (options.thresholds) {
+    out.push(
+      'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn ',
+      '  -> RemoteAddress:Port',
+    );
+  } else {
+    out.push(
+      'Prot LocalAddress:Port Scheduler Flags',
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+    );
+  }
   for (const s of services) {
     out.push(`${s.protocol}  ${s.address} ${s.scheduler}${s.flags ? ` ${s.flags}` : ''}`);
     for (const d of s.servers) {
-      const addr = formatHostPort(d).padEnd(28);
-      const cols = [d.forwarding.padEnd(7), String(d.weight).padEnd(6)];
-      if (options.thresholds)
-        cols.push(String(d.upperThreshold ?? 0).padEnd(10), String(d.lowerThreshold ?? 0).padEnd(10));
-      cols.push(String(d.activeConn ?? 0).padEnd(10), String(d.inactConn ?? 0));
-      out.push(`  -> ${addr} ${cols.join(' ')}`);
+      const cols = options.thresholds
+        ? [d.upperThreshold ?? 0, d.lowerThreshold ?? 0, d.activeConn ?? 0, d.inactConn ?? 0].map((n) =>
+            String(n).padEnd(10),
+          )
+        : [
+            d.forwarding.padEnd(7),
+            String(d.weight).padEnd(6),
+            String(d.activeConn ?? 0).padEnd(10),
+            String(d.inactConn ?? 0).padEnd(10),
+          ];
+      out.push(`  -> ${formatHostPort(d).padEnd(28)} ${cols.join(' ')}`);
     }
   }
   return `${out.join('\n')}\n`;
