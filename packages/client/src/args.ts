@@ -1,14 +1,13 @@
 /** The lvs-client command line: flags, their checks, and the plain options they make. */
 import {
-  AddressError,
   DEFAULT_MAX_LINE_BYTES,
-  DurationError,
+  durationArgument,
   type HostPort,
-  parseDuration,
-  parseHostPort,
-  parsePort,
+  hostPortArgument,
+  portArgument,
+  wholeNumber,
 } from '@lvs-drain-kit/common';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { EXIT_HELP, UsageError } from './errors.js';
 import { defaultHistoryFile } from './history.js';
 import type { Protocol } from './link.js';
@@ -54,43 +53,18 @@ export interface ListenInvocation {
 
 export type Invocation = ConnectInvocation | ProbeInvocation | ListenInvocation;
 
-function asArg<T>(parse: (v: string) => T): (v: string) => T {
-  return (v) => {
-    try {
-      return parse(v);
-    } catch (err) {
-      if (err instanceof AddressError || err instanceof DurationError || err instanceof RangeError) {
-        throw new InvalidArgumentError(err.message);
-      }
-      throw err;
-    }
-  };
-}
-
-function bounded(min: number, max: number) {
-  return asArg((v: string) => {
-    if (!/^\d+$/.test(v)) throw new RangeError(`expected a whole number, got "${v}"`);
-    const n = Number(v);
-    if (n < min || n > max) throw new RangeError(`expected ${min}-${max}, got ${n}`);
-    return n;
-  });
-}
-
-const duration = asArg(parseDuration);
-const hostPort = asArg((v: string) => parseHostPort(v));
-
 /** Upper bounds: probes are a bounded load loop, whatever is typed. */
 export const MAX_PROBES = 1_000_000;
 export const MAX_RETRIES = 100;
 
 const connectTimeout = () =>
   new Option('--connect-timeout <duration>', 'give up connecting after this long')
-    .argParser(duration)
+    .argParser(durationArgument)
     .default(5_000, '5s');
 const noColor = () => new Option('--no-color', 'no colours (also: NO_COLOR set, or output not a terminal)');
 const maxLine = () =>
   new Option('--max-line-bytes <bytes>', 'longest line accepted from the peer')
-    .argParser(bounded(1, 1 << 30))
+    .argParser(wholeNumber(1, 1 << 30))
     .default(DEFAULT_MAX_LINE_BYTES, '65536');
 
 /**
@@ -122,18 +96,18 @@ export function parseArgs(argv: string[], write?: { out(s: string): void; err(s:
       'Connect and send lines. On a terminal: an interactive session (/help inside). ' +
         'With stdin not a terminal: send each stdin line, print each reply to stdout, exit after the last reply.',
     )
-    .argument('<host:port>', 'e.g. 172.16.0.100:2100, [::1]:2100, lb.example:2100', hostPort)
+    .argument('<host:port>', 'e.g. 172.16.0.100:2100, [::1]:2100, lb.example:2100', hostPortArgument)
     .option('--udp', 'UDP: one datagram per line')
     .option('--crlf', 'end sent lines with \\r\\n instead of \\n')
     .addOption(connectTimeout())
     .addOption(
       new Option('--timeout <duration>', 'scripted mode: fail when a reply takes longer than this')
-        .argParser(duration)
+        .argParser(durationArgument)
         .default(10_000, '10s'),
     )
     .addOption(
       new Option('--retry <n>', 'extra connect attempts with back-off (first connect and /reconnect)')
-        .argParser(bounded(0, MAX_RETRIES))
+        .argParser(wholeNumber(0, MAX_RETRIES))
         .default(0),
     )
     .option('--history-file <path>', `where typed lines are kept across runs (default ${defaultHistoryFile()})`)
@@ -163,10 +137,12 @@ export function parseArgs(argv: string[], write?: { out(s: string): void; err(s:
     )
     .argument('<host:port...>', 'the virtual service (or several servers)', (v: string, prev: HostPort[] = []) => [
       ...prev,
-      hostPort(v),
+      hostPortArgument(v),
     ])
-    .addOption(new Option('--count <n>', 'number of probes').argParser(bounded(1, MAX_PROBES)).default(10))
-    .addOption(new Option('--interval <duration>', 'pause between probes').argParser(duration).default(200, '200ms'))
+    .addOption(new Option('--count <n>', 'number of probes').argParser(wholeNumber(1, MAX_PROBES)).default(10))
+    .addOption(
+      new Option('--interval <duration>', 'pause between probes').argParser(durationArgument).default(200, '200ms'),
+    )
     .addOption(
       new Option('--new-connection-each', 'a new connection per probe: what new clients see (default)').conflicts(
         'sameConnection',
@@ -176,7 +152,9 @@ export function parseArgs(argv: string[], write?: { out(s: string): void; err(s:
     .option('--line <text>', 'the line each probe sends', 'hello')
     .addOption(connectTimeout())
     .addOption(
-      new Option('--timeout <duration>', 'wait this long for each reply').argParser(duration).default(2_000, '2s'),
+      new Option('--timeout <duration>', 'wait this long for each reply')
+        .argParser(durationArgument)
+        .default(2_000, '2s'),
     )
     .option('--json', 'print the result as JSON (samples included) instead of text')
     .addOption(noColor())
@@ -203,11 +181,7 @@ export function parseArgs(argv: string[], write?: { out(s: string): void; err(s:
       "SocketTest's server mode: accept clients, show each client's lines with its address, " +
         'send typed lines to the selected client (/to N, /clients).',
     )
-    .argument(
-      '<port>',
-      'port to listen on (0 picks a free one)',
-      asArg((v: string) => parsePort(v, { allowZero: true })),
-    )
+    .argument('<port>', 'port to listen on (0 picks a free one)', portArgument({ allowZero: true }))
     .option('--host <address>', 'address to listen on (default: every address)')
     .option('--udp', 'UDP: one datagram per line')
     .option('--crlf', 'end sent lines with \\r\\n instead of \\n')

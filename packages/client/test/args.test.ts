@@ -83,7 +83,7 @@ describe('parseArgs', () => {
     const both = parse('probe', 'h:1', '--same-connection', '--new-connection-each');
     expect(both.error).toBeInstanceOf(CommanderError);
     expect(both.err).toContain('cannot be used with');
-    expect(parse('probe', 'h:1', '--count', '0').err).toContain('expected 1-');
+    expect(parse('probe', 'h:1', '--count', '0').err).toContain('expected a whole number 1-1000000');
   });
 
   it('listen: port 0 allowed, host and udp', () => {

@@ -1,4 +1,5 @@
 export * from './address.js';
+export * from './cli-args.js';
 export * from './duration.js';
 export * from './escape.js';
 export * from './framer.js';

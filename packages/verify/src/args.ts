@@ -1,23 +1,10 @@
-import { type DurationError, parseDuration } from '@lvs-drain-kit/common';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { durationArgument, wholeNumber } from '@lvs-drain-kit/common';
+import { Command, Option } from 'commander';
 import { MISBEHAVIOURS } from './lab/misbehaviour.js';
 import { DEFAULTS } from './options.js';
 import { VERSION } from './version.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const int = (min: number, max: number) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new InvalidArgumentError(`expected a whole number ${min}-${max}`);
-  }
-  return Number(value);
-};
-const duration = (value: string) => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as DurationError).message);
-  }
-};
 
 /** Flags of `drain-test`, as commander hands them over. */
 export interface DrainTestFlags {
@@ -111,22 +98,22 @@ export function buildProgram(): Command {
     .option(
       '--connections <n>',
       `old connections held through the drain (default ${DEFAULTS.connections})`,
-      int(2, 10_000),
+      wholeNumber(2, 10_000),
     )
     .option(
       '--new-connections <n>',
       `fresh connections after the drain (default ${DEFAULTS.newConnections})`,
-      int(1, 100_000),
+      wholeNumber(1, 100_000),
     )
-    .option('--hold <duration>', 'how long old connections keep talking after the drain (default 5s)', duration)
-    .option('--interval <duration>', 'pause between lines on each old connection (default 200ms)', duration)
-    .option('--timeout <duration>', 'per reply and per connect (default 2s)', duration)
+    .option('--hold <duration>', 'how long old connections keep talking after the drain (default 5s)', durationArgument)
+    .option('--interval <duration>', 'pause between lines on each old connection (default 200ms)', durationArgument)
+    .option('--timeout <duration>', 'per reply and per connect (default 2s)', durationArgument)
     .option(
       '--restore-timeout <duration>',
       'how long new connections may take to come back after the restore (default 10s)',
-      duration,
+      durationArgument,
     )
-    .option('--restore-weight <n>', 'weight to put back when the driver cannot read it', int(1, 65535))
+    .option('--restore-weight <n>', 'weight to put back when the driver cannot read it', wholeNumber(1, 65535))
     .option('--no-restore', 'leave the server drained (undo later with `lvs-verify undo`)')
     .option('--strict', 'the reused-source-port probe fails instead of warning')
     .option('--json', 'print one JSON object (see README) instead of the human report')
