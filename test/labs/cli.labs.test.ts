@@ -26,7 +26,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const engine of ['ipvs', 'nft', 'haproxy'] as const) await labDown({ stateDir: join(base, `lab-${engine}`) });
+  for (const engine of ['ipvs', 'nft', 'haproxy'] as const) {
+    await labDown({ stateDir: join(base, `lab-${engine}`) });
+    await labDown({ stateDir: join(base, `lab-${engine}-drain-test`) });
+  }
   await rm(base, { recursive: true, force: true });
 });
 
@@ -41,7 +44,7 @@ describe('lvs-verify lab commands (real engines)', () => {
     expect(report.vip).toBe('198.18.0.2:2100');
     expect(r.stderr).toMatch(/lab: ready in [\d.]+ s/);
     expect(await namespaces()).toEqual(before);
-    expect(existsSync(join(base, 'lab-nft', 'state.json'))).toBe(false);
+    expect(existsSync(join(base, 'lab-nft-drain-test', 'state.json'))).toBe(false);
   });
 
   it('drain-test --lab nft: SIGINT during the hold restores the weight, then the lab goes down (exit 130)', async () => {
@@ -86,6 +89,10 @@ describe('lvs-verify lab commands (real engines)', () => {
     const exec = await verify(['lab', 'exec', '--engine', 'haproxy', '--', 'ip', '-br', '-4', 'addr', 'show', 'eth0']);
     expect(exec.exitCode).toBe(0);
     expect(exec.stdout).toContain('198.18.0.10/24');
+    // A one-command drain test brings up a lab of its own and leaves this one alone.
+    const oneShot = await verify(['drain-test', '--lab', 'haproxy', '--hold', '500ms']);
+    expect(oneShot.exitCode, oneShot.stderr).toBe(0);
+    expect((await verify(['lab', 'status', '--engine', 'haproxy'])).stdout).toMatch(/: up since/);
     const down = await verify(['lab', 'down', '--engine', 'haproxy']);
     expect(down.stdout).toMatch(/haproxy lab down: stopped .*haproxy \(pid \d+\)/);
     expect((await verify(['lab', 'status', '--engine', 'haproxy'])).stdout).toContain('haproxy lab: down');

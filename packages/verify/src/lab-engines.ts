@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { formatHostPort } from '@lvs-drain-kit/common';
 import {
   type DriverSpec,
+  defaultStateDir,
   LabError,
   type LabInfo,
   labDown,
@@ -165,7 +166,9 @@ export async function drainTestOnLabEngine(engine: RealEngine, passThrough: stri
     interrupted = signal;
   };
   process.on('SIGINT', note).on('SIGTERM', note);
-  const info = await asEnvironment(() => labUp({ engine, log: progress })).finally(() => {
+  // Its own state dir: a lab kept up with `lab up` is left alone; a crashed run is replaced by the next.
+  const stateDir = defaultStateDir(`${engine}-drain-test`);
+  const info = await asEnvironment(() => labUp({ engine, stateDir, log: progress })).finally(() => {
     process.off('SIGINT', note).off('SIGTERM', note);
   });
   try {
