@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DirectorEngine, EngineContext } from './engines/engine.js';
 import { haproxyEngine } from './engines/haproxy.js';
 import { ipvsEngine } from './engines/ipvs.js';
@@ -169,16 +170,27 @@ export async function labDown(ref: LabRef): Promise<LabDownResult> {
   const state = await readState(stateDir);
   if (!state) return { found: false, stoppedProcesses: [], removedNamespaces: [] };
   const stoppedProcesses: string[] = [];
-  const fromPidFiles: RecordedProcess[] = [];
-  for (const f of ENGINES[state.engine].pidFiles?.(stateDir) ?? []) {
-    const pid = Number.parseInt(await readFile(f.file, 'utf8').catch(() => ''), 10);
-    if (pid > 0) fromPidFiles.push({ role: f.role, pid, cmdlineMarkers: f.cmdlineMarkers });
-  }
-  for (const p of [...state.processes].reverse().concat(fromPidFiles)) {
-    if (await isRecordedAlive(p)) {
-      await stopRecorded(p);
-      stoppedProcesses.push(`${p.role} (pid ${p.pid})`);
+  const pidFileProcesses = async (): Promise<RecordedProcess[]> => {
+    const found: RecordedProcess[] = [];
+    for (const f of ENGINES[state.engine].pidFiles?.(stateDir) ?? []) {
+      const pid = Number.parseInt(await readFile(f.file, 'utf8').catch(() => ''), 10);
+      if (pid > 0) found.push({ role: f.role, pid, cmdlineMarkers: f.cmdlineMarkers });
     }
+    return found;
+  };
+  const stop = async (processes: RecordedProcess[]) => {
+    for (const p of processes) {
+      if (await isRecordedAlive(p)) {
+        await stopRecorded(p);
+        stoppedProcesses.push(`${p.role} (pid ${p.pid})`);
+      }
+    }
+  };
+  await stop([...state.processes].reverse().concat(await pidFileProcesses()));
+  if (!state.info) {
+    // `lab up` died half-way: a daemon it was starting may write its pid file only now.
+    await sleep(500);
+    await stop(await pidFileProcesses());
   }
   const present = new Set(await listNamespaces());
   // Names made with this lab's id, even ones a crash left unrecorded.
