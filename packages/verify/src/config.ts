@@ -46,6 +46,17 @@ const driver = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('manual') }).strict(),
   z.object({ kind: z.literal('builtin'), control: z.string() }).strict(),
+  z
+    .object({
+      kind: z.literal('nft'),
+      table: z.string().min(1),
+      chain: z.string().min(1),
+      map: z.string().min(1),
+      family: z.string().min(1).optional(),
+      netns: z.string().min(1).optional(),
+      director: z.string().min(1).optional(),
+    })
+    .strict(),
 ]);
 
 /** A cluster file: the same as the flags; flags given on the command line win. */

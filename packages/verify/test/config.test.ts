@@ -54,6 +54,13 @@ describe('cluster config validation', () => {
     });
     expect(c.driver).toEqual({ kind: 'command', drainCmd: 'a {rip}', restoreCmd: 'b {rip} {weight}', timeoutMs: 5000 });
   });
+
+  it('describes an nftables director, and names what it lacks', () => {
+    const base = { vip: '10.0.0.1:80', reals: ['10.0.0.2:80', '10.0.0.3:80'], drain: '10.0.0.2:80' };
+    const nft = { kind: 'nft', table: 'lb', chain: 'balance', map: 'backends', director: 'ssh://root@lb1' };
+    expect(validateConfig({ ...base, driver: nft }).driver).toEqual(nft);
+    expect(() => validateConfig({ ...base, driver: { kind: 'nft', table: 'lb' } })).toThrow(/driver\.chain/);
+  });
 });
 
 describe('--real HOST:PORT[=NAME]', () => {

@@ -64,7 +64,8 @@ describe('nft driver', () => {
     await expect(driver.setWeight(service, { host: '198.18.0.11', port: 8080 }, 0)).rejects.toThrow(/another port/);
   });
 
-  it('needs table, chain and map in its spec', async () => {
-    await expect(nftDriverFromSpec({ kind: 'nft', table: 't', chain: 'c' })).rejects.toThrow(/--nft-map/);
+  it('needs table, chain and map in its spec (a journal file is read back untyped)', async () => {
+    const fromJournal = JSON.parse('{"kind":"nft","table":"t","chain":"c"}') as Parameters<typeof nftDriverFromSpec>[0];
+    await expect(nftDriverFromSpec(fromJournal)).rejects.toThrow(/--nft-map/);
   });
 });

@@ -45,6 +45,8 @@ export function driverSpecFromFlags(f: DrainTestFlags): DriverSpec | undefined {
         throw new UsageError('--driver builtin needs --control HOST:PORT (printed by `lvs-verify lab up`)');
       return { kind: 'builtin', control: f.control };
     case 'nft':
+      if (!f.nftTable || !f.nftChain || !f.nftMap)
+        throw new UsageError('--driver nft needs --nft-table, --nft-chain and --nft-map');
       return {
         kind: 'nft',
         table: f.nftTable,

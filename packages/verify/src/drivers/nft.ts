@@ -5,7 +5,7 @@ import { DriverError, UsageError } from '../errors.js';
 import { shellJoin, shellQuote } from '../shell-quote.js';
 import { createDirectorTransport } from '../transports/factory.js';
 import { createLocalTransport } from '../transports/local.js';
-import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from './types.js';
+import type { DirectorState, DrainDriver, DriverSpec, RealServerRef, ServiceRef } from './types.js';
 
 /**
  * Drains an nftables load balancer built as `dnat to numgen inc mod N map @MAP` in a chain of its own:
@@ -116,23 +116,13 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
 }
 
 /** From a plain spec (flags, config file, lab, journal): `{kind:'nft', table, chain, map, netns? | director?}`. */
-export async function nftDriverFromSpec(spec: Record<string, unknown>): Promise<DrainDriver> {
-  const text = (key: string): string | undefined => {
-    const v = spec[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v.length === 0) throw new UsageError(`nft driver: ${key} must be a non-empty string`);
-    return v;
-  };
-  const table = text('table');
-  const chain = text('chain');
-  const map = text('map');
+export async function nftDriverFromSpec(spec: Extract<DriverSpec, { kind: 'nft' }>): Promise<DrainDriver> {
+  const { table, chain, map, netns, director } = spec;
   if (!table || !chain || !map) throw new UsageError('--driver nft needs --nft-table, --nft-chain and --nft-map');
-  const netns = text('netns');
-  const director = text('director');
   const transport = netns ? netnsTransport(createLocalTransport(), netns) : await createDirectorTransport(director);
   return createNftDriver({
     transport,
-    family: text('family') ?? 'ip',
+    family: spec.family ?? 'ip',
     table,
     chain,
     map,

@@ -62,6 +62,17 @@ export type DriverSpec =
   | { kind: 'command'; drainCmd: string; restoreCmd: string; getCmd?: string; timeoutMs?: number }
   | { kind: 'manual' }
   | { kind: 'builtin'; control: string }
-  | { kind: 'nft'; [key: string]: unknown };
+  | {
+      kind: 'nft';
+      table: string;
+      /** The chain that holds only the balancing rule. */
+      chain: string;
+      map: string;
+      family?: string;
+      /** Run nft inside this network namespace on this host. */
+      netns?: string;
+      /** Or on a director reached like ipvsadm's (`ssh://user@host`, `serial:PATH`); default: this host. */
+      director?: string;
+    };
 
 export type DriverKind = DriverSpec['kind'];
