@@ -22,7 +22,7 @@ export interface LabUpOptions {
   stateDir?: string;
   /** Downloads and built images. Default $XDG_CACHE_HOME/lvs-drain-kit or ~/.cache/lvs-drain-kit. */
   cacheDir?: string;
-  /** Service port (the VIP's and every real server's). Default 2100, the seed's. */
+  /** Service port (the VIP's and every real server's). Default 2100, the classic line server's. */
   port?: number;
   /** Progress lines. */
   log?: (line: string) => void;

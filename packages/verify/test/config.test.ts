@@ -4,7 +4,7 @@ import { ConfigError } from '../src/errors.js';
 import { parseRealSpec } from '../src/real-spec.js';
 
 describe('cluster config validation', () => {
-  it('accepts the seed cluster and converts durations and addresses', () => {
+  it('accepts a classic LVS-DR cluster and converts durations and addresses', () => {
     const c = validateConfig({
       vip: '172.16.0.113:2100',
       reals: ['172.16.0.114:2100', { address: '172.16.0.115:2100', name: 'web2' }],

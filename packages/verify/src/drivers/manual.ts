@@ -9,7 +9,7 @@ export interface ManualDriverOptions {
   output?: NodeJS.WritableStream;
 }
 
-/** The seed's way: print the command for the operator to run on the director, wait for Enter. Terminal only. */
+/** The classic way: print the command for the operator to run on the director, wait for Enter. Terminal only. */
 export function createManualDriver(options: ManualDriverOptions = {}): DrainDriver {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
