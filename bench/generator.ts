@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
-import { machineBusyNs, treeCpuNs } from './proc.js';
+import { machineTaskCpuNs, treeCpuNs } from './proc.js';
 
 export type LoadMode = 'rt' | 'hold' | 'connect';
 
@@ -159,7 +159,7 @@ export interface LoadResult {
   /** The generators' own CPU time over the window (all processes). */
   generatorCpuNs: number;
   serverCpuNs: number;
-  /** Everything else busy on the machine meanwhile (kernel work for loopback included): noise if large. */
+  /** Other processes' CPU time meanwhile: other work on the machine, i.e. noise. */
   otherCpuNs: number;
   errors: number;
   histogram: hdr.Histogram;
@@ -191,10 +191,10 @@ export async function runLoad(mode: 'rt' | 'connect', o: LoadOptions): Promise<L
     for (const p of procs) p.send(`go ${o.warmupMs} ${o.measureMs}`);
     await procs[0]!.next<MeasuringEvent>('measuring');
     const cpu0 = treeCpuNs(o.serverPid);
-    const busy0 = machineBusyNs();
+    const busy0 = machineTaskCpuNs();
     const results = await Promise.all(procs.map((p) => p.next<ResultEvent>('result')));
     const serverCpuNs = treeCpuNs(o.serverPid) - cpu0;
-    const busyNs = machineBusyNs() - busy0;
+    const busyNs = machineTaskCpuNs() - busy0;
     const histogram = hdr.build({ numberOfSignificantValueDigits: 3 });
     for (const r of results) for (const [ns, count] of r.hist) histogram.recordValueWithCount(Math.max(1, ns), count);
     const generatorCpuNs = results.reduce((s, r) => s + r.cpuNs, 0);

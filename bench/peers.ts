@@ -17,12 +17,22 @@ export interface PeerSpec {
   /** Its listen backlog: connections are set up at most this many at a time. */
   acceptBacklog: number;
   argv(port: number): string[];
+  env?: Record<string, string>;
 }
 
-export const rsServer = (workers = 1): PeerSpec => ({
-  id: workers > 1 ? `rs-server-w${workers}` : 'rs-server',
-  label: workers > 1 ? `rs-server --workers ${workers}` : 'rs-server',
+/**
+ * `balance: 'kernel'` runs the workers with NODE_CLUSTER_SCHED_POLICY=none: each accepts
+ * on the shared socket itself (faster to accept, unevenly spread) instead of the primary
+ * handing connections round-robin (Node's default on Linux).
+ */
+export const rsServer = (workers = 1, balance: 'rr' | 'kernel' = 'rr'): PeerSpec => ({
+  id: workers > 1 ? `rs-server-w${workers}${balance === 'kernel' ? '-kernel' : ''}` : 'rs-server',
+  label:
+    workers > 1
+      ? `rs-server --workers ${workers}${balance === 'kernel' ? ' (NODE_CLUSTER_SCHED_POLICY=none)' : ''}`
+      : 'rs-server',
   acceptBacklog: 512,
+  ...(balance === 'kernel' ? { env: { NODE_CLUSTER_SCHED_POLICY: 'none' } } : {}),
   argv: (port) => [
     process.execPath,
     RS_SERVER_BIN,
@@ -101,13 +111,23 @@ export function probe(port: number, timeoutMs = 1000): Promise<boolean> {
 
 const RAISE_FILE_LIMIT = 'ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
 
+/** The file limit a server started here gets: 1,048,576 where it may be raised (root), else the hard limit. */
+export function fileLimit(): number {
+  const out = execFileSync('sh', ['-c', RAISE_FILE_LIMIT, 'sh', 'sh', '-c', 'ulimit -n'], { encoding: 'utf8' });
+  const n = Number(out.trim());
+  return Number.isFinite(n) ? n : 1024;
+}
+
 /** Starts a server with its stdout (the per-line log) going to `sink`; resolves once it answers. */
 export async function startPeer(spec: PeerSpec, sink: string): Promise<RunningPeer> {
   const port = await freePort();
   const out = openSync(sink, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('sh', ['-c', RAISE_FILE_LIMIT, 'sh', ...spec.argv(port)], { stdio: ['ignore', out, 'pipe'] });
+    child = spawn('sh', ['-c', RAISE_FILE_LIMIT, 'sh', ...spec.argv(port)], {
+      stdio: ['ignore', out, 'pipe'],
+      env: { ...process.env, ...spec.env },
+    });
   } finally {
     closeSync(out);
   }

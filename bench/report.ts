@@ -13,6 +13,8 @@ export interface Machine {
   java: string;
   generator: string;
   logSink: string;
+  /** One-minute load average when the run started: above ~0.5 something else was running. */
+  loadAverageAtStart: number;
 }
 
 export interface BenchReport extends BenchResults {
@@ -85,6 +87,7 @@ export function renderReport(r: BenchReport): string {
     out.push('', 'Idle connections (one line each, then idle; RSS delta / connections)', mem.toString());
 
   const conn = table([
+    'at once',
     'server',
     'new connections/s',
     'p50',
@@ -96,6 +99,7 @@ export function renderReport(r: BenchReport): string {
   ]);
   for (const p of r.connectRate) {
     conn.push([
+      p.concurrency,
       p.server,
       n(p.perSec),
       ms(p.p50Us),

@@ -4,15 +4,16 @@
  * See `npm run bench -- --help`.
  */
 import { existsSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareGenerator } from './generator.js';
-import { javaSeed, javaStatus, nodeFloor, type PeerSpec, RS_SERVER_BIN, rsServer } from './peers.js';
+import { fileLimit, javaSeed, javaStatus, nodeFloor, type PeerSpec, RS_SERVER_BIN, rsServer } from './peers.js';
 import { type BenchReport, renderReport, writeReport } from './report.js';
 import { type BenchContext, connectRate, idleMemory, type RoundTripPoint, roundTrips, startTime } from './scenarios.js';
 import { type BenchResults, checkTargets } from './targets.js';
 
+const CONNECT_BURST = 128;
 const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start'] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -85,12 +86,17 @@ async function main(): Promise<void> {
   if ('missing' in java) notes.push(`Java seed server left out: ${java.missing}`);
   const peers: PeerSpec[] = [rsServer(), ...('version' in java ? [javaSeed] : []), nodeFloor];
 
+  const loadAtStart = loadavg()[0] ?? 0;
+  if (loadAtStart > 0.5) {
+    notes.push(`load average ${loadAtStart.toFixed(2)} at start: other work on this machine makes figures noisy`);
+  }
   const generator = prepareGenerator(values['node-generator']);
   const started = Date.now();
   const ctx: BenchContext = {
     generator,
     sink: values['log-sink'],
     processes,
+    fileLimit: fileLimit(),
     warmupMs: quick ? 500 : 1000,
     measureMs,
     progress: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${m}\n`),
@@ -136,11 +142,26 @@ async function main(): Promise<void> {
       }
     }
     if (only.has('max')) {
-      results.maxIdle = await attempt('most idle connections', () => idleMemory(ctx, rsServer(), maxConnections));
+      // One process cannot hold more connections than its file limit: past it, use enough workers.
+      const need = Math.ceil(maxConnections / (ctx.fileLimit - 1000));
+      if (need > 1) {
+        notes.push(
+          `file limit ${ctx.fileLimit} per process (raising it needs CAP_SYS_RESOURCE): ` +
+            `the most idle connections are held by rs-server --workers ${need}`,
+        );
+      }
+      const spec = need > 1 ? rsServer(need) : rsServer();
+      results.maxIdle = await attempt('most idle connections', () => idleMemory(ctx, spec, maxConnections));
     }
     if (only.has('connect')) {
-      for (const peer of [...peers, rsServer(workers)]) {
-        push(results.connectRate, await attempt(`connect ${peer.label}`, () => connectRate(ctx, peer, 32)));
+      // 128 at a time is a burst past the Java seed's accept backlog of 50, as clients behind a balancer make;
+      // 32 at a time stays under it.
+      for (const concurrency of [CONNECT_BURST, 32]) {
+        const list = concurrency === CONNECT_BURST ? [...peers, rsServer(workers), rsServer(workers, 'kernel')] : peers;
+        for (const peer of list) {
+          const p = await attempt(`connect ${peer.label}`, () => connectRate(ctx, peer, concurrency));
+          push(results.connectRate, p);
+        }
       }
     }
     if (only.has('start')) {
@@ -173,6 +194,7 @@ async function main(): Promise<void> {
       java: 'version' in java ? java.version : `no Java (${java.missing})`,
       generator: `${generator.kind}, ${processes} process(es)`,
       logSink: ctx.sink,
+      loadAverageAtStart: loadAtStart,
     },
     settings: { measureMs, warmupMs: ctx.warmupMs, generatorProcesses: processes, quick },
     notes,

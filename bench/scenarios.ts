@@ -10,6 +10,8 @@ export interface BenchContext {
   sink: string;
   /** Load generator processes per measurement. */
   processes: number;
+  /** Open files a process may have here (servers and generators raise theirs to it). */
+  fileLimit: number;
   warmupMs: number;
   measureMs: number;
   progress(message: string): void;
@@ -56,13 +58,41 @@ export interface RoundTripPoint {
   generatorCpuPct: number;
   /** CPU of the server (all its processes/threads), % of one core. */
   serverCpuPct: number;
-  /** Other CPU use on the machine meanwhile, % of one core: other load makes the figures noisy. */
+  /** Other processes' CPU use meanwhile, % of one core: other load makes the figures noisy. */
   otherCpuPct: number;
+  /** Measurements made; more than 1 when other load disturbed the first. */
+  attempts: number;
+}
+
+/** Other processes may use this much of a core during a point before it is measured again. */
+const DISTURBED_PCT = 25;
+const RETRIES = 2;
+
+/** Measures again (fresh server) while other processes took CPU meanwhile; keeps the least disturbed. */
+async function leastDisturbed<T extends { otherCpuPct: number }>(
+  ctx: BenchContext,
+  what: string,
+  measure: () => Promise<T>,
+): Promise<T & { attempts: number }> {
+  let best = await measure();
+  let attempts = 1;
+  while (best.otherCpuPct > DISTURBED_PCT && attempts <= RETRIES) {
+    ctx.progress(`${what}: other processes used ${best.otherCpuPct}% of a core meanwhile; measuring again`);
+    const again = await measure();
+    attempts++;
+    if (again.otherCpuPct < best.otherCpuPct) best = again;
+  }
+  return { ...best, attempts };
 }
 
 /** Closed loop: every connection has one line in flight; the next goes out when the reply is in. */
 export async function roundTrips(ctx: BenchContext, spec: PeerSpec, connections: number): Promise<RoundTripPoint> {
-  ctx.progress(`round trips: ${spec.label}, ${connections} connections`);
+  const what = `round trips: ${spec.label}, ${connections} connections`;
+  ctx.progress(what);
+  return leastDisturbed(ctx, what, () => roundTripsOnce(ctx, spec, connections));
+}
+
+async function roundTripsOnce(ctx: BenchContext, spec: PeerSpec, connections: number) {
   return withPeer(ctx, spec, async ({ pid, port, defer }) => {
     const r = await runLoad('rt', {
       generator: ctx.generator,
@@ -108,6 +138,8 @@ export interface IdleMemoryPoint {
 /** Opens `connections`, one line each, holds them idle and reads the server's RSS delta. */
 export async function idleMemory(ctx: BenchContext, spec: PeerSpec, connections: number): Promise<IdleMemoryPoint> {
   ctx.progress(`idle memory: ${spec.label}, ${connections} connections`);
+  // One generator process holds at most what the file limit allows.
+  const generators = Math.ceil(connections / (ctx.fileLimit - 100));
   return withPeer(ctx, spec, async ({ pid, port, defer }) => {
     await settle(500);
     const rssBeforeBytes = treeRssBytes(pid);
@@ -116,8 +148,8 @@ export async function idleMemory(ctx: BenchContext, spec: PeerSpec, connections:
       generator: ctx.generator,
       port,
       connections,
-      processes: connections > 20_000 ? Math.max(2, ctx.processes) : 1,
-      sources: sourceAddresses(Math.max(2, Math.ceil(connections / 20_000))),
+      processes: generators,
+      sources: sourceAddresses(Math.max(2, generators, Math.ceil(connections / 20_000))),
       timeoutMs: SETUP_TIMEOUT_MS,
       ramp: spec.acceptBacklog,
       defer,
@@ -149,11 +181,17 @@ export interface ConnectRatePoint {
   generatorCpuPct: number;
   serverCpuPct: number;
   otherCpuPct: number;
+  attempts: number;
 }
 
 /** New connections per second: connect, send "shutdown", read the reply, the server closes. */
 export async function connectRate(ctx: BenchContext, spec: PeerSpec, concurrency: number): Promise<ConnectRatePoint> {
-  ctx.progress(`new connections: ${spec.label}, ${concurrency} at a time`);
+  const what = `new connections: ${spec.label}, ${concurrency} at a time`;
+  ctx.progress(what);
+  return leastDisturbed(ctx, what, () => connectRateOnce(ctx, spec, concurrency));
+}
+
+async function connectRateOnce(ctx: BenchContext, spec: PeerSpec, concurrency: number) {
   return withPeer(ctx, spec, async ({ pid, port, defer }) => {
     const r = await runLoad('connect', {
       generator: ctx.generator,

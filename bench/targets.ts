@@ -32,6 +32,7 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   const vsFloor = ratio(rs?.rtPerSec, floor?.rtPerSec);
   const p99 = ratio(rs?.p99Us, java?.p99Us);
   const mem = r.idleMemory.find((p) => p.server === 'rs-server');
+  // The burst figure (the first measured for each server): past the Java seed's accept backlog.
   const connRs = r.connectRate.find((p) => p.server === 'rs-server')?.perSec;
   const connJava = r.connectRate.find((p) => p.server === 'java-seed')?.perSec;
   const conn = ratio(connRs, connJava);
@@ -53,7 +54,11 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       measured: r.maxIdle ? `${r.maxIdle.held.toLocaleString('en-US')} held` : 'n/a',
       met: meets(r.maxIdle, (m) => m.held >= 100_000 && m.stillOpen >= 100_000),
     },
-    { target: 'new connections/s ≥ 6× Java seed', measured: `${fmt(conn)}×`, met: meets(conn, (x) => x >= 6) },
+    {
+      target: 'new connections/s (128 at once) ≥ 6× Java seed',
+      measured: `${fmt(conn)}×`,
+      met: meets(conn, (x) => x >= 6),
+    },
   ];
   for (const s of r.startTime) {
     checks.push({ target: `${s.command} starts < 300 ms`, measured: `${s.medianMs} ms`, met: s.medianMs < 300 });
