@@ -118,9 +118,39 @@ export function renderReport(r: BenchReport): string {
     out.push('', 'Start time', st.toString());
   }
 
+  if (r.drain) {
+    const d = r.drain;
+    const dt = table(['process', 'max RSS', 'event-loop delay p50', 'p99', 'max']);
+    for (const p of d.processes) {
+      dt.push([
+        p.role,
+        mb(p.maxRssBytes),
+        `${p.loopDelayMs.p50} ms`,
+        `${p.loopDelayMs.p99} ms`,
+        `${p.loopDelayMs.max} ms`,
+      ]);
+    }
+    const phases = Object.entries(d.phasesMs)
+      .map(([id, ms]) => `${id} ${(ms / 1000).toFixed(1)} s`)
+      .join(', ');
+    out.push(
+      '',
+      `drain-test --lab ${d.engine} --connections ${n(d.connections)}: ${d.verdict} (exit ${d.exitCode}), ` +
+        `${((d.reportMs ?? 0) / 1000).toFixed(1)} s to the verdict, ${(d.wallMs / 1000).toFixed(1)} s with lab up and down`,
+      `phases: ${phases}`,
+      ...(d.holdRttMs
+        ? [`old connections' round trip during the hold: p50 ${d.holdRttMs.p50} ms, p99 ${d.holdRttMs.p99} ms`]
+        : []),
+      ...(d.holdRoundsNote ? [`old-connections-survive: ${d.holdRoundsNote}`] : []),
+      dt.toString(),
+    );
+  }
+
   const t = table(['target', 'measured', '']);
-  for (const c of r.targets) t.push([c.target, c.measured, c.met === undefined ? 'n/a' : c.met ? 'met' : 'MISSED']);
-  out.push('', 'Targets (ratios from this run)', t.toString());
+  for (const c of r.targets) if (c.met !== undefined) t.push([c.target, c.measured, c.met ? 'met' : 'MISSED']);
+  const unmeasured = r.targets.filter((c) => c.met === undefined).map((c) => c.target);
+  if (t.length > 0) out.push('', 'Targets (ratios from this run)', t.toString());
+  if (unmeasured.length > 0) out.push(`not measured in this run: ${unmeasured.join('; ')}`);
   for (const note of r.notes) out.push(`note: ${note}`);
   return out.join('\n');
 }

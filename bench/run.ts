@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { drainAtScale } from './drain.js';
 import { prepareGenerator } from './generator.js';
 import { fileLimit, javaSeed, javaStatus, nodeFloor, type PeerSpec, RS_SERVER_BIN, rsServer } from './peers.js';
 import { type BenchReport, renderReport, writeReport } from './report.js';
@@ -14,14 +15,18 @@ import { type BenchContext, connectRate, idleMemory, type RoundTripPoint, roundT
 import { type BenchResults, checkTargets } from './targets.js';
 
 const CONNECT_BURST = 128;
-const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start'] as const;
+const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start', 'drain'] as const;
+/** `drain` needs root and the nft lab: only on request. */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'drain');
 type Section = (typeof SECTIONS)[number];
 
 const HELP = `usage: npm run bench -- [options]
 
   --quick                 2 s per point, 20,000 for the most idle connections (about 1.5 minutes)
   --duration <seconds>    measured seconds per point (default 5)
-  --only <sections>       comma list of ${SECTIONS.join(',')} (default: all)
+  --only <sections>       comma list of ${SECTIONS.join(',')} (default: all but drain)
+  --drain                 only drain-test --lab nft --connections 10000 (root): time to verdict,
+                          memory, event-loop delay of every Node process (same as --only drain)
   --log-sink <path>       where every server's stdout (per-line log) goes (default /dev/null)
   --max-connections <n>   idle connections to try on one rs-server (default 100000)
   --workers <n>           rs-server --workers figure (default: core count, at least 2)
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     generators: { type: 'string' },
     'node-generator': { type: 'boolean', default: false },
     'no-java': { type: 'boolean', default: false },
+    drain: { type: 'boolean', default: false },
     results: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
     help: { type: 'boolean', default: false },
   },
@@ -63,7 +69,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const only = new Set<Section>((values.only?.split(',') ?? SECTIONS) as Section[]);
+  const only = new Set<Section>(
+    (values.drain ? ['drain'] : (values.only?.split(',') ?? DEFAULT_SECTIONS)) as Section[],
+  );
   for (const s of only) {
     if (!SECTIONS.includes(s)) {
       process.stderr.write(`bench: unknown section "${s}" (known: ${SECTIONS.join(', ')})\n`);
@@ -108,6 +116,7 @@ async function main(): Promise<void> {
     maxIdle: undefined,
     connectRate: [],
     startTime: [],
+    drain: undefined,
   };
 
   // Each measurement is independent: one that fails is noted and the run goes on.
@@ -176,6 +185,10 @@ async function main(): Promise<void> {
       } else {
         notes.push('lvs-verify is not built: its start time was not measured');
       }
+    }
+    if (only.has('drain')) {
+      ctx.progress('drain-test --lab nft --connections 10000');
+      results.drain = await attempt('drain-test at 10,000', () => drainAtScale(10_000));
     }
   } finally {
     generator.dispose();

@@ -1,4 +1,5 @@
 /** The performance targets of rs-server, checked against figures from one run. */
+import type { DrainPoint } from './drain.js';
 import type { ConnectRatePoint, IdleMemoryPoint, RoundTripPoint, StartTimePoint } from './scenarios.js';
 
 export interface BenchResults {
@@ -8,6 +9,7 @@ export interface BenchResults {
   maxIdle: IdleMemoryPoint | undefined;
   connectRate: ConnectRatePoint[];
   startTime: StartTimePoint[];
+  drain: DrainPoint | undefined;
 }
 
 export interface TargetCheck {
@@ -62,6 +64,14 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   ];
   for (const s of r.startTime) {
     checks.push({ target: `${s.command} starts < 300 ms`, measured: `${s.medianMs} ms`, met: s.medianMs < 300 });
+  }
+  if (r.drain) {
+    const s = (r.drain.reportMs ?? r.drain.wallMs) / 1000;
+    checks.push({
+      target: `drain-test --connections ${r.drain.connections.toLocaleString('en-US')}: verdict ≤ 30 s`,
+      measured: `${r.drain.verdict} in ${s.toFixed(1)} s`,
+      met: r.drain.verdict === 'pass' && s <= 30,
+    });
   }
   return checks;
 }
