@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { EXIT_HELP, UsageError } from './errors.js';
 import { defaultHistoryFile } from './history.js';
 import type { Protocol } from './link.js';
-import type { ProbeMode } from './probe.js';
+import type { ProbeOptions } from './probe.js';
 
 export interface ConnectInvocation {
   command: 'connect';
@@ -28,15 +28,8 @@ export interface ConnectInvocation {
   maxLineBytes: number;
 }
 
-export interface ProbeInvocation {
+export interface ProbeInvocation extends Omit<ProbeOptions, 'onSample' | 'signal'> {
   command: 'probe';
-  targets: HostPort[];
-  count: number;
-  intervalMs: number;
-  mode: ProbeMode;
-  line: string;
-  connectTimeoutMs: number;
-  timeoutMs: number;
   json: boolean;
   colorFlag: boolean;
 }

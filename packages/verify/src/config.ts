@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { DriverSpec } from './drivers/types.js';
 import { ConfigError } from './errors.js';
-import type { RealSpec } from './options.js';
+import type { DrainTestOptions } from './options.js';
 import { parseRealSpec } from './real-spec.js';
 
 const address = z.string().refine(
@@ -81,20 +81,23 @@ export const ConfigSchema = z
 export type ClusterConfig = z.infer<typeof ConfigSchema>;
 
 /** What a config file contributes, in the same terms as the flags. */
-export interface ConfigValues {
-  vip: { host: string; port: number };
-  reals: RealSpec[];
-  drain: { host: string; port: number };
+export interface ConfigValues
+  extends Pick<
+    DrainTestOptions,
+    | 'vip'
+    | 'reals'
+    | 'drain'
+    | 'connections'
+    | 'newConnections'
+    | 'holdMs'
+    | 'intervalMs'
+    | 'timeoutMs'
+    | 'restoreTimeoutMs'
+    | 'restoreWeight'
+    | 'restore'
+    | 'strict'
+  > {
   driver: DriverSpec;
-  connections?: number;
-  newConnections?: number;
-  holdMs?: number;
-  intervalMs?: number;
-  timeoutMs?: number;
-  restoreTimeoutMs?: number;
-  restoreWeight?: number;
-  restore?: boolean;
-  strict?: boolean;
 }
 
 const ms = (v: number | string | undefined) =>
