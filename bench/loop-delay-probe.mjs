@@ -7,11 +7,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const dir = process.env.LVS_BENCH_LOOP_DIR;
 if (dir) {
-  const h = monitorEventLoopDelay({ resolution: 10 });
+  const RESOLUTION_MS = 10;
+  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
   process.on('exit', () => {
     h.disable();
-    const ms = (ns) => Math.round(ns / 1e4) / 100;
+    // The histogram holds whole timer intervals: the delay is what goes past the resolution.
+    const ms = (ns) => Math.max(0, Math.round(ns / 1e4 - RESOLUTION_MS * 100) / 100);
     const record = {
       pid: process.pid,
       argv: process.argv.slice(1),

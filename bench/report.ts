@@ -155,12 +155,12 @@ export function renderReport(r: BenchReport): string {
   return out.join('\n');
 }
 
-/** Writes `<dir>/<timestamp>.json` and `<dir>/latest.json`; returns the first path. */
-export function writeReport(r: BenchReport, dir: string): string {
+/** Writes `<dir>/<prefix><timestamp>.json` and `<dir>/<prefix>latest.json`; returns the first path. */
+export function writeReport(r: BenchReport, dir: string, prefix = ''): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${r.startedAt.replace(/[:.]/g, '-')}.json`);
+  const file = join(dir, `${prefix}${r.startedAt.replace(/[:.]/g, '-')}.json`);
   const json = `${JSON.stringify(r, null, 2)}\n`;
   writeFileSync(file, json);
-  writeFileSync(join(dir, 'latest.json'), json);
+  writeFileSync(join(dir, `${prefix}latest.json`), json);
   return file;
 }

@@ -214,8 +214,10 @@ async function main(): Promise<void> {
     targets: checkTargets(results),
   };
   process.stdout.write(`${renderReport(report)}\n`);
-  const file = writeReport(report, values.results);
-  process.stdout.write(`\nwritten: ${file} (and latest.json), ${report.durationSeconds} s\n`);
+  // A drain-only run has its own latest file, so that it does not replace the server figures.
+  const prefix = only.size === 1 && only.has('drain') ? 'drain-' : '';
+  const file = writeReport(report, values.results, prefix);
+  process.stdout.write(`\nwritten: ${file} (and ${prefix}latest.json), ${report.durationSeconds} s\n`);
 }
 
 main().catch((err: unknown) => {
