@@ -22,7 +22,8 @@ type Section = (typeof SECTIONS)[number];
 
 const HELP = `usage: npm run bench -- [options]
 
-  --quick                 2 s per point, 20,000 for the most idle connections (about 1.5 minutes)
+  --quick                 2 s per point, 20,000 for the most idle connections (about 2.5 minutes;
+                          the full run takes about 4)
   --duration <seconds>    measured seconds per point (default 5)
   --only <sections>       comma list of ${SECTIONS.join(',')} (default: all but drain)
   --drain                 only drain-test --lab nft --connections 10000 (root): time to verdict,

@@ -54,7 +54,11 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     {
       target: '100,000 concurrent idle connections',
       measured: r.maxIdle ? `${r.maxIdle.held.toLocaleString('en-US')} held` : 'n/a',
-      met: meets(r.maxIdle, (m) => m.held >= 100_000 && m.stillOpen >= 100_000),
+      // Only a run that tried 100,000 (not --quick) says anything about this target.
+      met: meets(
+        r.maxIdle && r.maxIdle.connections >= 100_000 ? r.maxIdle : undefined,
+        (m) => m.held >= 100_000 && m.stillOpen >= 100_000,
+      ),
     },
     {
       target: 'new connections/s (128 at once) ≥ 6× Java seed',
