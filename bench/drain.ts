@@ -43,7 +43,7 @@ interface Report {
   verdict: string;
   durationMs: number;
   phases: Array<{ id: string; durationMs: number }>;
-  checks: Array<{ id: string; summary?: string }>;
+  checks: Array<{ id: string; message?: string }>;
   latency?: Record<string, { hold?: { rtt?: { p50: number; p99: number; count: number } } }>;
 }
 
@@ -113,7 +113,7 @@ export async function drainAtScale(connections: number, engine = 'nft'): Promise
       wallMs,
       reportMs: report.durationMs,
       phasesMs: Object.fromEntries(report.phases.map((p) => [p.id, p.durationMs])),
-      holdRoundsNote: report.checks.find((c) => c.id === 'old-connections-survive')?.summary,
+      holdRoundsNote: report.checks.find((c) => c.id === 'old-connections-survive')?.message,
       holdRttMs:
         rtts.length > 0
           ? { p50: round1(Math.max(...rtts.map((r) => r.p50))), p99: round1(Math.max(...rtts.map((r) => r.p99))) }
