@@ -13,6 +13,8 @@ export interface SpawnedServer {
   /** Every JSON log record the server wrote so far. */
   records: Array<Record<string, unknown>>;
   stderr: () => string;
+  /** Resolves with the first record that matches (log records are written asynchronously). */
+  waitForRecord(match: (r: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
 }
@@ -78,6 +80,15 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
     port,
     host,
     records,
+    async waitForRecord(match, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = records.find(match);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no matching log record in ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     stderr: () => err,
     async stop(graceMs = 5000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

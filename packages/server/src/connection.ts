@@ -36,6 +36,8 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   const started = Date.now();
   let lines = 0;
   let closing = false;
+  /** Why the connection ended, for the one "client gone" record. */
+  let reason = 'client closed';
 
   log.info({ peer }, 'a new client');
   socket.setNoDelay(true);
@@ -49,7 +51,7 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
     const ok = socket.write(ctx.reply);
     if (line === SHUTDOWN_LINE) {
       closing = true;
-      log.info({ peer }, 'shutdown requested by client');
+      reason = 'shutdown requested by client';
       socket.end();
       return false;
     }
@@ -81,11 +83,13 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   });
 
   socket.on('data', (chunk: Buffer) => {
-    if (closing) return; // discarding after shutdown or an over-long line
+    // Discarding after shutdown, an over-long line, or the server's own shutdown timeout (which ends sockets).
+    if (closing || socket.writableEnded) return;
     const { lines: got, overflow } = framer.push(chunk);
     if (got.length > 0) serve(got, 0);
     if (overflow && !closing) {
       closing = true;
+      reason = 'line too long';
       backlog = undefined;
       log.warn({ peer, maxLineBytes: ctx.maxLineBytes }, 'line too long: closing connection');
       socket.end(`error: line longer than ${ctx.maxLineBytes} bytes; closing\n`);
@@ -96,7 +100,7 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   });
 
   socket.on('end', () => {
-    if (!closing) {
+    if (!closing && !socket.writableEnded) {
       const last = framer.end();
       if (last !== undefined) answer(last);
     }
@@ -109,20 +113,19 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
     socket.on('timeout', () => {
       log.info({ peer, idleTimeoutMs: ctx.idleTimeoutMs }, 'idle timeout: closing connection');
       closing = true;
+      reason = 'idle timeout';
       socket.end();
       setTimeout(() => socket.destroy(), DISCARD_GRACE_MS).unref();
     });
   }
 
   socket.on('error', (err: NodeJS.ErrnoException) => {
-    log.info(
-      { peer, code: err.code },
-      err.code === 'ECONNRESET' ? 'client reset the connection' : `socket error: ${err.message}`,
-    );
+    reason = err.code === 'ECONNRESET' ? 'client reset the connection' : `socket error: ${err.message}`;
   });
 
   socket.on('close', () => {
     ctx.open?.delete(socket);
-    log.info({ peer, lines, durationMs: Date.now() - started }, 'client gone');
+    if (socket.writableEnded && reason === 'client closed' && !socket.readableEnded) reason = 'closed by the server';
+    log.info({ peer, lines, durationMs: Date.now() - started, reason }, 'client gone');
   });
 }

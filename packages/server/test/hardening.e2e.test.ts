@@ -53,7 +53,7 @@ describe('rs-server hardening (real binary)', () => {
     await ended;
     expect(received).toBe('error: line longer than 65536 bytes; closing\n');
     expect(peakRss(rs.child.pid!) - base).toBeLessThan(64 * MB);
-    expect(rs.records.some((r) => r.msg === 'line too long: closing connection')).toBe(true);
+    await rs.waitForRecord((r) => r.msg === 'line too long: closing connection');
   });
 
   it('stops reading from a client that sends lines but never reads (backpressure), memory bounded', async () => {
@@ -86,8 +86,7 @@ describe('rs-server hardening (real binary)', () => {
     const t0 = Date.now();
     expect(await c.closed).toBe('end');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
-    await sleep(100);
-    expect(rs.records.some((r) => String(r.msg).startsWith('idle timeout'))).toBe(true);
+    await rs.waitForRecord((r) => String(r.msg).startsWith('idle timeout'));
   });
 
   it('refuses connections beyond --max-connections, with a log record', async () => {
@@ -102,8 +101,7 @@ describe('rs-server hardening (real binary)', () => {
     const how = await c.closed;
     expect(c.lines).toEqual([]);
     expect(['end', 'ECONNRESET', 'EPIPE']).toContain(how);
-    await sleep(100);
-    expect(rs.records.some((r) => r.msg === 'connection refused: max-connections reached')).toBe(true);
+    await rs.waitForRecord((r) => r.msg === 'connection refused: max-connections reached');
     a.send('shutdown\n');
     await a.closed;
     const d = await openLineClient(rs.port);
@@ -156,9 +154,15 @@ describe('rs-server hardening (real binary)', () => {
     const exited = once(rs.child, 'exit');
     const t0 = Date.now();
     rs.child.kill('SIGTERM');
-    expect(await c.closed).toBe('end');
+    c.socket.removeAllListeners('end'); // stay half-open: keep talking after the server ended its side
+    await once(c.socket, 'end');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    c.socket.write('too late\n');
     expect((await exited)[0]).toBe(0);
+    expect(c.lines).toEqual(["it's from the host: rs1"]);
+    await rs.waitForRecord((r) => r.msg === 'client gone' && r.reason === 'closed by the server');
+    expect(rs.stderr()).toBe('');
+    expect(rs.records.filter((r) => Number(r.level) >= 50)).toEqual([]);
   });
 
   it('exits at once on a second signal', async () => {

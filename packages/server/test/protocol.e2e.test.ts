@@ -40,6 +40,7 @@ describe('rs-server protocol (real binary)', () => {
     expect(await b.waitForLines(1)).toEqual([REPLY.trimEnd()]);
     b.send('shutdown\n');
     expect(await b.closed).toBe('end');
+    await rs.waitForRecord((r) => r.msg === 'client gone' && r.reason === 'shutdown requested by client');
   });
 
   it('serves 200 concurrent clients, each line answered and logged in order per client', async () => {
@@ -57,7 +58,7 @@ describe('rs-server protocol (real binary)', () => {
       }),
     );
     for (const c of clients) expect(c.lines).toEqual(Array(PER + 1).fill(REPLY.trimEnd()));
-    await new Promise((r) => setTimeout(r, 300));
+    await rs.waitForRecord(() => rs.records.filter((r) => r.msg === 'line').length >= N * (PER + 1));
     const perPeer = new Map<string, string[]>();
     for (const r of rs.records) {
       if (r.msg !== 'line') continue;
@@ -83,7 +84,7 @@ describe('rs-server protocol (real binary)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     // The original server spins at 100% CPU after a client leaves; one idle second must cost next to nothing.
     expect(cpuSeconds(rs.child.pid!) - before).toBeLessThan(0.3);
-    expect(rs.records.some((r) => r.msg === 'client gone')).toBe(true);
+    await rs.waitForRecord((r) => r.msg === 'client gone' && r.reason === 'client reset the connection');
     const c = await openLineClient(rs.port);
     c.send('after\n');
     expect(await c.waitForLines(1)).toEqual([REPLY.trimEnd()]);
@@ -95,7 +96,7 @@ describe('rs-server protocol (real binary)', () => {
     c.socket.end('first\nlast without newline');
     expect(await c.closed).toBe('end');
     expect(c.lines).toEqual([REPLY.trimEnd(), REPLY.trimEnd()]);
-    await new Promise((r) => setTimeout(r, 200));
+    await rs.waitForRecord((r) => r.msg === 'line' && r.line === 'last without newline');
     expect(rs.records.filter((r) => r.msg === 'line').map((r) => r.line)).toEqual(['first', 'last without newline']);
   });
 
@@ -106,7 +107,7 @@ describe('rs-server protocol (real binary)', () => {
     await c.waitForLines(2);
     c.send('shutdown\n');
     await c.closed;
-    await new Promise((r) => setTimeout(r, 200));
+    await rs.waitForRecord((r) => r.msg === 'line' && r.line === 'shutdown');
     const logged = rs.records.filter((r) => r.msg === 'line').map((r) => r.line);
     expect(logged[1]).toBe('\u0000\u001b\ufffd\ufffd');
     expect(rs.child.exitCode).toBeNull();
