@@ -40,7 +40,7 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
     err += d;
   });
   const rl = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
+  const started = new Promise<number>((resolve, reject) => {
     if (quiet) {
       const deadline = Date.now() + 10_000;
       const tryConnect = () => {
@@ -74,6 +74,11 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
       clearTimeout(timer);
       reject(new Error(`rs-server exited with ${code}: ${err}`));
     });
+  });
+  // A server that did not come up must not outlive the test that started it.
+  const port = await started.catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
   });
   return {
     child,
