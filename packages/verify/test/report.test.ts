@@ -66,6 +66,15 @@ function report(over: Partial<DrainReport> = {}): DrainReport {
       weight: 1,
       manualCommand: 'ipvsadm -e -t 172.16.0.113:2100 -r 172.16.0.114:2100 -g -w 1',
     },
+    verifier: {
+      eventLoopDelay: { p50: 0.1, p99: 12.4, max: 31.6 },
+      perPhase: { hold: { p50: 0.1, p99: 12.4, max: 31.6 } },
+      peakRssBytes: 75 * 1024 * 1024,
+      heapUsedBytes: 20 * 1024 * 1024,
+      hold: { rounds: 25, expectedRounds: 25 },
+      stalledTimeouts: 0,
+      warnings: [],
+    },
     ...over,
   };
 }
@@ -81,6 +90,17 @@ describe('human report', () => {
     expect(text).toMatch(/verdict\s+PASS .*warnings: reused-source-port/);
     expect(text).not.toContain('\u001b[');
     expect(renderHuman(report(), { color: true })).toContain('\u001b[');
+  });
+
+  it("one line of the verifier's own load, and its overload warnings", () => {
+    expect(renderHuman(report(), { color: false })).toContain(
+      'verifier event-loop delay p99 12 ms (max 32) · peak RSS 75 MB · hold 25 of 25 rounds\n',
+    );
+    const warned = report();
+    warned.verifier.warnings = ['the verifier was overloaded during hold: its own event loop ran up to 900 ms late'];
+    expect(renderHuman(warned, { color: false })).toContain(
+      'warning  the verifier was overloaded during hold: its own event loop ran up to 900 ms late',
+    );
   });
 
   it('a failed restore is the loudest line, with the command to run by hand', () => {

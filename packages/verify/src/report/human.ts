@@ -1,7 +1,7 @@
 import { escapeControl, formatDuration } from '@lvs-drain-kit/common';
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport } from './types.js';
+import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport, VerifierReport } from './types.js';
 import { FAILURE_CLASSES } from './types.js';
 
 export interface RenderOptions {
@@ -37,6 +37,8 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
   );
   out.push('');
   out.push(`phases   ${report.phases.map((p) => `${p.id} ${formatDuration(p.durationMs)}`).join(c.dim(' · '))}`);
+  out.push(verifierLine(report.verifier));
+  for (const w of report.verifier.warnings) out.push(c.yellow(`warning  ${w}`));
   out.push('');
 
   // Before the spread there is nothing to count: the table would be all zeros.
@@ -110,6 +112,15 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
         : (report.error?.message ?? '');
   out.push(`verdict  ${verdict}  ${why}  ${c.dim(`(${formatDuration(report.durationMs)})`)}`);
   return `${out.join('\n')}\n`;
+}
+
+const MB = 1024 * 1024;
+
+/** The verifier's own load, so a late reply can be weighed against it. */
+function verifierLine(v: VerifierReport): string {
+  const d = v.eventLoopDelay;
+  const rounds = v.hold ? ` · hold ${v.hold.rounds} of ${v.hold.expectedRounds} rounds` : '';
+  return `verifier event-loop delay p99 ${Math.round(d.p99)} ms (max ${Math.round(d.max)}) · peak RSS ${Math.round(v.peakRssBytes / MB)} MB${rounds}`;
 }
 
 function badge(status: CheckStatus, c: ReturnType<typeof pc.createColors>): string {

@@ -25,6 +25,8 @@ export interface Failure {
   /** Milliseconds since the drain (negative before it). */
   atMs: number;
   detail?: string;
+  /** A timeout while the verifier's own event loop stood still this long: maybe the verifier's fault, not the server's. */
+  verifierStalledMs?: number;
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn';
@@ -86,6 +88,28 @@ export interface ServerReport {
   failures: Record<FailureClass, number>;
 }
 
+/** How late the verifier's event loop ran, in ms past its timer (`perf_hooks.monitorEventLoopDelay`). */
+export interface LoopDelaySummary {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** The verifier measuring itself, so its own slowness is not taken for the server's. */
+export interface VerifierReport {
+  eventLoopDelay: LoopDelaySummary;
+  perPhase: Partial<Record<PhaseId, LoopDelaySummary>>;
+  /** The process's peak resident memory, and the most JS heap in use (sampled every 250 ms and at phase ends). */
+  peakRssBytes: number;
+  heapUsedBytes: number;
+  /** Hold rounds started, and how many the interval allows. */
+  hold?: { rounds: number; expectedRounds: number };
+  /** Timeout failures that happened while the verifier itself stood still (marked `verifierStalledMs`). */
+  stalledTimeouts: number;
+  /** Overload and pacing notes: warnings, never failures of their own. */
+  warnings: string[];
+}
+
 export interface DrainReport {
   tool: 'lvs-verify';
   version: string;
@@ -122,4 +146,5 @@ export interface DrainReport {
   latency: LatencyReport;
   disruptions: Disruption[];
   restore: { attempted: boolean; restored: boolean; weight?: number; manualCommand?: string; error?: string };
+  verifier: VerifierReport;
 }

@@ -1,6 +1,8 @@
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { DisruptionTracker } from '../measure/disruptions.js';
 import { LatencyRecorder } from '../measure/latency.js';
+import { overloadWarning } from '../measure/overload.js';
+import { SelfMonitor } from '../measure/self-monitor.js';
 import type { ResolvedOptions } from '../options.js';
 import type { ProbeConnection } from '../probe/connection.js';
 import type {
@@ -33,6 +35,12 @@ export class RunContext {
   readonly servers = new Map<string, ServerReport>();
   old: OldConnection[] = [];
   drainedName = '';
+  /** The verifier's own event-loop delay and memory, from the start of the run. */
+  readonly monitor = new SelfMonitor();
+  /** Set by the hold: rounds started and how many the interval allows. */
+  holdRounds: { rounds: number; expectedRounds: number } | undefined;
+  /** Overload and pacing notes for the report. */
+  readonly verifierWarnings: string[] = [];
   #phase: { id: PhaseId; start: number } | undefined;
 
   constructor(readonly options: ResolvedOptions) {
@@ -87,12 +95,21 @@ export class RunContext {
 
   endPhase(): void {
     if (!this.#phase) return;
+    const { id, start } = this.#phase;
     this.phases.push({
-      id: this.#phase.id,
-      startMs: Math.round(this.#phase.start - this.t0),
-      durationMs: Math.round(performance.now() - this.#phase.start),
+      id,
+      startMs: Math.round(start - this.t0),
+      durationMs: Math.round(performance.now() - start),
     });
     this.#phase = undefined;
+    const warning = overloadWarning(id, this.monitor.endPhase(id), this.options.timeoutMs);
+    if (warning) this.verifierWarn(id, warning);
+  }
+
+  /** A note that the verifier itself fell behind: on stderr now, in the report later; never a failure. */
+  verifierWarn(phase: PhaseId, message: string): void {
+    this.verifierWarnings.push(message);
+    this.progress(phase, 'warn', message);
   }
 
   check(

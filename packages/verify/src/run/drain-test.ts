@@ -3,8 +3,9 @@ import pRetry from 'p-retry';
 import type { DirectorState, ServiceRef } from '../drivers/types.js';
 import { EnvironmentError, RestoreError } from '../errors.js';
 import { Journal, type JournalEntry } from '../journal.js';
+import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';
-import type { DrainReport } from '../report/types.js';
+import type { DrainReport, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { RunContext } from './context.js';
 import { hold } from './hold.js';
@@ -165,6 +166,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     ctx.endPhase();
   }
 
+  const verifier = verifierReport(ctx);
   const failed = ctx.checks.some((c) => c.status === 'fail');
   return {
     tool: 'lvs-verify',
@@ -198,5 +200,33 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     latency: ctx.latency.report(),
     disruptions: ctx.disruptions.intervals(),
     restore: restoreInfo,
+    verifier,
+  };
+}
+
+/**
+ * Stops the verifier's self-measurement and marks the timeouts it may have caused itself: a person
+ * reading the report can then tell the verifier's slowness from the server's.
+ */
+function verifierReport(ctx: RunContext): VerifierReport {
+  const self = ctx.monitor.stop();
+  const stalls = self.stalls.map((s) => ({ startMs: ctx.sinceDrain(s.start), endMs: ctx.sinceDrain(s.end) }));
+  let stalledTimeouts = 0;
+  for (const check of ctx.checks) {
+    if (!check.failures.some((f) => f.class === 'timeout')) continue;
+    check.failures = markStalledTimeouts(check.failures, stalls, ctx.options.timeoutMs);
+    const n = check.failures.filter((f) => f.verifierStalledMs !== undefined).length;
+    if (n === 0) continue;
+    stalledTimeouts += n;
+    check.message += ` — ${n} of these timeouts came while the verifier's own event loop stood still (verifierStalledMs): they may be the verifier's doing, not the server's`;
+  }
+  return {
+    eventLoopDelay: self.eventLoopDelay,
+    perPhase: self.perPhase,
+    peakRssBytes: self.peakRssBytes,
+    heapUsedBytes: self.heapUsedBytes,
+    ...(ctx.holdRounds ? { hold: ctx.holdRounds } : {}),
+    stalledTimeouts,
+    warnings: [...ctx.verifierWarnings],
   };
 }

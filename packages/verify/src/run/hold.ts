@@ -1,13 +1,18 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import { expectedRounds, paceWarning } from '../measure/overload.js';
 import type { Failure } from '../report/types.js';
 import type { OldConnection, RunContext } from './context.js';
+import { type PaceSlot, paceSchedule, TurnGate } from './pacing.js';
 
 /** Resolves early on abort; the caller checks the signal. */
 const sleep = (ms: number, signal?: AbortSignal) => delay(Math.max(0, ms), undefined, { signal }).catch(() => {});
 
 /**
  * For `holdMs` after the drain every old connection sends a line every `intervalMs` and must be
- * answered by the same host within `timeoutMs`. A connection's first failure is final.
+ * answered by the same host within `timeoutMs`. A connection's first failure is final. Each round's
+ * lines go out spread over the interval (`paceSchedule`), so thousands of connections do not make one
+ * burst the verifier itself cannot read back in time.
  */
 export async function hold(ctx: RunContext): Promise<void> {
   const o = ctx.options;
@@ -18,29 +23,40 @@ export async function hold(ctx: RunContext): Promise<void> {
   );
   const failures: Failure[] = [];
   const end = started + o.holdMs;
-  let tick = 0;
-  while (performance.now() < end) {
-    ctx.throwIfAborted();
-    const tickStart = performance.now();
-    tick++;
-    const newly = await Promise.all(ctx.old.map((c) => exchange(ctx, c, tick)));
-    const failing = ctx.old.filter((c) => c.failed).map((c) => ({ connection: c.id, class: c.failed!.class }));
-    ctx.disruptions.sample(ctx.sinceDrain(tickStart), ctx.sinceDrain(), failing);
-    for (const f of newly) if (f) failures.push(f);
-    await sleep(Math.min(o.intervalMs - (performance.now() - tickStart), end - performance.now()), o.signal);
+  const schedule = paceSchedule(ctx.old.length, o.intervalMs);
+  // Every slot sleeps on the abort signal at once: one listener on the caller's, one per slot on ours.
+  const stop = new AbortController();
+  setMaxListeners(schedule.length + 1, stop.signal);
+  const onAbort = () => stop.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const gate = new TurnGate();
+  let perSlot: number[];
+  try {
+    perSlot = await Promise.all(
+      schedule.map((slot) => holdSlot(ctx, { slot, started, end, gate, signal: stop.signal }, failures)),
+    );
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
   }
+  // The slowest group of connections sets what every connection got at least.
+  const tick = perSlot.length > 0 ? Math.min(...perSlot) : 0;
   ctx.throwIfAborted();
+  const expected = expectedRounds(o.holdMs, o.intervalMs);
+  ctx.holdRounds = { rounds: tick, expectedRounds: expected };
+  const behind = paceWarning(tick, expected, o.intervalMs);
+  if (behind) ctx.verifierWarn('hold', behind);
   // Lost connections stay lost: the disruption lasts to the end of the hold, not to the last tick.
   const lost = ctx.old.filter((c) => c.failed).map((c) => ({ connection: c.id, class: c.failed!.class }));
   ctx.disruptions.sample(ctx.sinceDrain(), ctx.sinceDrain(), lost);
   for (const s of ctx.servers.values())
     s.connectionsAfter = ctx.old.filter((c) => c.server === s.name && !c.failed).length;
   const onDrained = ctx.old.filter((c) => c.server === ctx.drainedName);
+  const rounds = `${tick} of ${expected} rounds`;
   if (failures.length === 0) {
     ctx.check(
       'old-connections-survive',
       'pass',
-      `all ${ctx.old.length} old connections (${onDrained.length} on ${ctx.drainedName}) answered every line for ${o.holdMs} ms (${tick} rounds)`,
+      `all ${ctx.old.length} old connections (${onDrained.length} on ${ctx.drainedName}) answered every line for ${o.holdMs} ms (${rounds})`,
       [],
       started,
     );
@@ -56,6 +72,41 @@ export async function hold(ctx: RunContext): Promise<void> {
       started,
     );
   }
+}
+
+interface SlotPace {
+  slot: PaceSlot;
+  /** performance.now() of the hold's start and end. */
+  started: number;
+  end: number;
+  gate: TurnGate;
+  signal: AbortSignal;
+}
+
+/**
+ * One slot's connections: a line each, `slot.offsetMs` into the hold and then every interval (later
+ * when the replies took longer). Returns the rounds it got through.
+ */
+async function holdSlot(ctx: RunContext, pace: SlotPace, failures: Failure[]): Promise<number> {
+  const { slot, started, end, gate, signal } = pace;
+  const o = ctx.options;
+  const conns = ctx.old.slice(slot.from, slot.to);
+  let due = started + slot.offsetMs;
+  let round = 0;
+  while (due < end) {
+    await sleep(due - performance.now(), signal);
+    await gate.pass();
+    ctx.throwIfAborted();
+    const roundStart = performance.now();
+    round++;
+    const newly = await Promise.all(conns.map((c) => exchange(ctx, c, round)));
+    const failing = conns.filter((c) => c.failed).map((c) => ({ connection: c.id, class: c.failed!.class }));
+    ctx.disruptions.sample(ctx.sinceDrain(roundStart), ctx.sinceDrain(), failing);
+    for (const f of newly) if (f) failures.push(f);
+    // A fixed cadence; a round that ran late moves the next one, never makes two go out back to back.
+    due = Math.max(due + o.intervalMs, performance.now());
+  }
+  return round;
 }
 
 async function exchange(ctx: RunContext, c: OldConnection, tick: number): Promise<Failure | undefined> {
