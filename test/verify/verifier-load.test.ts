@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify, tempDir } from './helpers.js';
 
@@ -15,7 +16,7 @@ interface JsonReport {
     perPhase: Record<string, Delay>;
     peakRssBytes: number;
     heapUsedBytes: number;
-    hold: { rounds: number; expectedRounds: number };
+    hold: { rounds: number; expectedRounds: number; cpuPercent: number };
     stalledTimeouts: number;
     warnings: string[];
   };
@@ -57,6 +58,8 @@ describe('lvs-verify drain-test measures itself', () => {
     expect(v.hold.expectedRounds).toBe(5);
     expect(v.hold.rounds).toBeGreaterThan(0);
     expect(v.hold.rounds).toBeLessThanOrEqual(6);
+    expect(v.hold.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(v.hold.cpuPercent).toBeLessThanOrEqual(100 * availableParallelism());
     expect(v.stalledTimeouts).toBe(0);
     expect(Array.isArray(v.warnings)).toBe(true);
     const survive = report.checks.find((c) => c.id === 'old-connections-survive')!;
@@ -65,7 +68,7 @@ describe('lvs-verify drain-test measures itself', () => {
     const human = await runVerify(args, state.path);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(
-      /^verifier event-loop delay p99 \d+ ms \(max \d+\) · peak RSS \d+ MB · hold \d+ of 5 rounds$/m,
+      /^verifier event-loop delay p99 \d+ ms \(max \d+\) · peak RSS \d+ MB · hold \d+ of 5 rounds, \d+% CPU$/m,
     );
   });
 });

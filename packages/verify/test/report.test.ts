@@ -71,7 +71,7 @@ function report(over: Partial<DrainReport> = {}): DrainReport {
       perPhase: { hold: { p50: 0.1, p99: 12.4, max: 31.6 } },
       peakRssBytes: 75 * 1024 * 1024,
       heapUsedBytes: 20 * 1024 * 1024,
-      hold: { rounds: 25, expectedRounds: 25 },
+      hold: { rounds: 25, expectedRounds: 25, cpuPercent: 12 },
       stalledTimeouts: 0,
       warnings: [],
     },
@@ -94,7 +94,7 @@ describe('human report', () => {
 
   it("one line of the verifier's own load, and its overload warnings", () => {
     expect(renderHuman(report(), { color: false })).toContain(
-      'verifier event-loop delay p99 12 ms (max 32) · peak RSS 75 MB · hold 25 of 25 rounds\n',
+      'verifier event-loop delay p99 12 ms (max 32) · peak RSS 75 MB · hold 25 of 25 rounds, 12% CPU\n',
     );
     const warned = report();
     warned.verifier.warnings = ['the verifier was overloaded during hold: its own event loop ran up to 900 ms late'];

@@ -51,11 +51,26 @@ export function markStalledTimeouts(
   });
 }
 
-/** The hold's rounds against what the interval allows; a note when the verifier could not keep the pace. */
-export function paceWarning(rounds: number, expectedRounds: number, intervalMs: number): string | undefined {
+/** A verifier busy this much of one core has no time to spare: its pace is its own limit. */
+export const BUSY_CPU_PERCENT = 90;
+
+/**
+ * The hold's rounds against what the interval allows; a note when they fell behind, saying whether
+ * the verifier itself was busy (`cpuPercent`: its CPU time over the hold, 100 = one core) or not.
+ */
+export function paceWarning(
+  rounds: number,
+  expectedRounds: number,
+  intervalMs: number,
+  cpuPercent: number,
+): string | undefined {
   // One round short is the loop's edge (the last round may start just after the end); more is lateness.
   if (rounds >= expectedRounds - 1) return undefined;
-  return `the verifier kept ${rounds} of ${expectedRounds} hold rounds (a line every ${intervalMs} ms was the aim): it could not send as often as asked`;
+  const why =
+    cpuPercent >= BUSY_CPU_PERCENT
+      ? `the verifier itself was the limit (it used ${Math.round(cpuPercent)}% of a core sending and reading lines)`
+      : `replies came too slowly for that pace (the verifier used ${Math.round(cpuPercent)}% of a core)`;
+  return `the hold got through ${rounds} of ${expectedRounds} rounds of a line every ${intervalMs} ms: ${why}; a longer --interval or fewer --connections gives every line its full interval`;
 }
 
 /** Rounds the hold starts when each takes no longer than the interval. */

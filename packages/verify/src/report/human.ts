@@ -119,7 +119,7 @@ const MB = 1024 * 1024;
 /** The verifier's own load, so a late reply can be weighed against it. */
 function verifierLine(v: VerifierReport): string {
   const d = v.eventLoopDelay;
-  const rounds = v.hold ? ` · hold ${v.hold.rounds} of ${v.hold.expectedRounds} rounds` : '';
+  const rounds = v.hold ? ` · hold ${v.hold.rounds} of ${v.hold.expectedRounds} rounds, ${v.hold.cpuPercent}% CPU` : '';
   return `verifier event-loop delay p99 ${Math.round(d.p99)} ms (max ${Math.round(d.max)}) · peak RSS ${Math.round(v.peakRssBytes / MB)} MB${rounds}`;
 }
 

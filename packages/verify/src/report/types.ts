@@ -102,8 +102,8 @@ export interface VerifierReport {
   /** The process's peak resident memory, and the most JS heap in use (sampled every 250 ms and at phase ends). */
   peakRssBytes: number;
   heapUsedBytes: number;
-  /** Hold rounds started, and how many the interval allows. */
-  hold?: { rounds: number; expectedRounds: number };
+  /** Hold rounds every connection got through, how many the interval allows, the verifier's CPU over the hold (100 = one core). */
+  hold?: { rounds: number; expectedRounds: number; cpuPercent: number };
   /** Timeout failures that happened while the verifier itself stood still (marked `verifierStalledMs`). */
   stalledTimeouts: number;
   /** Overload and pacing notes: warnings, never failures of their own. */

@@ -37,8 +37,8 @@ export class RunContext {
   drainedName = '';
   /** The verifier's own event-loop delay and memory, from the start of the run. */
   readonly monitor = new SelfMonitor();
-  /** Set by the hold: rounds started and how many the interval allows. */
-  holdRounds: { rounds: number; expectedRounds: number } | undefined;
+  /** Set by the hold: rounds started, how many the interval allows, the verifier's CPU over it. */
+  holdRounds: { rounds: number; expectedRounds: number; cpuPercent: number } | undefined;
   /** Overload and pacing notes for the report. */
   readonly verifierWarnings: string[] = [];
   #phase: { id: PhaseId; start: number } | undefined;

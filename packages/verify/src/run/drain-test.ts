@@ -7,6 +7,7 @@ import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';
 import type { DrainReport, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
+import { closeAll } from './close-all.js';
 import { RunContext } from './context.js';
 import { hold } from './hold.js';
 import { newConnectionsAvoidDrained } from './new-connections.js';
@@ -162,7 +163,10 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
       error = { type: 'RestoreError', message: `restore failed: ${restoreInfo.error}`, beforeDrain: false };
     }
     ctx.startPhase('cleanup', `closing ${ctx.old.length} connections`);
-    await Promise.all(ctx.old.map((c) => c.conn.shutdown(Math.min(o.timeoutMs, 1000)).catch(() => c.conn.destroy())));
+    await closeAll(
+      ctx.old.map((c) => c.conn),
+      Math.min(o.timeoutMs, 1000),
+    );
     ctx.endPhase();
   }
 

@@ -17,6 +17,7 @@ const sleep = (ms: number, signal?: AbortSignal) => delay(Math.max(0, ms), undef
 export async function hold(ctx: RunContext): Promise<void> {
   const o = ctx.options;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   ctx.startPhase(
     'hold',
     `holding ${ctx.old.length} old connections for ${o.holdMs} ms, a line every ${o.intervalMs} ms`,
@@ -42,8 +43,10 @@ export async function hold(ctx: RunContext): Promise<void> {
   const tick = perSlot.length > 0 ? Math.min(...perSlot) : 0;
   ctx.throwIfAborted();
   const expected = expectedRounds(o.holdMs, o.intervalMs);
-  ctx.holdRounds = { rounds: tick, expectedRounds: expected };
-  const behind = paceWarning(tick, expected, o.intervalMs);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - started)) * 100);
+  ctx.holdRounds = { rounds: tick, expectedRounds: expected, cpuPercent };
+  const behind = paceWarning(tick, expected, o.intervalMs, cpuPercent);
   if (behind) ctx.verifierWarn('hold', behind);
   // Lost connections stay lost: the disruption lasts to the end of the hold, not to the last tick.
   const lost = ctx.old.filter((c) => c.failed).map((c) => ({ connection: c.id, class: c.failed!.class }));
