@@ -69,7 +69,7 @@ export function paceWarning(
   const why =
     cpuPercent >= BUSY_CPU_PERCENT
       ? `the verifier itself was the limit (it used ${Math.round(cpuPercent)}% of a core sending and reading lines)`
-      : `replies came too slowly for that pace (the verifier used ${Math.round(cpuPercent)}% of a core)`;
+      : `the verifier had time to spare (it used ${Math.round(cpuPercent)}% of a core), so the replies set the pace: the servers, the director, or the machine they share`;
   return `the hold got through ${rounds} of ${expectedRounds} rounds of a line every ${intervalMs} ms: ${why}; a longer --interval or fewer --connections gives every line its full interval`;
 }
 
