@@ -1,55 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDriver } from '../src/drivers/registry.js';
 import type { DrainDriver } from '../src/drivers/types.js';
 import { exitCodeForReport, InterruptedError } from '../src/errors.js';
 import { Journal } from '../src/journal.js';
-import { type LabDirector, startLabDirector } from '../src/lab/director.js';
-import type { DrainTestOptions } from '../src/options.js';
+import type { LabDirector } from '../src/lab/director.js';
 import { runDrainTest } from '../src/run/drain-test.js';
+import { type InProcessLab, startInProcessLab } from './in-process-lab.js';
 
 // The library entry with injected drivers: real servers and the lab director run in-process.
-let servers: RsServer[] = [];
+let lab: InProcessLab;
 let director: LabDirector;
-let dir: string;
-let base: Omit<DrainTestOptions, 'driver'>;
+let base: InProcessLab['base'];
 let builtin: DrainDriver;
 
 beforeEach(async () => {
-  const log = pino({ level: 'silent' });
-  const common = { port: 0, maxLineBytes: 4096, idleTimeoutMs: 0, maxConnections: 0, keepAliveMs: 0, log };
-  servers = await Promise.all([
-    startRsServer({ ...common, host: '127.0.0.2', name: 'rs1' }),
-    startRsServer({ ...common, host: '127.0.0.3', name: 'rs2' }),
-  ]);
-  const reals = servers.map((s) => ({ host: s.address.address, port: s.address.port }));
-  director = await startLabDirector({
-    vip: { host: '127.0.0.1', port: 0 },
-    control: { host: '127.0.0.1', port: 0 },
-    reals,
-  });
-  dir = await mkdtemp(join(tmpdir(), 'lvs-verify-run-'));
-  base = {
-    vip: { host: '127.0.0.1', port: director.vip.port },
-    reals,
-    drain: reals[0]!,
-    holdMs: 300,
-    intervalMs: 50,
-    timeoutMs: 500,
-    restoreTimeoutMs: 500,
-    journalPath: join(dir, 'journal.json'),
-  };
-  builtin = await createDriver({ kind: 'builtin', control: `127.0.0.1:${director.control.port}` });
+  lab = await startInProcessLab(pino({ level: 'silent' }));
+  ({ base, builtin, director } = lab);
 });
 
 afterEach(async () => {
-  await director.close();
-  await Promise.all(servers.map((s) => s.destroy()));
-  await rm(dir, { recursive: true, force: true });
+  await lab.close();
 });
 
 describe('runDrainTest with injected drivers', () => {

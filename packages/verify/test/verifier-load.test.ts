@@ -1,13 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDriver } from '../src/drivers/registry.js';
-import { type LabDirector, startLabDirector } from '../src/lab/director.js';
 import type { DrainTestOptions } from '../src/options.js';
 import { runDrainTest } from '../src/run/drain-test.js';
+import { type InProcessLab, startInProcessLab } from './in-process-lab.js';
 
 // The verifier, the real servers and the lab director share this process: blocking it blocks them all,
 // which is how the verifier's own stalls are made on purpose here.
@@ -18,13 +13,13 @@ const busyWait = (ms: number) => {
   }
 };
 
-let servers: RsServer[] = [];
-let director: LabDirector;
-let dir: string;
+let lab: InProcessLab;
 /** Blocks the process once, when the first hold line reaches a real server (before it replies). */
 let stallOnHoldLine: number | undefined;
 
-async function setup(): Promise<Omit<DrainTestOptions, 'onProgress'>> {
+let base: Omit<DrainTestOptions, 'onProgress'>;
+beforeEach(async () => {
+  stallOnHoldLine = undefined;
   const log = pino(
     { level: 'info' },
     {
@@ -37,40 +32,11 @@ async function setup(): Promise<Omit<DrainTestOptions, 'onProgress'>> {
       },
     },
   );
-  const common = { port: 0, maxLineBytes: 4096, idleTimeoutMs: 0, maxConnections: 0, keepAliveMs: 0, log };
-  servers = await Promise.all([
-    startRsServer({ ...common, host: '127.0.0.2', name: 'rs1' }),
-    startRsServer({ ...common, host: '127.0.0.3', name: 'rs2' }),
-  ]);
-  const reals = servers.map((s) => ({ host: s.address.address, port: s.address.port }));
-  director = await startLabDirector({
-    vip: { host: '127.0.0.1', port: 0 },
-    control: { host: '127.0.0.1', port: 0 },
-    reals,
-  });
-  dir = await mkdtemp(join(tmpdir(), 'lvs-verify-load-'));
-  return {
-    vip: { host: '127.0.0.1', port: director.vip.port },
-    reals,
-    drain: reals[0]!,
-    driver: await createDriver({ kind: 'builtin', control: `127.0.0.1:${director.control.port}` }),
-    holdMs: 300,
-    intervalMs: 50,
-    timeoutMs: 500,
-    restoreTimeoutMs: 500,
-    journalPath: join(dir, 'journal.json'),
-  };
-}
-
-let base: Omit<DrainTestOptions, 'onProgress'>;
-beforeEach(async () => {
-  stallOnHoldLine = undefined;
-  base = await setup();
+  lab = await startInProcessLab(log);
+  base = { ...lab.base, driver: lab.builtin };
 });
 afterEach(async () => {
-  await director.close();
-  await Promise.all(servers.map((s) => s.destroy()));
-  await rm(dir, { recursive: true, force: true });
+  await lab.close();
 });
 
 describe("the verifier's own load in the report", () => {

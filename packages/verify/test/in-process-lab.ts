@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
+import type { Logger } from 'pino';
+import { createDriver } from '../src/drivers/registry.js';
+import type { DrainDriver } from '../src/drivers/types.js';
+import { type LabDirector, startLabDirector } from '../src/lab/director.js';
+import type { DrainTestOptions } from '../src/options.js';
+
+/** Two real rs-servers (rs1, rs2) and the lab director, all in this process, plus short drain-test settings. */
+export interface InProcessLab {
+  /** Everything runDrainTest needs but the driver. */
+  base: Omit<DrainTestOptions, 'driver' | 'onProgress'>;
+  /** The ipvsadm-speaking driver of the lab director. */
+  builtin: DrainDriver;
+  servers: RsServer[];
+  director: LabDirector;
+  close(): Promise<void>;
+}
+
+export async function startInProcessLab(log: Logger): Promise<InProcessLab> {
+  const common = { port: 0, maxLineBytes: 4096, idleTimeoutMs: 0, maxConnections: 0, keepAliveMs: 0, log };
+  const servers = await Promise.all([
+    startRsServer({ ...common, host: '127.0.0.2', name: 'rs1' }),
+    startRsServer({ ...common, host: '127.0.0.3', name: 'rs2' }),
+  ]);
+  const reals = servers.map((s) => ({ host: s.address.address, port: s.address.port }));
+  const director = await startLabDirector({
+    vip: { host: '127.0.0.1', port: 0 },
+    control: { host: '127.0.0.1', port: 0 },
+    reals,
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'lvs-verify-run-'));
+  return {
+    base: {
+      vip: { host: '127.0.0.1', port: director.vip.port },
+      reals,
+      drain: reals[0]!,
+      holdMs: 300,
+      intervalMs: 50,
+      timeoutMs: 500,
+      restoreTimeoutMs: 500,
+      journalPath: join(dir, 'journal.json'),
+    },
+    builtin: await createDriver({ kind: 'builtin', control: `127.0.0.1:${director.control.port}` }),
+    servers,
+    director,
+    async close() {
+      await director.close();
+      await Promise.all(servers.map((s) => s.destroy()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
