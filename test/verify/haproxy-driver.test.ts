@@ -78,6 +78,19 @@ afterAll(async () => {
 });
 
 describe('haproxy driver against a real HAProxy (runtime API on a unix socket)', () => {
+  /** drain-test's flags for the VIP in front of HAProxy and its two rs-servers, draining rs1. */
+  const clusterFlags = () => [
+    'drain-test',
+    '--vip',
+    `127.0.0.1:${vipPort}`,
+    '--real',
+    `127.0.0.2:${servers[0]!.port}`,
+    '--real',
+    `127.0.0.3:${servers[1]!.port}`,
+    '--drain',
+    `127.0.0.2:${servers[0]!.port}`,
+  ];
+
   it('reads, sets and puts back a weight by server address', async () => {
     const driver = createHaproxyDriver({ socket, backend: 'be' });
     const service = { vip: { host: '127.0.0.1', port: vipPort } };
@@ -99,15 +112,7 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
   it('drain-test passes through HAProxy: old connections survive set weight 0, new ones avoid rs1', async () => {
     const r = await runVerify(
       [
-        'drain-test',
-        '--vip',
-        `127.0.0.1:${vipPort}`,
-        '--real',
-        `127.0.0.2:${servers[0]!.port}`,
-        '--real',
-        `127.0.0.3:${servers[1]!.port}`,
-        '--drain',
-        `127.0.0.2:${servers[0]!.port}`,
+        ...clusterFlags(),
         '--driver',
         'haproxy',
         '--haproxy-socket',
@@ -135,23 +140,7 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
 
   it('an unknown backend is an environment error (exit 3)', async () => {
     const r = await runVerify(
-      [
-        'drain-test',
-        '--vip',
-        `127.0.0.1:${vipPort}`,
-        '--real',
-        `127.0.0.2:${servers[0]!.port}`,
-        '--real',
-        `127.0.0.3:${servers[1]!.port}`,
-        '--drain',
-        `127.0.0.2:${servers[0]!.port}`,
-        '--driver',
-        'haproxy',
-        '--haproxy-socket',
-        socket,
-        '--haproxy-backend',
-        'nope',
-      ],
+      [...clusterFlags(), '--driver', 'haproxy', '--haproxy-socket', socket, '--haproxy-backend', 'nope'],
       state.path,
     );
     expect(r.code, r.stdout).toBe(3);
@@ -168,15 +157,7 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
     const run = (command: string) => `${process.execPath} ${hactl} ${socket} '${command}'`;
     const r = await runVerify(
       [
-        'drain-test',
-        '--vip',
-        `127.0.0.1:${vipPort}`,
-        '--real',
-        `127.0.0.2:${servers[0]!.port}`,
-        '--real',
-        `127.0.0.3:${servers[1]!.port}`,
-        '--drain',
-        `127.0.0.2:${servers[0]!.port}`,
+        ...clusterFlags(),
         '--driver',
         'command',
         '--drain-cmd',
