@@ -20,24 +20,17 @@ export interface Generator {
   dispose(): void;
 }
 
+/** The generator protocol's arguments, the same for the C and the Node generator. */
+function loadArgs(...[mode, port, conns, sources, timeoutMs, ramp]: Parameters<Generator['argv']>): string[] {
+  return [mode, '127.0.0.1', String(port), String(conns), sources.join(','), String(timeoutMs), String(ramp)];
+}
+
 /** Builds the C generator; falls back to the Node one when cc is missing or fails. */
 export function prepareGenerator(preferNode = false): Generator {
   const fallback = fileURLToPath(new URL('./loadgen-fallback.ts', import.meta.url));
   const nodeGen: Generator = {
     kind: 'node fallback',
-    argv: (mode, port, conns, sources, timeoutMs, ramp) => [
-      process.execPath,
-      '--import',
-      'tsx',
-      fallback,
-      mode,
-      '127.0.0.1',
-      String(port),
-      String(conns),
-      sources.join(','),
-      String(timeoutMs),
-      String(ramp),
-    ],
+    argv: (...a) => [process.execPath, '--import', 'tsx', fallback, ...loadArgs(...a)],
     dispose: () => {},
   };
   if (preferNode) return nodeGen;
@@ -53,16 +46,7 @@ export function prepareGenerator(preferNode = false): Generator {
   }
   return {
     kind: 'c (cc -O2, epoll)',
-    argv: (mode, port, conns, sources, timeoutMs, ramp) => [
-      bin,
-      mode,
-      '127.0.0.1',
-      String(port),
-      String(conns),
-      sources.join(','),
-      String(timeoutMs),
-      String(ramp),
-    ],
+    argv: (...a) => [bin, ...loadArgs(...a)],
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
