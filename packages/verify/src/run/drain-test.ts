@@ -9,11 +9,11 @@ import type { DrainReport, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { closeAll } from './close-all.js';
 import { RunContext } from './context.js';
-import { hold } from './hold.js';
-import { newConnectionsAvoidDrained } from './new-connections.js';
+import { newConnectionsAvoidDrained } from './new-connections-avoid-drained.js';
+import { newConnectionsReturn } from './new-connections-return.js';
+import { oldConnectionsSurvive } from './old-connections-survive.js';
 import { preflight } from './preflight.js';
-import { newConnectionsReturn } from './restore.js';
-import { reusedSourcePort } from './reused-port.js';
+import { reusedSourcePort } from './reused-source-port.js';
 import { SpreadError, spread } from './spread.js';
 
 /** The director still reports the old weight after the drain: a failed check, not an environment error. */
@@ -130,7 +130,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
       started,
     );
 
-    await hold(ctx);
+    await oldConnectionsSurvive(ctx);
     await newConnectionsAvoidDrained(ctx);
     await reusedSourcePort(ctx);
 

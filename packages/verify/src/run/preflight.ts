@@ -1,3 +1,7 @@
+/**
+ * The `preflight` check: everything that must hold before the run changes anything on the director.
+ * A failure here is an environment verdict (exit 3), never a load-balancer FAIL.
+ */
 import { formatHostPort } from '@lvs-drain-kit/common';
 import type { DirectorState } from '../drivers/types.js';
 import { EnvironmentError } from '../errors.js';

@@ -1,3 +1,7 @@
+/**
+ * The `spread` check: old connections opened through the VIP land on the drain target and on at least
+ * one other server, so the drain has something to prove and somewhere for new connections to go.
+ */
 import { EnvironmentError } from '../errors.js';
 import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
 import type { RunContext } from './context.js';

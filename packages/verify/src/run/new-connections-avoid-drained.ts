@@ -1,3 +1,8 @@
+/**
+ * The `new-connections-avoid-drained` check: once the weight is 0, no new connection may reach the
+ * drained server. The other half of what a drain promises, proven by where connections go, not by what
+ * the director says.
+ */
 import type { Failure } from '../report/types.js';
 import type { RunContext } from './context.js';
 import { freshConnection } from './fresh.js';

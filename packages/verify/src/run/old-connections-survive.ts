@@ -1,3 +1,7 @@
+/**
+ * The `old-connections-survive` check (the hold phase): the connections opened before the drain keep
+ * being answered, by the same server, for the whole hold. This is the promise a drain makes.
+ */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expectedRounds, paceWarning } from '../measure/overload.js';
@@ -14,7 +18,7 @@ const sleep = (ms: number, signal?: AbortSignal) => delay(Math.max(0, ms), undef
  * lines go out spread over the interval (`paceSchedule`), so thousands of connections do not make one
  * burst the verifier itself cannot read back in time.
  */
-export async function hold(ctx: RunContext): Promise<void> {
+export async function oldConnectionsSurvive(ctx: RunContext): Promise<void> {
   const o = ctx.options;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();

@@ -1,3 +1,7 @@
+/**
+ * The `new-connections-return` check: after the restore, new connections reach the drained server
+ * again. A restore the director acknowledges but does not act on fails here.
+ */
 import { formatHostPort } from '@lvs-drain-kit/common';
 import type { RunContext } from './context.js';
 import { freshConnection } from './fresh.js';

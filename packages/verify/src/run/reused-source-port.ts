@@ -1,3 +1,8 @@
+/**
+ * The `reused-source-port` check: a new connection that reuses the source port of an old one must not
+ * follow it to the drained server. IPVS can get this wrong (conn_reuse_mode); a WARN by default, a FAIL
+ * with --strict.
+ */
 import type { RunContext } from './context.js';
 import { freshConnection } from './fresh.js';
 
