@@ -1,82 +1,41 @@
-import { formatHostPort } from '@lvs-drain-kit/common';
-import pRetry from 'p-retry';
-import type { DirectorState, ServiceRef } from '../drivers/types.js';
-import { EnvironmentError, RestoreError } from '../errors.js';
-import { Journal, type JournalEntry } from '../journal.js';
+/**
+ * The drain acceptance test, phase by phase: preflight, spread, drain, hold, new connections, restore,
+ * cleanup. Each check lives in the run/ file named after its id; this module only runs them in order,
+ * turns what stopped the run into the report's `error`, and makes sure the weight goes back on every
+ * way out. Whether it must is answered by one DrainState, not by flags spread over this function.
+ */
+import type { DirectorState } from '../drivers/types.js';
+import { Journal } from '../journal.js';
 import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';
 import type { DrainReport, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { closeAll } from './close-all.js';
 import { RunContext } from './context.js';
+import { DrainNotAppliedError, drain } from './drain.js';
+import { DrainState } from './drain-state.js';
 import { newConnectionsAvoidDrained } from './new-connections-avoid-drained.js';
 import { newConnectionsReturn } from './new-connections-return.js';
 import { oldConnectionsSurvive } from './old-connections-survive.js';
 import { preflight } from './preflight.js';
+import { restore, skipRestore } from './restore.js';
 import { reusedSourcePort } from './reused-source-port.js';
 import { SpreadError, spread } from './spread.js';
 
-/** The director still reports the old weight after the drain: a failed check, not an environment error. */
-class DrainNotAppliedError extends Error {
-  override name = 'DrainNotAppliedError';
-}
-
 /**
- * The drain acceptance test: preflight, spread, drain, hold, new connections, restore, cleanup.
- * Always returns a report; the original weight is put back on every way out (unless `restore: false`).
+ * Runs the test and always returns a report; the original weight is put back on every way out
+ * (unless `restore: false`). SIGINT/SIGTERM reach it as `options.signal`: the running phase throws,
+ * and the `finally` below restores before the report is written.
  */
 export async function runDrainTest(options: DrainTestOptions): Promise<DrainReport> {
   const o = resolveOptions(options);
   const ctx = new RunContext(o);
   const startedAt = new Date();
   const journal = new Journal(o.journalPath);
-  const service: ServiceRef = { vip: o.vip };
+  const state = new DrainState();
   let director: DirectorState | undefined;
   let originalWeight: number | undefined;
-  let entry: JournalEntry | undefined;
-  let drainTouched = false;
-  let drainFailed = false;
-  let restored = false;
-  const restoreInfo: DrainReport['restore'] = { attempted: false, restored: false };
   let error: DrainReport['error'];
-
-  const restore = async (): Promise<void> => {
-    if (originalWeight === undefined) return;
-    const weight = originalWeight;
-    restoreInfo.attempted = true;
-    restoreInfo.weight = weight;
-    restoreInfo.manualCommand = o.driver.manualCommand(service, o.drain, weight);
-    ctx.startPhase('restore', `putting ${ctx.drainedName || formatHostPort(o.drain)} back to weight ${weight}`);
-    const started = performance.now();
-    try {
-      await pRetry(
-        async () => {
-          await o.driver.setWeight(service, o.drain, weight);
-          const back = await o.driver.getWeight(service, o.drain);
-          if (back !== undefined && back !== weight)
-            throw new Error(`the director reports weight ${back}, not ${weight}`);
-          const s = ctx.server(ctx.drainedName);
-          if (s) s.weightAfter = back;
-        },
-        { retries: 2, minTimeout: 200, maxTimeout: 1000 },
-      );
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      restoreInfo.error = msg;
-      ctx.check(
-        'restore',
-        'fail',
-        `could not put weight ${weight} back: ${msg}. Run by hand: ${restoreInfo.manualCommand}`,
-        [],
-        started,
-      );
-      throw new RestoreError(`restore failed: ${msg}`, restoreInfo.manualCommand);
-    }
-    restored = true;
-    restoreInfo.restored = true;
-    if (entry) await journal.remove(entry.id);
-    ctx.check('restore', 'pass', `weight ${weight} put back (${o.driver.description})`, [], started);
-  };
 
   try {
     o.signal?.throwIfAborted();
@@ -84,83 +43,31 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     director = pre.director;
     originalWeight = pre.weight ?? o.restoreWeight;
     await spread(ctx, pre.weight);
-
-    ctx.startPhase('drain', `setting ${ctx.drainedName} (${formatHostPort(o.drain)}) to weight 0`);
-    if (originalWeight === undefined) {
-      throw new EnvironmentError(`${o.driver.description} cannot read the current weight: give --restore-weight`);
-    }
-    const started = performance.now();
-    entry = await journal.add({
-      vip: o.vip,
-      real: { host: o.drain.host, port: o.drain.port },
-      originalWeight,
-      ...(o.driverSpec ? { driverSpec: o.driverSpec } : {}),
-      driverDescription: o.driver.description,
-      manualCommand: o.driver.manualCommand(service, o.drain, originalWeight),
-    });
-    try {
-      await o.driver.setWeight(service, o.drain, 0);
-    } catch (err) {
-      // Nothing was drained as far as we know (exit 3), but a command may have half-run: restore anyway.
-      drainFailed = true;
-      ctx.check(
-        'drain',
-        'fail',
-        `the driver could not set weight 0: ${err instanceof Error ? err.message : String(err)}`,
-        [],
-        started,
-      );
-      throw err;
-    }
-    drainTouched = true;
-    ctx.drainAt = performance.now();
-    const back = await o.driver.getWeight(service, o.drain).catch(() => undefined);
-    const target = ctx.server(ctx.drainedName);
-    if (target && back !== undefined) target.weightDuringDrain = back;
-    if (back !== undefined && back !== 0) {
-      const msg = `the director still reports weight ${back} for ${ctx.drainedName} after the drain`;
-      ctx.check('drain', 'fail', msg, [], started);
-      throw new DrainNotAppliedError(msg);
-    }
-    ctx.check(
-      'drain',
-      'pass',
-      `${ctx.drainedName} weight ${originalWeight} → 0${back === undefined ? ' (the driver cannot read it back)' : ', read back 0'}`,
-      [],
-      started,
-    );
-
+    await drain(ctx, state, journal, originalWeight);
     await oldConnectionsSurvive(ctx);
     await newConnectionsAvoidDrained(ctx);
     await reusedSourcePort(ctx);
-
     if (o.restore) {
-      await restore();
+      await restore(ctx, state, journal);
       await newConnectionsReturn(ctx);
     } else {
-      if (entry) await journal.update(entry.id, { keptDrained: true });
-      const cmd = o.driver.manualCommand(service, o.drain, originalWeight);
-      ctx.check('restore', 'skip', `--no-restore: ${ctx.drainedName} left at weight 0; \`lvs-verify undo\` or: ${cmd}`);
+      await skipRestore(ctx, state, journal);
       ctx.check('new-connections-return', 'skip', '--no-restore');
     }
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    if (!(err instanceof SpreadError || err instanceof DrainNotAppliedError)) {
-      error = { type: e.name, message: e.message, beforeDrain: !drainTouched };
-      const detail = (e as { detail?: unknown }).detail;
-      if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
-      if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
-    }
+    error = stoppedBy(err, state);
   } finally {
-    if ((drainTouched || drainFailed) && !restored && o.restore && !restoreInfo.attempted) {
+    // A failure or a signal stopped the run with the server drained: put the weight back first.
+    if (o.restore && state.mustRestore) {
       try {
-        await restore();
+        await restore(ctx, state, journal);
       } catch (err) {
         error ??= { type: 'RestoreError', message: (err as Error).message, beforeDrain: false };
       }
     }
-    if (restoreInfo.attempted && !restoreInfo.restored && error?.type !== 'RestoreError') {
-      error = { type: 'RestoreError', message: `restore failed: ${restoreInfo.error}`, beforeDrain: false };
+    // A failed restore outranks whatever stopped the run: it is what the operator must act on.
+    if (state.stage === 'restore-failed') {
+      error = { type: 'RestoreError', message: `restore failed: ${state.report().error}`, beforeDrain: false };
     }
     ctx.startPhase('cleanup', `closing ${ctx.old.length} connections`);
     await closeAll(
@@ -203,7 +110,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     servers: [...ctx.servers.values()],
     latency: ctx.latency.report(),
     disruptions: ctx.disruptions.intervals(),
-    restore: restoreInfo,
+    restore: state.report(),
     verifier,
   };
 }
@@ -233,4 +140,22 @@ function verifierReport(ctx: RunContext): VerifierReport {
     stalledTimeouts,
     warnings: [...ctx.verifierWarnings],
   };
+}
+
+/**
+ * What stopped the run, for the report's `error`; undefined when a check failed and stopped it (spread,
+ * drain): that is a FAIL verdict, not an error.
+ */
+function stoppedBy(err: unknown, state: DrainState): DrainReport['error'] {
+  if (err instanceof SpreadError || err instanceof DrainNotAppliedError) return undefined;
+  const e = err instanceof Error ? err : new Error(String(err));
+  const error: NonNullable<DrainReport['error']> = {
+    type: e.name,
+    message: e.message,
+    beforeDrain: !state.drainApplied,
+  };
+  const detail = (e as { detail?: unknown }).detail;
+  if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
+  if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
+  return error;
 }

@@ -1,0 +1,56 @@
+/**
+ * The `restore` check: the drained server gets its original weight back. This is the one place that
+ * happens in a run — at the end of a normal run, and from drain-test.ts's `finally` when a failure or
+ * SIGINT/SIGTERM (the abort signal) stopped it with the server drained. `undo` uses the same
+ * setWeightVerified for drains a run could not put back.
+ */
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { RestoreError } from '../errors.js';
+import type { Journal } from '../journal.js';
+import type { RunContext } from './context.js';
+import type { DrainState } from './drain-state.js';
+import { setWeightVerified } from './set-weight-verified.js';
+
+/**
+ * Puts the original weight back and reads it back; on success the journal forgets the drain. On
+ * failure the journal keeps it (for `undo`) and a RestoreError carries the command to run by hand.
+ * Deliberately deaf to the abort signal: a second Ctrl-C must not stop the weight going back.
+ */
+export async function restore(ctx: RunContext, state: DrainState, journal: Journal): Promise<void> {
+  const o = ctx.options;
+  const service = { vip: o.vip };
+  const { weight, entry } = state.origin!;
+  const manualCommand = o.driver.manualCommand(service, o.drain, weight);
+  state.restoreStarted(manualCommand);
+  ctx.startPhase('restore', `putting ${ctx.drainedName || formatHostPort(o.drain)} back to weight ${weight}`);
+  const started = performance.now();
+  try {
+    const { readBack } = await setWeightVerified(o.driver, service, o.drain, weight);
+    const s = ctx.server(ctx.drainedName);
+    if (s) s.weightAfter = readBack;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    state.restoreFailed(msg);
+    ctx.check(
+      'restore',
+      'fail',
+      `could not put weight ${weight} back: ${msg}. Run by hand: ${manualCommand}`,
+      [],
+      started,
+    );
+    throw new RestoreError(`restore failed: ${msg}`, manualCommand);
+  }
+  state.restoreSucceeded();
+  await journal.remove(entry.id);
+  ctx.check('restore', 'pass', `weight ${weight} put back (${o.driver.description})`, [], started);
+}
+
+/** `--no-restore`: the server stays at weight 0, marked on the journal so `undo` can still put it back. */
+export async function skipRestore(ctx: RunContext, state: DrainState, journal: Journal): Promise<void> {
+  const o = ctx.options;
+  const { weight, entry } = state.origin!;
+  state.keptDrained();
+  await journal.update(entry.id, { keptDrained: true });
+  const cmd = o.driver.manualCommand({ vip: o.vip }, o.drain, weight);
+  ctx.check('restore', 'skip', `--no-restore: ${ctx.drainedName} left at weight 0; \`lvs-verify undo\` or: ${cmd}`);
+}
