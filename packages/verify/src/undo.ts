@@ -1,7 +1,12 @@
+/**
+ * `lvs-verify undo`: puts back the drains the journal still lists — a run that was killed, or one kept
+ * drained with --no-restore. Sets the weight through the same setWeightVerified as a run's restore.
+ */
 import { readFile } from 'node:fs/promises';
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { createDriver } from './drivers/registry.js';
 import { Journal, type JournalEntry } from './journal.js';
+import { setWeightVerified } from './run/set-weight-verified.js';
 
 export interface UndoResult {
   restored: JournalEntry[];
@@ -33,10 +38,7 @@ export async function undoDrains(
     }
     try {
       const driver = await createDriver(e.driverSpec);
-      const service = { vip: e.vip };
-      await driver.setWeight(service, e.real, e.originalWeight);
-      const back = await driver.getWeight(service, e.real);
-      if (back !== undefined && back !== e.originalWeight) throw new Error(`the director reports weight ${back}`);
+      await setWeightVerified(driver, { vip: e.vip }, e.real, e.originalWeight);
       await journal.remove(e.id);
       result.restored.push(e);
       say(`restored ${what} to weight ${e.originalWeight} (${driver.description})`);
