@@ -54,6 +54,36 @@ describe('runDrainTest with injected drivers', () => {
     expect(failed[0]!.failures.every((f) => f.class === 'wrong-host' && f.server === 'rs1')).toBe(true);
   });
 
+  it('a director that keeps reporting the old weight: drain FAIL naming it, the run stops, the weight goes back', async () => {
+    let sets = 0;
+    const stuck: DrainDriver = {
+      ...builtin,
+      async getWeight() {
+        return 1;
+      },
+      async setWeight(service, real, weight) {
+        sets++;
+        return builtin.setWeight(service, real, weight);
+      },
+    };
+    const report = await runDrainTest({ ...base, driver: stuck });
+    expect(report.verdict).toBe('fail');
+    expect(report.checks.map((c) => `${c.id}:${c.status}`)).toEqual([
+      'preflight:pass',
+      'spread:pass',
+      'drain:fail',
+      'restore:pass',
+    ]);
+    expect(report.checks[2]!.message).toBe('the director still reports weight 1 for rs1 after the drain');
+    expect(report.error).toBeUndefined();
+    expect(report.restore).toMatchObject({ attempted: true, restored: true, weight: 1 });
+    expect(exitCodeForReport(report)).toBe(1);
+    // Three tries at weight 0, then one restore to 1.
+    expect(sets).toBe(4);
+    expect(await builtin.getWeight({ vip: base.vip }, base.drain)).toBe(1);
+    expect(await new Journal(base.journalPath).entries()).toEqual([]);
+  });
+
   it('a restore that throws: exit 4, the manual command, and the journal keeps the drain for undo', async () => {
     const broken: DrainDriver = {
       ...builtin,
