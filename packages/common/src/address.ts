@@ -11,13 +11,15 @@ export class AddressError extends Error {
   override name = 'AddressError';
 }
 
-/** Parses a port: an integer 1..65535 (0 allowed with `allowZero`, "pick one"). */
+/**
+ * Parses a port: an integer 1..65535 (0 allowed with `allowZero`, "pick one"). Text and numbers out of
+ * range get the same message, so every CLI words a bad port one way.
+ */
 export function parsePort(text: string, options: { allowZero?: boolean } = {}): number {
-  const t = text.trim();
-  if (!/^\d{1,5}$/.test(t)) throw new AddressError(`invalid port "${text}": expected a number 1-65535`);
-  const port = Number(t);
   const min = options.allowZero ? 0 : 1;
-  if (port < min || port > 65535) throw new AddressError(`invalid port "${text}": expected a number ${min}-65535`);
+  const t = text.trim();
+  const port = /^\d{1,5}$/.test(t) ? Number(t) : Number.NaN;
+  if (!(port >= min && port <= 65535)) throw new AddressError(`invalid port "${text}": expected a number ${min}-65535`);
   return port;
 }
 
@@ -66,4 +68,19 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort {
 /** Formats an address for people and for ipvsadm: IPv6 in brackets. */
 export function formatHostPort(hp: { host: string; port: number }): string {
   return isIP(hp.host) === 6 ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
+/**
+ * Formats one end of a socket (`socket.remoteAddress`, `remotePort` or the local pair): IPv6 in brackets,
+ * and an IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`) as the IPv4 address people know it by.
+ * Called once per accepted connection, so it looks for a colon rather than asking `isIP`.
+ */
+export function formatSocketAddress(address: string | undefined, port: number | undefined): string {
+  const a = (address ?? '?').replace(/^::ffff:(?=\d+\.)/, '');
+  return a.includes(':') ? `[${a}]:${port ?? '?'}` : `${a}:${port ?? '?'}`;
+}
+
+/** The peer of a connection, as `formatSocketAddress` writes it. */
+export function formatPeer(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string {
+  return formatSocketAddress(socket.remoteAddress, socket.remotePort);
 }

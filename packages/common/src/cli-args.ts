@@ -20,9 +20,9 @@ export function asArgument<T>(parse: (value: string) => T): (value: string) => T
 /** A whole number within `min..max` (bounds keep every load loop bounded, whatever is typed). */
 export function wholeNumber(min: number, max: number): (value: string) => number {
   return (value) => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
-    const n = Number(value);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${min}-${max}, got ${n}`);
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    // One wording for text and for numbers out of range, as for ports.
+    if (!(n >= min && n <= max)) throw new InvalidArgumentError(`expected a whole number ${min}-${max}, got "${value}"`);
     return n;
   };
 }

@@ -4,4 +4,5 @@ export * from './duration.js';
 export * from './escape.js';
 export * from './framer.js';
 export * from './reply.js';
+export * from './rs-server.js';
 export * from './transport.js';

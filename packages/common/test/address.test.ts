@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AddressError, formatHostPort, parseHostPort, parsePort } from '../src/address.js';
+import { AddressError, formatHostPort, formatPeer, formatSocketAddress, parseHostPort, parsePort } from '../src/address.js';
 
 describe('parseHostPort', () => {
   it.each([
@@ -51,5 +51,40 @@ describe('parseHostPort', () => {
     expect(parsePort('0', { allowZero: true })).toBe(0);
     expect(() => parsePort('0')).toThrow(AddressError);
     expect(() => parsePort('-1')).toThrow(AddressError);
+  });
+
+  it('words a bad port the same way whether it is text or out of range', () => {
+    const message = (text: string, allowZero?: boolean) => {
+      try {
+        parsePort(text, { allowZero });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return undefined;
+    };
+    expect(message('abc', true)).toBe('invalid port "abc": expected a number 0-65535');
+    expect(message('99999', true)).toBe('invalid port "99999": expected a number 0-65535');
+    expect(message('abc')).toBe('invalid port "abc": expected a number 1-65535');
+    expect(message('99999')).toBe('invalid port "99999": expected a number 1-65535');
+    expect(message('0')).toBe('invalid port "0": expected a number 1-65535');
+  });
+});
+
+describe('formatSocketAddress / formatPeer', () => {
+  it('writes IPv6 in brackets, IPv4 plain, and an IPv4-mapped client as IPv4', () => {
+    expect(formatSocketAddress('::1', 2100)).toBe('[::1]:2100');
+    expect(formatSocketAddress('fe80::1%eth0', 80)).toBe('[fe80::1%eth0]:80');
+    expect(formatSocketAddress('127.0.0.1', 2100)).toBe('127.0.0.1:2100');
+    expect(formatSocketAddress('::ffff:198.18.0.1', 40000)).toBe('198.18.0.1:40000');
+    expect(formatSocketAddress('::ffff:abcd', 1)).toBe('[::ffff:abcd]:1');
+    expect(formatSocketAddress(undefined, undefined)).toBe('?:?');
+    expect(formatPeer({ remoteAddress: '::ffff:127.0.0.2', remotePort: 5 })).toBe('127.0.0.2:5');
+    expect(formatPeer({ remoteAddress: '2001:db8::2', remotePort: 5 })).toBe('[2001:db8::2]:5');
+  });
+
+  it('agrees with formatHostPort on plain addresses', () => {
+    for (const host of ['::1', '2001:db8::1', '198.18.0.2']) {
+      expect(formatSocketAddress(host, 2100)).toBe(formatHostPort({ host, port: 2100 }));
+    }
   });
 });
