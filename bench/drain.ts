@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DrainReport } from '@lvs-drain-kit/verify';
 
 const VERIFY_BIN = fileURLToPath(new URL('../packages/verify/bin/lvs-verify.js', import.meta.url));
 const PROBE = fileURLToPath(new URL('./loop-delay-probe.mjs', import.meta.url));
@@ -37,14 +38,6 @@ export interface DrainPoint {
   /** Old connections' round trip during the hold, p50/p99 in ms, all servers. */
   holdRttMs: { p50: number; p99: number } | undefined;
   processes: ProcessFigures[];
-}
-
-interface Report {
-  verdict: string;
-  durationMs: number;
-  phases: Array<{ id: string; durationMs: number }>;
-  checks: Array<{ id: string; message?: string }>;
-  latency?: Record<string, { hold?: { rtt?: { p50: number; p99: number; count: number } } }>;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -90,9 +83,9 @@ export async function drainAtScale(connections: number, engine = 'nft'): Promise
     clearTimeout(kill);
     const wallMs = Math.round(performance.now() - started);
 
-    let report: Report | undefined;
+    let report: DrainReport | undefined;
     try {
-      report = JSON.parse(out) as Report;
+      report = JSON.parse(out) as DrainReport;
     } catch {
       throw new Error(
         `lvs-verify gave no JSON report (exit ${exitCode}): ${err.trim().split('\n').slice(-3).join(' ')}`,

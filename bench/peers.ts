@@ -4,9 +4,8 @@ import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseReply, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
+import { parseReply, RS_SERVER_BIN, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
 
-export const RS_SERVER_BIN = fileURLToPath(new URL('../packages/server/bin/rs-server.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor-server.mjs', import.meta.url));
 const JAVA_SEED = fileURLToPath(new URL('../../shared/peers/java-seed/run.sh', import.meta.url));
 

@@ -73,9 +73,3 @@ export function connectTcp(options: TcpConnectOptions): Promise<Socket> {
     socket.once('error', onError);
   });
 }
-
-/** `a.b.c.d:port` or `[v6]:port`; IPv4 clients of a dual-stack socket show as IPv4. */
-export function formatSocketAddress(address: string | undefined, port: number | undefined): string {
-  const a = (address ?? '?').replace(/^::ffff:(?=\d+\.)/, '');
-  return formatHostPort({ host: a, port: port ?? 0 });
-}

@@ -1,8 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import type { Socket } from 'node:net';
-import { formatHostPort, type HostPort, LineFramer } from '@lvs-drain-kit/common';
-import { connectErrorFrom, connectTcp, formatSocketAddress } from './connect.js';
+import { formatHostPort, formatSocketAddress, type HostPort, LineFramer } from '@lvs-drain-kit/common';
+import { connectErrorFrom, connectTcp } from './connect.js';
 import { ConnectError } from './errors.js';
 
 export type Protocol = 'tcp' | 'udp';

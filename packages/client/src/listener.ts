@@ -1,7 +1,6 @@
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
-import { LineFramer } from '@lvs-drain-kit/common';
-import { formatSocketAddress } from './connect.js';
+import { formatSocketAddress, LineFramer } from '@lvs-drain-kit/common';
 import { ListenError } from './errors.js';
 import type { Drop, Protocol } from './link.js';
 

@@ -22,7 +22,8 @@ export function wholeNumber(min: number, max: number): (value: string) => number
   return (value) => {
     const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
     // One wording for text and for numbers out of range, as for ports.
-    if (!(n >= min && n <= max)) throw new InvalidArgumentError(`expected a whole number ${min}-${max}, got "${value}"`);
+    if (!(n >= min && n <= max))
+      throw new InvalidArgumentError(`expected a whole number ${min}-${max}, got "${value}"`);
     return n;
   };
 }

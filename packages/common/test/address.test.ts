@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AddressError, formatHostPort, formatPeer, formatSocketAddress, parseHostPort, parsePort } from '../src/address.js';
+import {
+  AddressError,
+  formatHostPort,
+  formatPeer,
+  formatSocketAddress,
+  parseHostPort,
+  parsePort,
+} from '../src/address.js';
 
 describe('parseHostPort', () => {
   it.each([

@@ -2,14 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
 import { LabError } from './errors.js';
 import type { RealServerPlan } from './plan.js';
 import { liveCmdline, spawnDetachedInNetns } from './processes.js';
 import type { RecordedProcess } from './state.js';
-
-/** The real `rs-server` binary of this repository (lab/dist or lab/src → server/bin). */
-export const RS_SERVER_BIN = fileURLToPath(new URL('../../server/bin/rs-server.js', import.meta.url));
 
 /** Starts `rs-server` in the real server's namespace, on all its addresses (the VIP too, in DR mode). */
 export function startRealServer(real: RealServerPlan, stateDir: string, bin = RS_SERVER_BIN): RecordedProcess {
@@ -33,12 +30,12 @@ export function realServerLog(stateDir: string, name: string): string {
   return join(stateDir, `${name}.log`);
 }
 
-/** Waits for the server's "Listening Port is" banner in its JSON log. */
+/** Waits for the server's readiness banner in its JSON log. */
 export async function waitRealServerReady(p: RecordedProcess, logFile: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const text = existsSync(logFile) ? await readFile(logFile, 'utf8') : '';
-    if (text.includes('Listening Port is')) return;
+    if (text.split('\n').some((line) => parseReadyBanner(line) !== undefined)) return;
     // Only a vanished PID counts: during `ip netns exec`'s exec the command line is briefly empty.
     if (!(await liveCmdline(p.pid))) throw new LabError(`rs-server ${p.role} exited: ${text.slice(-500)}`);
     await sleep(50);

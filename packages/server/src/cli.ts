@@ -1,3 +1,4 @@
+import { formatReadyBanner } from '@lvs-drain-kit/common';
 import { CommanderError } from 'commander';
 import { buildProgram, optionsFrom } from './args.js';
 import { EXIT, exitCodeFor } from './errors.js';
@@ -29,7 +30,7 @@ async function main(argv: string[]): Promise<void> {
         shutdownTimeoutMs: options.shutdownTimeoutMs,
         workers: options.workers,
       },
-      `Listening Port is ${address.port}...`,
+      formatReadyBanner(address.port),
     );
   };
   if (options.workers > 1 && !isWorker()) {

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { LineFramer, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
+import { formatPeer, LineFramer, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
 import type { Logger } from 'pino';
 
 export interface ConnectionContext {
@@ -15,12 +15,6 @@ export interface ConnectionContext {
 
 /** How long a connection we closed after an over-long line may keep sending before it is cut. */
 const DISCARD_GRACE_MS = 5_000;
-
-export function formatPeer(socket: Socket): string {
-  // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; people know them as a.b.c.d.
-  const addr = (socket.remoteAddress ?? '?').replace(/^::ffff:(?=\d+\.)/, '');
-  return addr.includes(':') ? `[${addr}]:${socket.remotePort}` : `${addr}:${socket.remotePort}`;
-}
 
 /**
  * Serves one client: one reply per line, `shutdown` ends the connection.

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { formatReply } from '@lvs-drain-kit/common';
+import { formatReply, formatSocketAddress } from '@lvs-drain-kit/common';
 import type { Logger } from 'pino';
 import { serveConnection } from './connection.js';
 import { ListenError } from './errors.js';
@@ -47,7 +47,7 @@ export async function startRsServer(options: StartOptions): Promise<RsServer> {
   if (options.maxConnections > 0) server.maxConnections = options.maxConnections;
   server.on('drop', (info) => {
     log.warn(
-      { peer: `${info?.remoteAddress}:${info?.remotePort}`, maxConnections: options.maxConnections },
+      { peer: formatSocketAddress(info?.remoteAddress, info?.remotePort), maxConnections: options.maxConnections },
       'connection refused: max-connections reached',
     );
   });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
 import type { DriverSpec } from '../drivers/types.js';
 import { stateDir } from '../journal.js';
 import type { Misbehaviour } from './misbehaviour.js';
@@ -31,12 +31,6 @@ export interface BuiltinLabOptions {
   weights?: number[];
 }
 
-const RS_SERVER_BIN = join(
-  dirname(createRequire(import.meta.url).resolve('@lvs-drain-kit/server')),
-  '..',
-  'bin',
-  'rs-server.js',
-);
 /** The director script sits next to this file in dist/ (tests run the built one too). */
 const DIRECTOR_MAIN = fileURLToPath(new URL('../../dist/lab/director-main.js', import.meta.url));
 
@@ -66,8 +60,7 @@ export async function startBuiltinLab(options: BuiltinLabOptions = {}): Promise<
         const name = `rs${i + 1}`;
         const rs = await spawnReady(
           [RS_SERVER_BIN, '0', '--host', host, '--name', name, '--log-format', 'json', '--shutdown-timeout', '1s'],
-          (rec) =>
-            typeof rec.port === 'number' && String(rec.msg).startsWith('Listening Port is') ? rec.port : undefined,
+          (rec) => (typeof rec.msg === 'string' ? parseReadyBanner(rec.msg) : undefined),
           { ...(logDir ? { logFile: join(logDir, `${name}.log`) } : {}) },
         );
         started.push(rs);
