@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
+import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLineClient } from '../../../test/support/line-client.js';
-import { RS_SERVER_BIN, type SpawnedServer, spawnRsServer } from '../../../test/support/rs-server.js';
 import { peakRss } from './proc.js';
 
 const servers: SpawnedServer[] = [];
@@ -213,8 +213,13 @@ describe('rs-server hardening (real binary)', () => {
     });
     try {
       const deadline = Date.now() + 5000;
-      while (!/Listening Port is (\d+)/.test(out) && Date.now() < deadline) await sleep(20);
-      const port = Number(/Listening Port is (\d+)/.exec(out)?.[1]);
+      const bannerPort = () =>
+        out
+          .split('\n')
+          .map(parseReadyBanner)
+          .find((p) => p !== undefined);
+      while (bannerPort() === undefined && Date.now() < deadline) await sleep(20);
+      const port = bannerPort()!;
       const c = await openLineClient(port);
       c.send('\u001b[2J\u001b]0;owned\u0007\n');
       await c.waitForLines(1);

@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openLineClient } from '../../../test/support/line-client.js';
-import { type SpawnedServer, spawnRsServer } from '../../../test/support/rs-server.js';
 import { cpuSeconds } from './proc.js';
 
 let rs: SpawnedServer;

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
+import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLineClient } from '../../../test/support/line-client.js';
-import { RS_SERVER_BIN, type SpawnedServer, spawnRsServer } from '../../../test/support/rs-server.js';
 
 const servers: SpawnedServer[] = [];
 afterEach(async () => {
@@ -26,7 +26,7 @@ describe('rs-server --workers (real binary)', () => {
     await rs.waitForRecord(() => rs.records.filter((r) => r.msg === 'a new client').length >= 20);
     const pids = new Set(rs.records.filter((r) => r.msg === 'a new client').map((r) => r.pid));
     expect(pids.size).toBe(2);
-    expect(rs.records.filter((r) => String(r.msg).startsWith('Listening Port is'))).toHaveLength(1);
+    expect(rs.records.filter((r) => parseReadyBanner(String(r.msg)) !== undefined)).toHaveLength(1);
 
     const exited = once(rs.child, 'exit');
     rs.child.kill('SIGTERM');

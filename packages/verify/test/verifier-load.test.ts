@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
+import { type DrainReport, runVerify, tempDir } from '@lvs-drain-kit/testkit';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DrainTestOptions } from '../src/options.js';
 import { runDrainTest } from '../src/run/drain-test.js';
 import { type InProcessLab, startInProcessLab } from './in-process-lab.js';
@@ -18,28 +20,29 @@ let lab: InProcessLab;
 let stallOnHoldLine: number | undefined;
 
 let base: Omit<DrainTestOptions, 'onProgress'>;
-beforeEach(async () => {
-  stallOnHoldLine = undefined;
-  const log = pino(
-    { level: 'info' },
-    {
-      write(record: string) {
-        if (stallOnHoldLine !== undefined && record.includes('"line":"line 1 ')) {
-          const ms = stallOnHoldLine;
-          stallOnHoldLine = undefined;
-          busyWait(ms);
-        }
-      },
-    },
-  );
-  lab = await startInProcessLab(log);
-  base = { ...lab.base, driver: lab.builtin };
-});
-afterEach(async () => {
-  await lab.close();
-});
 
 describe("the verifier's own load in the report", () => {
+  beforeEach(async () => {
+    stallOnHoldLine = undefined;
+    const log = pino(
+      { level: 'info' },
+      {
+        write(record: string) {
+          if (stallOnHoldLine !== undefined && record.includes('"line":"line 1 ')) {
+            const ms = stallOnHoldLine;
+            stallOnHoldLine = undefined;
+            busyWait(ms);
+          }
+        },
+      },
+    );
+    lab = await startInProcessLab(log);
+    base = { ...lab.base, driver: lab.builtin };
+  });
+  afterEach(async () => {
+    await lab.close();
+  });
+
   it('reports event-loop delay per phase, memory and hold rounds', async () => {
     const report = await runDrainTest(base);
     expect(report.verdict).toBe('pass');
@@ -90,5 +93,56 @@ describe("the verifier's own load in the report", () => {
     expect(report.verifier.stalledTimeouts).toBe(timeouts.length);
     expect(hold.message).toContain("came while the verifier's own event loop stood still");
     expect(report.verifier.warnings.some((w) => w.includes('overloaded during hold'))).toBe(true);
+  });
+});
+
+describe('lvs-verify drain-test measures itself (real binary)', () => {
+  let state: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    state = await tempDir();
+  });
+  afterAll(async () => {
+    await state.remove();
+  });
+
+  const sane = (d: { p50: number; p99: number; max: number }) => {
+    for (const x of [d.p50, d.p99, d.max]) {
+      expect(Number.isFinite(x)).toBe(true);
+      expect(x).toBeGreaterThanOrEqual(0);
+    }
+    expect(d.p50).toBeLessThanOrEqual(d.p99);
+    expect(d.p99).toBeLessThanOrEqual(d.max);
+  };
+
+  it('200 connections through the builtin lab: event-loop delay, memory and hold rounds in --json and the human report', async () => {
+    const args = ['drain-test', '--lab', '--connections', '200', '--hold', '1s', '--interval', '200ms'];
+    const json = await runVerify([...args, '--json'], state.path);
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as DrainReport;
+    expect(report.verdict).toBe('pass');
+    const v = report.verifier;
+    sane(v.eventLoopDelay);
+    expect(Object.keys(v.perPhase)).toEqual(report.phases.map((p) => p.id));
+    for (const d of Object.values(v.perPhase)) sane(d);
+    // A Node process holding 200 sockets: tens of MB resident, and not gigabytes.
+    expect(v.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(v.peakRssBytes).toBeLessThan(2 * 1024 * 1024 * 1024);
+    expect(v.heapUsedBytes).toBeGreaterThan(0);
+    expect(v.heapUsedBytes).toBeLessThan(v.peakRssBytes);
+    expect(v.hold?.expectedRounds).toBe(5);
+    expect(v.hold?.rounds).toBeGreaterThan(0);
+    expect(v.hold?.rounds).toBeLessThanOrEqual(6);
+    expect(v.hold?.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(v.hold?.cpuPercent).toBeLessThanOrEqual(100 * availableParallelism());
+    expect(v.stalledTimeouts).toBe(0);
+    expect(Array.isArray(v.warnings)).toBe(true);
+    const survive = report.checks.find((c) => c.id === 'old-connections-survive')!;
+    expect(survive.message).toContain(`(${v.hold?.rounds} of 5 rounds)`);
+
+    const human = await runVerify(args, state.path);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(
+      /^verifier event-loop delay p99 \d+ ms \(max \d+\) · peak RSS \d+ MB · hold \d+ of 5 rounds, \d+% CPU$/m,
+    );
   });
 });

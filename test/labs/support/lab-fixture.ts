@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LabEngine, type LabInfo, labDown, labExecArgv, labUp } from '@lvs-drain-kit/lab';
+import { LVS_VERIFY_BIN } from '@lvs-drain-kit/testkit';
 import type { CheckResult, DrainReport, DriverSpec } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
 import type { DrainJob } from './drain-in-client.js';
 
 const DRAIN_IN_CLIENT = fileURLToPath(new URL('./drain-in-client.ts', import.meta.url));
-export const LVS_VERIFY_BIN = fileURLToPath(new URL('../../../packages/verify/bin/lvs-verify.js', import.meta.url));
 
 /** Short timings: the hold outlasts the per-reply timeout, so a hung connection is seen. */
 export const QUICK = {

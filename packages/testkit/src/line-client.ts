@@ -1,8 +1,9 @@
+/** A minimal line client for tests: send lines, await reply lines, see how the connection ended. */
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { LineFramer } from '@lvs-drain-kit/common';
 
-/** A minimal test client: send lines, await reply lines, see how the connection ended. */
+/** A connected line client. */
 export interface LineClient {
   socket: Socket;
   lines: string[];

@@ -3,12 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { LVS_CLIENT_BIN as CLIENT, count, type SpawnedServer, spawnRsServer, TmuxPane } from '@lvs-drain-kit/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type SpawnedServer, spawnRsServer } from '../support/rs-server.js';
-import { count, TmuxPane } from './tmux.js';
-
-const CLIENT = fileURLToPath(new URL('../../packages/client/bin/lvs-client.js', import.meta.url));
 
 describe('lvs-client connect in a real terminal (tmux)', () => {
   let server: SpawnedServer;

@@ -1,9 +1,15 @@
 import { formatHostPort } from '@lvs-drain-kit/common';
+import {
+  LVS_CLIENT_BIN as CLIENT_BIN,
+  count,
+  runClient,
+  type SpawnedServer,
+  spawnRsServer,
+  startClient,
+  TmuxPane,
+} from '@lvs-drain-kit/testkit';
 import { type LabDirector, startLabDirector } from '@lvs-drain-kit/verify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SpawnedServer, spawnRsServer } from '../support/rs-server.js';
-import { CLIENT_BIN, runClient, startClient } from './run-client.js';
-import { count, TmuxPane } from './tmux.js';
 
 /**
  * The manual check of the drain procedure, with lvs-client in the operator's place: two real

@@ -3,10 +3,9 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { runVerify, type SpawnedServer, spawnRsServer, tempDir } from '@lvs-drain-kit/testkit';
 import { createHaproxyDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SpawnedServer, spawnRsServer } from '../support/rs-server.js';
-import { runVerify, tempDir } from './helpers.js';
 
 /** A free port on 127.0.0.1 (the kernel picks it; HAProxy binds it right after). */
 function freePort(): Promise<number> {

@@ -1,6 +1,5 @@
+import { runClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SpawnedServer, spawnRsServer } from '../support/rs-server.js';
-import { runClient } from './run-client.js';
 
 /** Clients each server accepted so far, from its own log. */
 const accepted = (s: SpawnedServer) => s.records.filter((r) => r.msg === 'a new client').length;

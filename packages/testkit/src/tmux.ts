@@ -1,3 +1,4 @@
+/** A command in a real terminal (tmux), for the interactive parts of the CLIs. */
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRecordedAlive, type LabState, labDown } from '@lvs-drain-kit/lab';
+import { LVS_VERIFY_BIN } from '@lvs-drain-kit/testkit';
 import type { DrainReport } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LVS_VERIFY_BIN } from './support/lab-fixture.js';
 
 /** The lab commands of the real lvs-verify binary: one-command drain tests, up/status/exec/down, crashes. */
 let base: string;

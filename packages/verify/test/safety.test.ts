@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LVS_VERIFY_BIN, runVerify, startVerify, tempDir } from '@lvs-drain-kit/testkit';
 import { createDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LVS_VERIFY_BIN, runVerify, startVerify, tempDir } from './helpers.js';
 
 interface LabState {
   vip: { host: string; port: number };

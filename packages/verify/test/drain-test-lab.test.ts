@@ -1,32 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type DrainReport, runVerify, startVerify, tempDir } from '@lvs-drain-kit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST, runVerify, startVerify, tempDir } from './helpers.js';
 
-interface JsonReport {
-  verdict: string;
-  checks: Array<{
-    id: string;
-    status: string;
-    message: string;
-    failures: Array<{ class: string; connection: string; server: string; atMs: number }>;
-  }>;
-  servers: Array<{
-    name: string;
-    drained: boolean;
-    connectionsBefore: number;
-    connectionsAfter: number;
-    newConnections: number;
-  }>;
-  driver: { name: string };
-  director: { scheduler: string; servers: Array<{ weight: number }> };
-  latency: Record<string, Record<string, { rtt?: { count: number } }>>;
-  disruptions: Array<{ classes: string[] }>;
-  startedAt: string;
-  durationMs: number;
-  restore: { restored: boolean };
-}
+/** The short timings every end-to-end run uses. */
+const FAST = ['--hold', '1s', '--interval', '100ms', '--timeout', '1s', '--restore-timeout', '2s'];
 
 let state: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {
@@ -61,7 +40,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     const junit = join(state.path, 'report.xml');
     const r = await runVerify(['drain-test', '--lab', ...FAST, '--json', '--junit', junit], state.path);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as JsonReport;
+    const report = JSON.parse(r.stdout) as DrainReport;
     expect(report.verdict).toBe('pass');
     expect(report.checks.map((c) => c.id)).toEqual([
       'preflight',
@@ -74,7 +53,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       'new-connections-return',
     ]);
     expect(report.driver.name).toBe('builtin');
-    expect(report.director.scheduler).toBe('wrr');
+    expect(report.director?.scheduler).toBe('wrr');
     const rs1 = report.servers.find((s) => s.name === 'rs1')!;
     expect(rs1.drained).toBe(true);
     expect(rs1.connectionsBefore).toBeGreaterThan(0);
@@ -119,7 +98,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       state.path,
     );
     expect(r.code, r.stderr).toBe(1);
-    const report = JSON.parse(r.stdout) as JsonReport;
+    const report = JSON.parse(r.stdout) as DrainReport;
     expect(report.verdict).toBe('fail');
     const failed = report.checks.filter((c) => c.status === 'fail');
     expect(failed.map((c) => c.id)).toEqual([checkId]);
@@ -138,7 +117,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       state.path,
     );
     expect(warn.code, warn.stderr).toBe(0);
-    const report = JSON.parse(warn.stdout) as JsonReport;
+    const report = JSON.parse(warn.stdout) as DrainReport;
     const probe = report.checks.find((c) => c.id === 'reused-source-port')!;
     expect(probe.status).toBe('warn');
     expect(probe.message).toContain('conn_reuse_mode');

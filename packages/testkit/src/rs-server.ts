@@ -1,10 +1,9 @@
+/** The real rs-server binary for tests: started on a free port, ready once its banner is logged. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-export const RS_SERVER_BIN = fileURLToPath(new URL('../../packages/server/bin/rs-server.js', import.meta.url));
+import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
 
 export interface SpawnedServer {
   child: ChildProcess;
@@ -60,14 +59,14 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
     const timer = setTimeout(() => reject(new Error(`rs-server did not start: ${err}`)), 10_000);
     rl.on('line', (line) => {
       try {
-        const rec = JSON.parse(line) as Record<string, unknown>;
-        records.push(rec);
-        if (typeof rec.port === 'number' && String(rec.msg).startsWith('Listening Port is')) {
-          clearTimeout(timer);
-          resolve(rec.port);
-        }
+        records.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
-        // not JSON: ignore
+        return; // not JSON: ignore
+      }
+      const port = parseReadyBanner(line);
+      if (port !== undefined) {
+        clearTimeout(timer);
+        resolve(port);
       }
     });
     child.once('exit', (code) => {

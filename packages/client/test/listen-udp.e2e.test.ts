@@ -1,8 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { runClient, startClient } from '@lvs-drain-kit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runClient, startClient } from './run-client.js';
 
 describe('lvs-client listen and --udp', () => {
   const cleanups: Array<() => unknown> = [];

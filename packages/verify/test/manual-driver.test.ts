@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LVS_VERIFY_BIN, runVerify, TmuxPane, tempDir } from '@lvs-drain-kit/testkit';
 import { createDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TmuxPane } from '../client/tmux.js';
-import { LVS_VERIFY_BIN, runVerify, tempDir } from './helpers.js';
 
 interface LabState {
   vip: { host: string; port: number };

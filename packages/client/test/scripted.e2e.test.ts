@@ -2,9 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import { runClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type SpawnedServer, spawnRsServer } from '../support/rs-server.js';
-import { runClient } from './run-client.js';
 
 /** A TCP server of the test's own, for peers rs-server never is: silent, resetting, closing. */
 async function tcpServer(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number }> {
