@@ -43,7 +43,7 @@ export interface RunningCli {
   stop(): Promise<number | null>;
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Starts `node bin ...args` and captures its output. */
 export function startCli(bin: string, args: string[], options: CliOptions = {}): RunningCli {
@@ -86,7 +86,7 @@ export function startCli(bin: string, args: string[], options: CliOptions = {}):
     stdout: () => out.stdout,
     stderr: () => out.stderr,
     waitFor(which, test, timeoutMs = 20_000) {
-      const pattern = typeof test === 'string' ? new RegExp(escape(test)) : test;
+      const pattern = typeof test === 'string' ? new RegExp(literally(test)) : test;
       return new Promise((resolve, reject) => {
         const finish = (err?: Error, m?: RegExpMatchArray) => {
           clearTimeout(timer);
