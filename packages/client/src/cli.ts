@@ -1,20 +1,20 @@
+/** The lvs-client process: streams, signals, and the one mapping of errors to exit codes. */
 import { CommanderError } from 'commander';
-import { parseArgs } from './args.js';
-import { makeColors, wantColor } from './colors.js';
-import { EXIT, exitCodeFor, ProbeFailuresError } from './errors.js';
-import { runInteractive } from './interactive.js';
-import { runListen } from './listen-session.js';
-import { probe } from './probe.js';
-import { formatSample, formatSummary, probeJson } from './probe-report.js';
-import { runScripted } from './scripted.js';
+import type { CliIO } from './commands/command.js';
+import { EXIT, exitCodeFor } from './errors.js';
+import { buildProgram } from './program.js';
 
-/** SIGTERM (and SIGINT outside a terminal's raw mode): end the way /quit does, restoring the terminal. */
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-}
+const io: CliIO = {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  // SIGTERM (and SIGINT outside a terminal's raw mode): end the way /quit does, restoring the terminal.
+  stopped: () =>
+    new Promise((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }),
+};
 
 // A reader that goes away (`lvs-client probe ... | head -1`) is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -23,50 +23,21 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 async function main(argv: string[]): Promise<number> {
-  let inv: ReturnType<typeof parseArgs>;
+  let running: Promise<number> | undefined;
+  const program = buildProgram({
+    io,
+    perform: (action, options) => {
+      running = action(options, io);
+    },
+  });
   try {
-    inv = parseArgs(argv);
+    program.parse(argv, { from: 'user' });
   } catch (err) {
     // Commander printed the message (or the help) already.
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     throw err;
   }
-
-  switch (inv.command) {
-    case 'connect': {
-      if (process.stdin.isTTY) {
-        await runInteractive(
-          { ...inv, color: wantColor({ isTTY: process.stdout.isTTY, flag: inv.colorFlag }) },
-          { input: process.stdin, output: process.stdout, stopped: signalled() },
-        );
-      } else {
-        await runScripted(inv, { input: process.stdin, stdout: process.stdout, stderr: process.stderr });
-      }
-      return EXIT.ok;
-    }
-    case 'probe': {
-      const colors = makeColors(wantColor({ isTTY: process.stdout.isTTY, flag: inv.colorFlag }));
-      const abort = new AbortController();
-      signalled().then(() => abort.abort());
-      const result = await probe({
-        ...inv,
-        signal: abort.signal,
-        onSample: inv.json ? undefined : (s) => process.stdout.write(`${formatSample(s, colors)}\n`),
-      });
-      process.stdout.write(inv.json ? `${probeJson(result)}\n` : `${formatSummary(result).join('\n')}\n`);
-      if (result.connectError) throw result.connectError;
-      if (result.failed > 0) throw new ProbeFailuresError(`${result.failed} of ${result.count} probes got no reply`);
-      return EXIT.ok;
-    }
-    case 'listen': {
-      const interactive = process.stdin.isTTY === true;
-      await runListen(
-        { ...inv, interactive, color: wantColor({ isTTY: process.stdout.isTTY, flag: inv.colorFlag }) },
-        { input: process.stdin, output: process.stdout, messages: process.stderr, stopped: signalled() },
-      );
-      return EXIT.ok;
-    }
-  }
+  return running ?? EXIT.usage;
 }
 
 main(process.argv.slice(2)).then(

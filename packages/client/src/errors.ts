@@ -24,17 +24,24 @@ export const EXIT = {
   probeFailures: 7,
 } as const;
 
+export type ExitName = keyof typeof EXIT;
+
 /** For `--help`: the table above, in words. */
-export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
-  [EXIT.ok, 'success'],
-  [EXIT.internal, 'internal error'],
-  [EXIT.usage, 'bad command line'],
-  [EXIT.connect, 'could not connect (refused, unreachable, name not resolved)'],
-  [EXIT.timeout, 'timed out (connecting, or waiting for a reply in scripted mode)'],
-  [EXIT.dropped, 'connection dropped before every reply came (scripted mode)'],
-  [EXIT.listen, 'listen could not bind its port'],
-  [EXIT.probeFailures, 'probe: some probes got no reply'],
-];
+const EXIT_MEANING: Record<ExitName, string> = {
+  ok: 'success',
+  internal: 'internal error (a bug)',
+  usage: 'bad command line',
+  connect: 'could not connect (refused, unreachable, name not resolved)',
+  timeout: 'timed out (connecting, or waiting for a reply in scripted mode)',
+  dropped: 'connection dropped before every reply came (scripted mode)',
+  listen: 'listen could not bind its port',
+  probeFailures: 'probe: some probes got no reply',
+};
+
+/** `  CODE  meaning` lines for `--help`: every code, or the ones given. */
+export function exitHelpLines(names: readonly ExitName[] = Object.keys(EXIT) as ExitName[]): string[] {
+  return names.map((name) => `  ${EXIT[name]}  ${EXIT_MEANING[name]}`);
+}
 
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { makeColors } from './colors.js';
-import { LISTEN_HELP, parseListenInput } from './listen-commands.js';
+import { LISTEN_HELP, parseListenInput } from './listen-input.js';
 import { type ListenClient, type Listener, type ListenOptions, startListener } from './listener.js';
 import { Terminal } from './terminal.js';
 import { type Direction, formatEntry, Transcript } from './transcript.js';

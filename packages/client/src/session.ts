@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { escapeControl, formatDuration, formatHostPort, type HostPort, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
 import pRetry from 'p-retry';
-import { COMMAND_HELP, parseInput, type SessionCommand } from './commands.js';
+import { COMMAND_HELP, parseInput, type SessionCommand } from './connect-input.js';
 import { ConnectError } from './errors.js';
 import { hexDump } from './hex.js';
 import { type Drop, type Link, type LinkOptions, openLink, type Protocol } from './link.js';

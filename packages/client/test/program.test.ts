@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseArgs } from '../src/args.js';
 import {
   ConnectError,
   EXIT,
@@ -14,6 +13,7 @@ import {
   UsageError,
 } from '../src/errors.js';
 import { loadHistory, saveHistory } from '../src/history.js';
+import { parseArgs } from '../src/program.js';
 
 function parse(...argv: string[]) {
   let err = '';
@@ -111,18 +111,57 @@ describe('parseArgs', () => {
   });
 });
 
-describe('--help', () => {
-  it('lists the exit codes and exits with 0', () => {
-    let out = '';
-    let error: unknown;
-    try {
-      parseArgs(['--help'], { out: (s) => (out += s), err: () => undefined });
-    } catch (e) {
-      error = e;
-    }
-    expect((error as CommanderError).exitCode).toBe(0);
+function help(...argv: string[]): { out: string; code: number | undefined } {
+  let out = '';
+  try {
+    parseArgs(argv, { out: (s) => (out += s), err: () => undefined });
+  } catch (e) {
+    return { out, code: (e as CommanderError).exitCode };
+  }
+  return { out, code: undefined };
+}
+
+describe('--help and --version', () => {
+  it('lists the commands, examples, the duration format and the exit codes, and exits with 0', () => {
+    const { out, code } = help('--help');
+    expect(code).toBe(0);
     expect(out).toContain('Exit codes:\n  0  success');
     expect(out).toContain('  7  probe: some probes got no reply');
+    expect(out).toMatch(/^ {2}connect \[options\] <host:port>/m);
+    expect(out).toMatch(/^ {2}lvs-client probe \S+ --count 20$/m);
+    expect(out).toContain('DURATION: a number and a unit: 250ms, 5s, 2m, 1h (a bare number is milliseconds).');
+  });
+
+  it.each([
+    ['connect', [0, 1, 2, 3, 4, 5], true],
+    ['probe', [0, 1, 2, 3, 4, 7], true],
+    ['listen', [0, 1, 2, 6], false],
+  ] as const)(
+    '%s --help: examples of the command, its exit codes, the unit of every duration',
+    (name, codes, durations) => {
+      const { out, code } = help(name, '--help');
+      expect(code).toBe(0);
+      const examples = out.slice(out.indexOf('Examples:'), out.indexOf('Exit codes:'));
+      expect(examples.match(new RegExp(`^ {2}(.* \\| )?lvs-client ${name} `, 'gm'))?.length).toBeGreaterThanOrEqual(2);
+      expect(examples.match(/^ {2}# \S/gm)?.length).toBeGreaterThanOrEqual(2);
+      const listed = [...out.slice(out.indexOf('Exit codes:')).matchAll(/^ {2}(\d) {2}\S/gm)].map((m) => Number(m[1]));
+      expect(listed).toEqual(codes);
+      expect(out.includes('DURATION: a number and a unit')).toBe(durations);
+      // Every duration flag has its default written with a unit.
+      for (const m of out.matchAll(/<duration>[^(]*\(default: ([^)]*)\)/g)) expect(m[1]).toMatch(/^\d+(ms|s|m|h)$/);
+    },
+  );
+
+  it('--version is the version in package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(help('--version')).toEqual({ out: `${pkg.version}\n`, code: 0 });
+  });
+
+  it('words a bad port the same way for text and for numbers out of range', () => {
+    expect(parse('listen', 'abc').err).toContain('invalid port "abc": expected a number 0-65535');
+    expect(parse('listen', '99999').err).toContain('invalid port "99999": expected a number 0-65535');
+    expect(parse('connect', 'h:abc').err).toContain('invalid port "abc": expected a number 1-65535');
+    expect(parse('connect', 'h:99999').err).toContain('invalid port "99999": expected a number 1-65535');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseInput } from '../src/commands.js';
-import { parseListenInput } from '../src/listen-commands.js';
+import { parseInput } from '../src/connect-input.js';
+import { parseListenInput } from '../src/listen-input.js';
 
 describe('parseInput', () => {
   it('sends plain lines as typed, spaces and all', () => {
