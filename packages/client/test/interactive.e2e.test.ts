@@ -134,6 +134,26 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     await pane.waitFor(/^EXIT=0$/m);
   });
 
+  it('//text sends the line /text: the server receives "/text", and an unknown /command sends nothing', async () => {
+    pane = await start('--no-history');
+    await pane.waitFor(/> $/m);
+    await pane.line('//status of rs1');
+    const screen = await pane.waitFor(/S: \/status of rs1\n.*R: it's from the host: rs-e2e/);
+    expect(screen).not.toContain('S: //status');
+    const lines = () => server.records.filter((r) => r.msg === 'line').map((r) => r.line);
+    await server.waitForRecord((r) => r.msg === 'line' && r.line === '/status of rs1');
+    expect(lines()).not.toContain('//status of rs1');
+    await pane.line('/status of rs1');
+    await pane.waitFor(/unknown command/i);
+    await pane.line('after');
+    await pane.waitFor(/S: after\n.*R: it's from the host: rs-e2e/);
+    await server.waitForRecord((r) => r.msg === 'line' && r.line === 'after');
+    // Exactly one "/status of rs1" reached the server: the //-escaped one.
+    expect(lines().filter((l) => l === '/status of rs1')).toHaveLength(1);
+    await pane.keys('C-d');
+    await pane.waitFor(/^EXIT=0$/m);
+  });
+
   it('/close sends shutdown and reports the close by the peer; /reconnect connects again', async () => {
     pane = await start();
     await pane.waitFor(/> $/m);

@@ -53,6 +53,16 @@ describe('lvs-client listen and --udp', () => {
     expect(await l.stop()).toBe(0);
   });
 
+  it('listen: //text on stdin reaches the client as /text', async () => {
+    const { l, port } = await listen();
+    const c = await tcpClient(port);
+    await l.waitFor('stdout', /#1 127\.0\.0\.1:\d+ \*: connected \(selected\)/);
+    l.child.stdin.write('//to 2\n');
+    await expect.poll(c.received).toBe('/to 2\n');
+    await l.waitFor('stdout', /#1 127\.0\.0\.1:\d+ S: \/to 2$/m);
+    expect(await l.stop()).toBe(0);
+  });
+
   it('listen reports a port in use with one line and exit 6', async () => {
     const { port } = await listen();
     const r = await runClient(['listen', String(port), '--host', '127.0.0.1']);
