@@ -42,7 +42,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     const pre = await preflight(ctx);
     director = pre.director;
     originalWeight = pre.weight ?? o.restoreWeight;
-    await spread(ctx, pre.weight);
+    await spread(ctx);
     await drain(ctx, state, journal, originalWeight);
     await oldConnectionsSurvive(ctx);
     await newConnectionsAvoidDrained(ctx);

@@ -16,7 +16,8 @@ export class PreflightError extends EnvironmentError {
 
 /**
  * Every real server answers directly with the expected reply (learning its name), the driver can read
- * the director, the drain target is one of the real servers. Returns the target's weight.
+ * the director, the drain target is one of the real servers and not already at weight 0. Returns the
+ * target's weight.
  */
 export async function preflight(ctx: RunContext): Promise<{ director: DirectorState; weight: number | undefined }> {
   const o = ctx.options;
@@ -65,6 +66,12 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
   }
   const targetServer = ctx.server(ctx.drainedName);
   if (targetServer && weight !== undefined) targetServer.weightBefore = weight;
+  if (weight === 0) {
+    // Nothing to test, and nothing this run may change: refused like any other setup it cannot test.
+    const msg = `${ctx.drainedName} already has weight 0 on the director: there is nothing to drain (run \`lvs-verify undo\` or restore it first)`;
+    ctx.check('preflight', 'fail', msg);
+    throw new PreflightError(msg);
+  }
   if (director.servers.length > 0) {
     const missing = [...ctx.servers.values()].filter((s) => s.weightBefore === undefined);
     if (missing.some((s) => s.drained)) {

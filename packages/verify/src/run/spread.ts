@@ -15,15 +15,10 @@ export class SpreadError extends Error {
  * Opens the old connections through the VIP and asks each which host it reached; keeps opening
  * (bounded) until the drain target and at least one other server hold some.
  */
-export async function spread(ctx: RunContext, targetWeight: number | undefined): Promise<void> {
+export async function spread(ctx: RunContext): Promise<void> {
   const o = ctx.options;
   const started = performance.now();
   ctx.startPhase('spread', `opening ${o.connections} connections through ${ctx.vipText}`);
-  if (targetWeight === 0) {
-    const msg = `${ctx.drainedName} already has weight 0 on the director: there is nothing to drain (run \`lvs-verify undo\` or restore it first)`;
-    ctx.check('spread', 'fail', msg, [], started);
-    throw new SpreadError(msg);
-  }
   const maxAttempts = Math.max(o.connections * 4, 16);
   const perServer = new Map<string, number>();
   const enough = () =>
