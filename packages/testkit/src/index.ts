@@ -1,3 +1,4 @@
+export * from './builtin-lab.js';
 export * from './line-client.js';
 export * from './report.js';
 export * from './rs-server.js';
