@@ -127,7 +127,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       ['drain-test', '--lab', '--lab-misbehave', 'sticky-source-port', ...FAST, '--strict'],
       state.path,
     );
-    expect(strict.code).toBe(1);
+    expect(strict.code, strict.stdout).toBe(1);
     expect(strict.stdout).toMatch(/FAIL\s+reused-source-port/);
   });
 
