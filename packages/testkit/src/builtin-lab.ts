@@ -3,7 +3,9 @@
  * director on loopback), its addresses read from what `lab up` prints, weights read and set with
  * `lvs-verify lab ipvsadm` — no internal state file is read.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { type CliRun, runVerify } from './run-cli.js';
+import { tempDir } from './temp-dir.js';
 
 export interface CliLab {
   /** `HOST:PORT` of the VIP, each real server and the director's control port. */
@@ -55,4 +57,24 @@ export async function labUp(stateDir: string): Promise<CliLab> {
     },
     down,
   };
+}
+
+/**
+ * One builtin lab for the tests of a file: up before the first (its state in a temp dir), down after
+ * the last. The fields are set once `beforeAll` has run.
+ */
+export function useBuiltinLab(): { readonly lab: CliLab; readonly stateDir: string } {
+  const env = {} as { lab: CliLab; stateDir: string };
+  let remove: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const dir = await tempDir();
+    remove = dir.remove;
+    env.stateDir = dir.path;
+    env.lab = await labUp(dir.path);
+  });
+  afterAll(async () => {
+    await env.lab?.down();
+    await remove?.();
+  });
+  return env;
 }

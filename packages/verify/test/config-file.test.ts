@@ -1,31 +1,21 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CliLab, type DrainReport, labUp, runVerify, tempDir } from '@lvs-drain-kit/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DrainReport, runVerify, useBuiltinLab } from '@lvs-drain-kit/testkit';
+import { describe, expect, it } from 'vitest';
 
-let state: Awaited<ReturnType<typeof tempDir>>;
-let lab: CliLab;
-
-beforeAll(async () => {
-  state = await tempDir();
-  lab = await labUp(state.path);
-});
-afterAll(async () => {
-  await lab?.down();
-  await state?.remove();
-});
+const env = useBuiltinLab();
 
 describe('drain-test --config FILE', () => {
   it('flags given too win over the file; what they do not name comes from the file', async () => {
-    const file = join(state.path, 'cluster.yaml');
+    const file = join(env.stateDir, 'cluster.yaml');
     await writeFile(
       file,
       [
-        `vip: ${lab.vip}`,
+        `vip: ${env.lab.vip}`,
         'reals:',
-        ...lab.reals.map((r) => `  - { address: "${r.address}", name: ${r.name} }`),
-        `drain: ${lab.reals[0]!.address}`,
-        `driver: { kind: builtin, control: "${lab.control}" }`,
+        ...env.lab.reals.map((r) => `  - { address: "${r.address}", name: ${r.name} }`),
+        `drain: ${env.lab.reals[0]!.address}`,
+        `driver: { kind: builtin, control: "${env.lab.control}" }`,
         'hold: 60s',
         'interval: 150ms',
         'connections: 4',
@@ -35,7 +25,7 @@ describe('drain-test --config FILE', () => {
     );
     const r = await runVerify(
       ['drain-test', '--config', file, '--drain', 'rs2', '--hold', '400ms', '--connections', '6', '--json'],
-      state.path,
+      env.stateDir,
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as DrainReport;
@@ -44,6 +34,6 @@ describe('drain-test --config FILE', () => {
     expect(report.settings).toMatchObject({ holdMs: 400, connections: 6, intervalMs: 150, newConnections: 5 });
     // The hold the flag asked for, not the file's minute.
     expect(report.durationMs).toBeLessThan(30_000);
-    expect(await Promise.all(lab.reals.map((x) => lab.weight(x.address)))).toEqual([1, 1]);
+    expect(await Promise.all(env.lab.reals.map((x) => env.lab.weight(x.address)))).toEqual([1, 1]);
   });
 });

@@ -1,36 +1,38 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type CliLab,
-  type DrainReport,
-  labUp,
-  runVerify,
-  type SpawnedServer,
-  spawnRsServer,
-  tempDir,
-} from '@lvs-drain-kit/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DrainReport, runVerify, type SpawnedServer, spawnRsServer, useBuiltinLab } from '@lvs-drain-kit/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 
 /**
  * Setups drain-test cannot test are refused in preflight, before anything is changed: exit 3, the
  * reason on the preflight line, no drain command run, every weight as it was.
  */
-let state: Awaited<ReturnType<typeof tempDir>>;
-let lab: CliLab;
+const env = useBuiltinLab();
 const extra: SpawnedServer[] = [];
-
-beforeAll(async () => {
-  state = await tempDir();
-  lab = await labUp(state.path);
-});
 afterAll(async () => {
   await Promise.all(extra.map((s) => s.stop()));
-  await lab?.down();
-  await state?.remove();
 });
 
-const address = (name: string) => lab.reals.find((r) => r.name === name)!.address;
-const weights = async () => Promise.all(lab.reals.map((r) => lab.weight(r.address)));
+const address = (name: string) => env.lab.reals.find((r) => r.name === name)!.address;
+/** drain-test through the lab's VIP with the builtin driver: `reals` and `drain` as given. */
+const throughLab = (reals: string[], drain: string, ...more: string[]) =>
+  runVerify(
+    [
+      'drain-test',
+      '--vip',
+      env.lab.vip,
+      ...reals.flatMap((r) => ['--real', r]),
+      '--drain',
+      drain,
+      '--driver',
+      'builtin',
+      '--control',
+      env.lab.control,
+      ...more,
+    ],
+    env.stateDir,
+  );
+const weights = async () => Promise.all(env.lab.reals.map((r) => env.lab.weight(r.address)));
 
 describe('drain-test refuses in preflight', () => {
   it('two real servers that answer with the same name (replies could not tell them apart)', async () => {
@@ -39,12 +41,12 @@ describe('drain-test refuses in preflight', () => {
       spawnRsServer(['--name', 'twin'], '127.0.0.5'),
     ]);
     extra.push(...twins);
-    const marker = join(state.path, 'drain-ran');
+    const marker = join(env.stateDir, 'drain-ran');
     const r = await runVerify(
       [
         'drain-test',
         '--vip',
-        lab.vip,
+        env.lab.vip,
         ...twins.flatMap((t) => ['--real', `${t.host}:${t.port}`]),
         '--drain',
         `${twins[0]!.host}:${twins[0]!.port}`,
@@ -57,7 +59,7 @@ describe('drain-test refuses in preflight', () => {
         '--restore-weight',
         '1',
       ],
-      state.path,
+      env.stateDir,
     );
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(
@@ -72,23 +74,7 @@ describe('drain-test refuses in preflight', () => {
     const outsider = await spawnRsServer(['--name', 'rs3'], '127.0.0.6');
     extra.push(outsider);
     const where = `${outsider.host}:${outsider.port}`;
-    const r = await runVerify(
-      [
-        'drain-test',
-        '--vip',
-        lab.vip,
-        ...lab.reals.flatMap((x) => ['--real', x.address]),
-        '--real',
-        where,
-        '--drain',
-        where,
-        '--driver',
-        'builtin',
-        '--control',
-        lab.control,
-      ],
-      state.path,
-    );
+    const r = await throughLab([...env.lab.reals.map((x) => x.address), where], where);
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(
       new RegExp(`FAIL\\s+preflight\\s+the director has no real server 127\\.0\\.0\\.6:${outsider.port} in service`),
@@ -97,23 +83,12 @@ describe('drain-test refuses in preflight', () => {
   });
 
   it('a drain target already at weight 0: nothing to drain, and its weight is left at 0', async () => {
-    await lab.setWeight(address('rs1'), 0);
+    await env.lab.setWeight(address('rs1'), 0);
     try {
-      const r = await runVerify(
-        [
-          'drain-test',
-          '--vip',
-          lab.vip,
-          ...lab.reals.flatMap((x) => ['--real', `${x.address}=${x.name}`]),
-          '--drain',
-          'rs1',
-          '--driver',
-          'builtin',
-          '--control',
-          lab.control,
-          '--json',
-        ],
-        state.path,
+      const r = await throughLab(
+        env.lab.reals.map((x) => `${x.address}=${x.name}`),
+        'rs1',
+        '--json',
       );
       expect(r.code, r.stdout + r.stderr).toBe(3);
       const report = JSON.parse(r.stdout) as DrainReport;
@@ -125,27 +100,16 @@ describe('drain-test refuses in preflight', () => {
       expect(report.checks.map((c) => c.id)).not.toContain('drain');
       expect(report.restore.attempted).toBe(false);
       expect(await weights()).toEqual([0, 1]);
-      expect((await runVerify(['undo'], state.path)).stdout).toContain('nothing to undo');
+      expect((await runVerify(['undo'], env.stateDir)).stdout).toContain('nothing to undo');
     } finally {
-      await lab.setWeight(address('rs1'), 1);
+      await env.lab.setWeight(address('rs1'), 1);
     }
   });
 
   it('a drain target that is not one of the real servers', async () => {
-    const r = await runVerify(
-      [
-        'drain-test',
-        '--vip',
-        lab.vip,
-        ...lab.reals.flatMap((x) => ['--real', x.address]),
-        '--drain',
-        '127.0.0.9:2100',
-        '--driver',
-        'builtin',
-        '--control',
-        lab.control,
-      ],
-      state.path,
+    const r = await throughLab(
+      env.lab.reals.map((x) => x.address),
+      '127.0.0.9:2100',
     );
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/FAIL\s+preflight\s+drain target 127\.0\.0\.9:2100 is not one of the real servers/);

@@ -2,33 +2,22 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  type CliLab,
   LVS_VERIFY_BIN,
-  labUp,
   type RunningVerify,
   runVerify,
   startVerify,
   tempDir,
+  useBuiltinLab,
 } from '@lvs-drain-kit/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 /**
  * The restore after a signal, with the real binary and the command driver (real /bin/sh commands that
  * drive the lab director through `lvs-verify lab ipvsadm`), so the restore can be held or made to fail.
  */
-let labState: Awaited<ReturnType<typeof tempDir>>;
-let lab: CliLab;
+const env = useBuiltinLab();
 /** Each run journals in a state dir of its own. */
 let runState: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  labState = await tempDir();
-  lab = await labUp(labState.path);
-});
-afterAll(async () => {
-  await lab?.down();
-  await labState?.remove();
-});
 let run: RunningVerify | undefined;
 afterEach(async () => {
   // A test that failed half-way leaves neither a verifier running nor rs1 drained for the next one.
@@ -37,21 +26,21 @@ afterEach(async () => {
     await run.done;
     run = undefined;
   }
-  if ((await lab.weight(rs1())) !== 1) await lab.setWeight(rs1(), 1);
+  if ((await env.lab.weight(rs1())) !== 1) await env.lab.setWeight(rs1(), 1);
   await runState?.remove();
 });
 
-const rs1 = () => lab.reals.find((r) => r.name === 'rs1')!.address;
+const rs1 = () => env.lab.reals.find((r) => r.name === 'rs1')!.address;
 const setWeight = `'${process.execPath}' '${LVS_VERIFY_BIN}' lab ipvsadm --control {control} -- -e -t {vip}:{vport} -r {rip}:{rport} -w {weight}`;
-const ipvsadm = () => setWeight.replace('{control}', lab.control);
+const ipvsadm = () => setWeight.replace('{control}', env.lab.control);
 
 function drainTest(restoreCmd: string): RunningVerify {
   run = startVerify(
     [
       'drain-test',
       '--vip',
-      lab.vip,
-      ...lab.reals.flatMap((r) => ['--real', `${r.address}=${r.name}`]),
+      env.lab.vip,
+      ...env.lab.reals.flatMap((r) => ['--real', `${r.address}=${r.name}`]),
       '--drain',
       'rs1',
       '--driver',
@@ -81,7 +70,7 @@ describe('a signal during the run: the weight is put back first', () => {
     const heldRestore = `touch '${started}'; i=0; while [ ! -e '${release}' ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; ${ipvsadm()}`;
     const verifier = drainTest(heldRestore);
     await verifier.waitForStderr('holding');
-    expect(await lab.weight(rs1())).toBe(0);
+    expect(await env.lab.weight(rs1())).toBe(0);
 
     verifier.child.kill('SIGINT');
     await expect.poll(() => existsSync(started), { timeout: 20_000 }).toBe(true);
@@ -91,13 +80,13 @@ describe('a signal during the run: the weight is put back first', () => {
     // Refused: the verifier is still there, and the server still drained, until the restore ends.
     expect(verifier.child.exitCode).toBeNull();
     expect(verifier.child.signalCode).toBeNull();
-    expect(await lab.weight(rs1())).toBe(0);
+    expect(await env.lab.weight(rs1())).toBe(0);
 
     await writeFile(release, '');
     const r = await verifier.done;
     expect(r.code, r.stdout + r.stderr).toBe(130);
     expect(r.stdout).toMatch(/PASS\s+restore/);
-    expect(await lab.weight(rs1())).toBe(1);
+    expect(await env.lab.weight(rs1())).toBe(1);
     const undo = await runVerify(['undo'], runState.path);
     expect(undo.stdout).toContain('nothing to undo');
   });
@@ -111,7 +100,7 @@ describe('a signal during the run: the weight is put back first', () => {
     expect(r.code, r.stdout + r.stderr).toBe(4);
     expect(r.stdout).toContain('RESTORE FAILED');
     expect(r.stdout).toContain('Run by hand: echo "director unreachable" >&2; exit 5');
-    expect(await lab.weight(rs1())).toBe(0);
+    expect(await env.lab.weight(rs1())).toBe(0);
     // The drain stays on the journal: `undo` tries it again (and fails the same way, exit 4).
     const undo = await runVerify(['undo'], runState.path);
     expect(undo.code, undo.stdout + undo.stderr).toBe(4);

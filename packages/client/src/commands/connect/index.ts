@@ -10,6 +10,9 @@ import { runScripted } from '../../scripted.js';
 import { addCommand, type CliIO, type CommandContext, type CommandSpec } from '../command.js';
 import { connectTimeout, crlf, maxLineBytes, noColor, udp } from '../options.js';
 
+/** Upper bound of --retry: a typo must not start an endless reconnect loop. */
+export const MAX_RETRIES = 100;
+
 export interface ConnectInvocation {
   command: 'connect';
   target: HostPort;
@@ -24,9 +27,6 @@ export interface ConnectInvocation {
   colorFlag: boolean;
   maxLineBytes: number;
 }
-
-/** Upper bound of --retry: a typo must not start an endless reconnect loop. */
-export const MAX_RETRIES = 100;
 
 export const connectSpec: CommandSpec = {
   name: 'connect',

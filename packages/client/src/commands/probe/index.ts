@@ -8,14 +8,14 @@ import { formatSample, formatSummary, probeJson } from '../../probe-report.js';
 import { addCommand, type CliIO, type CommandContext, type CommandSpec } from '../command.js';
 import { connectTimeout, noColor } from '../options.js';
 
+/** Upper bound of --count: probes are a bounded load loop, whatever is typed. */
+export const MAX_PROBES = 1_000_000;
+
 export interface ProbeInvocation extends Omit<ProbeOptions, 'onSample' | 'signal'> {
   command: 'probe';
   json: boolean;
   colorFlag: boolean;
 }
-
-/** Upper bound of --count: probes are a bounded load loop, whatever is typed. */
-export const MAX_PROBES = 1_000_000;
 
 export const probeSpec: CommandSpec = {
   name: 'probe',
