@@ -1,5 +1,5 @@
 import { formatHostPort } from '@lvs-drain-kit/common';
-import { createSerialTransport } from '@lvs-drain-kit/lab';
+import { createSerialTransport } from '@lvs-drain-kit/drivers';
 import type { DrainReport } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

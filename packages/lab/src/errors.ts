@@ -38,11 +38,3 @@ export class LabCommandError extends LabError {
     this.stderr = stderr;
   }
 }
-
-/** The director VM's serial command channel did not answer. */
-export class SerialTransportError extends LabError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, 'LAB_SERIAL', options);
-    this.name = 'SerialTransportError';
-  }
-}

@@ -12,7 +12,4 @@ export * from './nft-ruleset.js';
 export * from './paths.js';
 export * from './plan.js';
 export { isRecordedAlive } from './processes.js';
-export * from './serial-framing.js';
-export * from './serial-transport.js';
-export * from './shell-quote.js';
 export type { LabState, RecordedProcess } from './state.js';

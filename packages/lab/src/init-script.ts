@@ -1,4 +1,4 @@
-import { ACK_MARK, BEGIN_MARK, END_MARK, STDERR_MARK } from './serial-framing.js';
+import { ACK_MARK, BEGIN_MARK, END_MARK, STDERR_MARK } from '@lvs-drain-kit/drivers';
 
 export const READY_BANNER = 'LDK-DIRECTOR-READY';
 

@@ -1,31 +1,14 @@
+import type { HaproxySpec, IpvsadmSpec, NftSpec } from '@lvs-drain-kit/drivers';
 import type { LabEngine } from './plan.js';
 
-/** How a drain driver reaches the lab's director. */
-export type DriverSpec =
-  | {
-      kind: 'ipvsadm';
-      /** `serial:<path of the VM's control socket>`, a director transport verify understands. */
-      director: string;
-    }
-  | {
-      kind: 'nft';
-      /** Namespace the director's nftables ruleset lives in. */
-      netns: string;
-      family: 'ip';
-      table: string;
-      /** Regular chain holding only the `dnat to numgen inc mod N map @<map>` rule. */
-      chain: string;
-      /** Slot → real server address map; a server's weight is how many slots it holds. */
-      map: string;
-    }
-  | {
-      kind: 'haproxy';
-      /** Runtime API unix socket. */
-      socket: string;
-      backend: string;
-      /** "host:port" of each real server → its HAProxy server name. */
-      servers: Record<string, string>;
-    };
+/**
+ * How a drain driver reaches a lab's director: a DriverSpec of @lvs-drain-kit/drivers, with what each
+ * engine always gives made required (the VM's serial channel, the director's namespace).
+ */
+export type LabDriverSpec =
+  | (IpvsadmSpec & { director: string })
+  | (NftSpec & { netns: string; family: 'ip' })
+  | HaproxySpec;
 
 export interface LabInfo {
   engine: LabEngine;
@@ -34,7 +17,7 @@ export interface LabInfo {
   reals: Array<{ host: string; port: number; name: string }>;
   /** Run clients here: the VIP and the real servers are reachable from this namespace only. */
   clientNetns: string;
-  driver: DriverSpec;
+  driver: LabDriverSpec;
   stateDir: string;
   /** Extra facts for reports: kernel release of the VM, package versions, director address. */
   details: Record<string, string>;

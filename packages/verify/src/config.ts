@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseDuration, parseHostPort } from '@lvs-drain-kit/common';
+import type { DriverSpec } from '@lvs-drain-kit/drivers';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { DriverSpec } from './drivers/types.js';
 import { ConfigError } from './errors.js';
 import type { DrainTestOptions } from './options.js';
 import { parseRealSpec } from './real-spec.js';

@@ -1,16 +1,19 @@
-export { loadConfig, validateConfig } from './config.js';
-export { createCommandDriver } from './drivers/command.js';
-export { createHaproxyDriver } from './drivers/haproxy.js';
-export { createIpvsadmDriver } from './drivers/ipvsadm.js';
+/**
+ * lvs-verify as a library: runDrainTest with plain options, the report, the journal and undo. The drivers
+ * are @lvs-drain-kit/drivers; what a run needs of them is re-exported here for one import.
+ */
 export {
-  editWeightArgv,
-  formatIpvsadmList,
-  type IpvsDest,
-  type IpvsService,
-  parseIpvsadmList,
-} from './drivers/ipvsadm-list.js';
-export { createDriver } from './drivers/registry.js';
-export * from './drivers/types.js';
+  createDirectorTransport,
+  createDriver,
+  createHaproxyDriver,
+  createIpvsadmDriver,
+  type DirectorState,
+  type DrainDriver,
+  type DriverSpec,
+  type RealServerRef,
+  type ServiceRef,
+} from '@lvs-drain-kit/drivers';
+export { loadConfig, validateConfig } from './config.js';
 export * from './errors.js';
 export { defaultJournalPath, Journal, type JournalEntry, stateDir } from './journal.js';
 export { type BuiltinLab, type BuiltinLabInfo, startBuiltinLab } from './lab/builtin.js';
@@ -25,7 +28,4 @@ export { renderHuman } from './report/human.js';
 export { buildJunit } from './report/junit.js';
 export type * from './report/types.js';
 export { runDrainTest } from './run/drain-test.js';
-export { shellJoin, shellQuote } from './shell-quote.js';
-export { createDirectorTransport } from './transports/factory.js';
-export { createLabControlTransport } from './transports/lab-control.js';
 export { undoDrains } from './undo.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { DriverSpec, RealServerRef } from './drivers/types.js';
+import type { DriverSpec, RealServerRef } from '@lvs-drain-kit/drivers';
 
 /** A drain that was applied and not yet put back. Written before the weight goes to 0. */
 export interface JournalEntry {

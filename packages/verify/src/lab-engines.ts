@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatHostPort } from '@lvs-drain-kit/common';
+import { flagsFromSpec } from '@lvs-drain-kit/drivers';
 import {
-  type DriverSpec,
   defaultStateDir,
   LabError,
   type LabInfo,
@@ -39,29 +39,6 @@ async function asEnvironment<T>(task: () => Promise<T>): Promise<T> {
   }
 }
 
-/** drain-test flags that drive the lab's director with the same drivers as a real cluster. */
-export function driverFlags(driver: DriverSpec): string[] {
-  switch (driver.kind) {
-    case 'ipvsadm':
-      return ['--driver', 'ipvsadm', '--director', driver.director];
-    case 'nft':
-      return [
-        '--driver',
-        'nft',
-        '--nft-netns',
-        driver.netns,
-        '--nft-table',
-        driver.table,
-        '--nft-chain',
-        driver.chain,
-        '--nft-map',
-        driver.map,
-      ];
-    case 'haproxy':
-      return ['--driver', 'haproxy', '--haproxy-socket', driver.socket, '--haproxy-backend', driver.backend];
-  }
-}
-
 /** The explicit drain-test arguments for a lab; `--drain` defaults to the first real server. */
 export function drainTestArgs(info: LabInfo, passThrough: readonly string[] = []): string[] {
   return [
@@ -71,7 +48,8 @@ export function drainTestArgs(info: LabInfo, passThrough: readonly string[] = []
     ...info.reals.flatMap((r) => ['--real', `${formatHostPort(r)}=${r.name}`]),
     '--drain',
     info.reals[0]!.name,
-    ...driverFlags(info.driver),
+    // The lab's director through the same driver as a real cluster's, with the same flags.
+    ...flagsFromSpec(info.driver),
     // Given later, the caller's flags win (e.g. another --drain).
     ...passThrough,
   ];

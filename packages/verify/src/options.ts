@@ -1,4 +1,4 @@
-import type { DrainDriver, DriverSpec, RealServerRef } from './drivers/types.js';
+import type { DrainDriver, DriverSpec, RealServerRef } from '@lvs-drain-kit/drivers';
 import type { ProgressEvent } from './progress.js';
 
 /** A real server as given: `HOST:PORT[=NAME]`; the name is learned by asking it when not given. */

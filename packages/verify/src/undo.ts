@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { formatHostPort } from '@lvs-drain-kit/common';
-import { createDriver } from './drivers/registry.js';
+import { createDriver } from '@lvs-drain-kit/drivers';
 import { Journal, type JournalEntry } from './journal.js';
 import { setWeightVerified } from './run/set-weight-verified.js';
 

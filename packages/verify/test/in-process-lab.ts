@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DrainDriver } from '@lvs-drain-kit/drivers';
+import { createDriver } from '@lvs-drain-kit/drivers';
 import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import type { Logger } from 'pino';
-import { createDriver } from '../src/drivers/registry.js';
-import type { DrainDriver } from '../src/drivers/types.js';
 import { type LabDirector, startLabDirector } from '../src/lab/director.js';
 import type { DrainTestOptions } from '../src/options.js';
 

@@ -1,7 +1,7 @@
 import { connect, createServer, type Server } from 'node:net';
 import { formatReply } from '@lvs-drain-kit/common';
+import { parseIpvsadmList } from '@lvs-drain-kit/drivers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseIpvsadmList } from '../src/drivers/ipvsadm-list.js';
 import { type LabDirector, startLabDirector } from '../src/lab/director.js';
 
 /** Tiny line servers that answer like rs-server, in-process. */

@@ -1,6 +1,6 @@
+import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DrainDriver } from '../src/drivers/types.js';
 import { exitCodeForReport, InterruptedError } from '../src/errors.js';
 import { Journal } from '../src/journal.js';
 import type { LabDirector } from '../src/lab/director.js';

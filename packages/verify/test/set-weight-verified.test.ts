@@ -1,5 +1,5 @@
+import type { DrainDriver, RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
 import { describe, expect, it } from 'vitest';
-import type { DrainDriver, RealServerRef, ServiceRef } from '../src/drivers/types.js';
 import { DriverError } from '../src/errors.js';
 import { setWeightVerified, WeightNotAppliedError } from '../src/run/set-weight-verified.js';
 

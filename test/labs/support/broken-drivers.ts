@@ -70,14 +70,16 @@ export async function breakDriver(driver: DrainDriver, breakage: Breakage, info:
       };
     case 'haproxy-shutdown-sessions': {
       if (info.driver.kind !== 'haproxy') throw new Error('not a haproxy lab');
-      const { socket, backend, servers } = info.driver;
+      const { socket, backend } = info.driver;
+      // The lab names each HAProxy server after its real server.
+      const nameOf = (real: { host: string; port: number }) =>
+        info.reals.find((r) => r.host === real.host && r.port === real.port)?.name;
       return {
         ...driver,
         name: 'haproxy-shutdown-sessions',
         async setWeight(s, real, weight) {
           await driver.setWeight(s, real, weight);
-          if (weight === 0)
-            await haproxyCommand(socket, `shutdown sessions server ${backend}/${servers[formatHostPort(real)]}`);
+          if (weight === 0) await haproxyCommand(socket, `shutdown sessions server ${backend}/${nameOf(real)}`);
         },
       };
     }

@@ -1,4 +1,4 @@
-import type { DriverSpec } from '../lab-info.js';
+import type { LabDriverSpec } from '../lab-info.js';
 import type { LabPlan } from '../plan.js';
 import type { RecordedProcess } from '../state.js';
 
@@ -14,7 +14,7 @@ export interface EngineContext {
 }
 
 export interface EngineResult {
-  driver: DriverSpec;
+  driver: LabDriverSpec;
   details: Record<string, string>;
 }
 

@@ -62,7 +62,6 @@ export const haproxyEngine: DirectorEngine = {
         kind: 'haproxy',
         socket: path(files.sock),
         backend: HAPROXY_BACKEND,
-        servers: Object.fromEntries(plan.reals.map((r) => [`${r.host}:${r.port}`, r.name])),
       },
       details: { directorNetns: plan.directorNetns!, haproxyVersion: version, forwarding: 'tcp proxy (haproxy)' },
     };

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createSerialTransport } from '@lvs-drain-kit/drivers';
 import { buildDirectorImage, type DirectorImage } from '../director-image.js';
 import { LabError } from '../errors.js';
 import { READY_BANNER } from '../init-script.js';
 import { qemuArgs } from '../qemu-args.js';
 import { inNetns, run } from '../run-command.js';
-import { createSerialTransport } from '../serial-transport.js';
 import type { DirectorEngine, EngineContext } from './engine.js';
 
 /** IPVS in Direct Routing mode, in a stock Debian kernel booted under qemu (software emulation). */

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { AddressError, DurationError, parseHostPort } from '@lvs-drain-kit/common';
+import type { DriverSpec } from '@lvs-drain-kit/drivers';
+import { createDriver } from '@lvs-drain-kit/drivers';
 import type { DrainTestFlags } from '../args.js';
 import type { ConfigValues } from '../config.js';
-import { createDriver } from '../drivers/registry.js';
-import type { DriverSpec } from '../drivers/types.js';
 import { exitCodeForReport, UsageError } from '../errors.js';
 import { type BuiltinLab, startBuiltinLab } from '../lab/builtin.js';
 import { type Misbehaviour, parseMisbehaviours } from '../lab/misbehaviour.js';

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
-import type { DriverSpec } from '../drivers/types.js';
+import type { DriverSpec } from '@lvs-drain-kit/drivers';
 import { stateDir } from '../journal.js';
 import type { Misbehaviour } from './misbehaviour.js';
 import { spawnReady } from './spawn-ready.js';

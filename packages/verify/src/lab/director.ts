@@ -1,6 +1,6 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { formatHostPort, LineFramer } from '@lvs-drain-kit/common';
-import { formatIpvsadmList, type IpvsService } from '../drivers/ipvsadm-list.js';
+import { formatIpvsadmList, type IpvsService } from '@lvs-drain-kit/drivers';
 import { type IpvsadmCommand, parseIpvsadmArgs } from './ipvsadm-args.js';
 import type { Misbehaviour } from './misbehaviour.js';
 import { WrrScheduler } from './wrr.js';

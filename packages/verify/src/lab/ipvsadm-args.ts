@@ -1,5 +1,5 @@
 import { parseHostPort } from '@lvs-drain-kit/common';
-import { forwardingName } from '../drivers/ipvsadm-list.js';
+import { forwardingName } from '@lvs-drain-kit/drivers';
 
 /** The subset of an ipvsadm command line the builtin lab director understands. */
 export interface IpvsadmCommand {

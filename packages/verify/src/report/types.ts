@@ -1,4 +1,4 @@
-import type { DirectorState } from '../drivers/types.js';
+import type { DirectorState } from '@lvs-drain-kit/drivers';
 
 export type PhaseId = 'preflight' | 'spread' | 'drain' | 'hold' | 'new-connections' | 'restore' | 'cleanup';
 

@@ -4,7 +4,7 @@
  * turns what stopped the run into the report's `error`, and makes sure the weight goes back on every
  * way out. Whether it must is answered by one DrainState, not by flags spread over this function.
  */
-import type { DirectorState } from '../drivers/types.js';
+import type { DirectorState } from '@lvs-drain-kit/drivers';
 import { Journal } from '../journal.js';
 import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';

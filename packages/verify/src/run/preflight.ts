@@ -3,7 +3,7 @@
  * A failure here is an environment verdict (exit 3), never a load-balancer FAIL.
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
-import type { DirectorState } from '../drivers/types.js';
+import type { DirectorState } from '@lvs-drain-kit/drivers';
 import { EnvironmentError } from '../errors.js';
 import type { RealSpec } from '../options.js';
 import { ConnectFailure, ProbeConnection } from '../probe/connection.js';

@@ -3,8 +3,9 @@
  * after SIGINT/SIGTERM and on every failure) and `lvs-verify undo` all go through here, so a director
  * that acknowledges a weight it did not take is caught the same way everywhere.
  */
+
+import type { DrainDriver, RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
 import pRetry from 'p-retry';
-import type { DrainDriver, RealServerRef, ServiceRef } from '../drivers/types.js';
 
 /** The director reports another weight than the one just set, on every attempt. */
 export class WeightNotAppliedError extends Error {

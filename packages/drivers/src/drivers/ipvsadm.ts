@@ -1,9 +1,23 @@
-import { type CommandTransport, formatHostPort } from '@lvs-drain-kit/common';
+import { type CommandTransport, formatHostPort, shellJoin, shellQuote } from '@lvs-drain-kit/common';
+import type { z } from 'zod';
+import type { DriverDefinition, Zod } from '../definition.js';
 import { DriverError } from '../errors.js';
-import { shellJoin, shellQuote } from '../shell-quote.js';
+import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
+import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { ipvsSysctlWarnings, SYSCTL_PATHS } from './ipvs-sysctls.js';
 import { editWeightArgv, type IpvsDest, type IpvsService, parseIpvsadmList } from './ipvsadm-list.js';
-import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from './types.js';
+
+const schema = (z: Zod) => z.object({ kind: z.literal('ipvsadm'), director: z.string().min(1).optional() }).strict();
+export type IpvsadmSpec = z.output<ReturnType<typeof schema>>;
+
+export const ipvsadmDriver: DriverDefinition<IpvsadmSpec> = {
+  kind: 'ipvsadm',
+  description: 'IPVS through ipvsadm, here or on --director; `-e` repeats the forwarding method and thresholds it read',
+  schema,
+  flags: { director: DIRECTOR_FLAG },
+  examples: [{ kind: 'ipvsadm', director: 'ssh://root@172.16.0.113' }],
+  create: async (spec) => createIpvsadmDriver({ transport: await createDirectorTransport(spec.director) }),
+};
 
 export interface IpvsadmDriverOptions {
   transport: CommandTransport;

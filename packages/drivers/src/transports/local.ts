@@ -1,5 +1,4 @@
 import type { CommandResult, CommandTransport, RunOptions } from '@lvs-drain-kit/common';
-import { execa } from 'execa';
 import { DriverError } from '../errors.js';
 
 /** Runs argv on this host, without a shell. */
@@ -9,6 +8,8 @@ export function createLocalTransport(): CommandTransport {
     async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
       const [file, ...args] = argv;
       if (file === undefined) throw new DriverError('empty command');
+      // execa loads on first use: a CLI that never runs a program does not pay for it at start-up.
+      const { execa } = await import('execa');
       const r = await execa(file, args, {
         reject: false,
         timeout: options.timeoutMs ?? 15_000,

@@ -1,6 +1,7 @@
 import type { CommandResult, CommandTransport } from '@lvs-drain-kit/common';
 import { describe, expect, it } from 'vitest';
-import { createNftDriver, nftDriverFromSpec } from '../src/drivers/nft.js';
+import { createNftDriver } from '../src/drivers/nft.js';
+import { parseDriverSpec } from '../src/spec.js';
 
 /**
  * The nft driver's bookkeeping (slots ↔ weights, order, manual command) against a director whose map
@@ -65,7 +66,7 @@ describe('nft driver', () => {
   });
 
   it('needs table, chain and map in its spec (a journal file is read back untyped)', async () => {
-    const fromJournal = JSON.parse('{"kind":"nft","table":"t","chain":"c"}') as Parameters<typeof nftDriverFromSpec>[0];
-    await expect(nftDriverFromSpec(fromJournal)).rejects.toThrow(/--nft-map/);
+    const fromJournal: unknown = JSON.parse('{"kind":"nft","table":"t","chain":"c"}');
+    await expect(parseDriverSpec(fromJournal)).rejects.toThrow(/map \(--nft-map\)/);
   });
 });

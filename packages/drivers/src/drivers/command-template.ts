@@ -1,4 +1,4 @@
-import { shellQuote } from '../shell-quote.js';
+import { shellQuote } from '@lvs-drain-kit/common';
 
 export interface TemplateValues {
   vip: string;

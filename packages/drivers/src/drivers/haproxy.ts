@@ -1,8 +1,33 @@
-import { formatHostPort } from '@lvs-drain-kit/common';
+import { formatHostPort, shellQuote } from '@lvs-drain-kit/common';
+import type { z } from 'zod';
+import type { DriverDefinition, Zod } from '../definition.js';
 import { DriverError } from '../errors.js';
-import { shellQuote } from '../shell-quote.js';
+import type { DrainDriver, RealServerRef } from '../types.js';
 import { haproxyCommand, parseApiAddress, parseGetWeight, parseServersState } from './haproxy-api.js';
-import type { DrainDriver, RealServerRef } from './types.js';
+
+const schema = (z: Zod) =>
+  z
+    .object({
+      kind: z.literal('haproxy'),
+      socket: z.string().min(1),
+      backend: z.string().min(1),
+      server: z.string().min(1).optional(),
+    })
+    .strict();
+export type HaproxySpec = z.output<ReturnType<typeof schema>>;
+
+export const haproxyDriver: DriverDefinition<HaproxySpec> = {
+  kind: 'haproxy',
+  description: "HAProxy's runtime API: `set weight BACKEND/SERVER 0`, and back",
+  schema,
+  flags: {
+    socket: { flag: '--haproxy-socket <path|HOST:PORT>', help: 'the runtime API (a unix socket, or TCP)' },
+    backend: { flag: '--haproxy-backend <name>', help: 'the backend' },
+    server: { flag: '--haproxy-server <name>', help: 'the drained server name (default: found by address)' },
+  },
+  examples: [{ kind: 'haproxy', socket: '/run/haproxy/admin.sock', backend: 'be', server: 'rs1' }],
+  create: async (spec) => createHaproxyDriver(spec),
+};
 
 export interface HaproxyDriverOptions {
   /** Runtime API: unix socket path or `HOST:PORT`. */

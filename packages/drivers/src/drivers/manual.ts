@@ -1,8 +1,21 @@
 import { createInterface } from 'node:readline/promises';
-import { formatHostPort } from '@lvs-drain-kit/common';
-import { InterruptedError, UsageError } from '../errors.js';
-import { shellJoin } from '../shell-quote.js';
-import type { DrainDriver } from './types.js';
+import { formatHostPort, InterruptedError, shellJoin } from '@lvs-drain-kit/common';
+import type { z } from 'zod';
+import type { DriverDefinition, Zod } from '../definition.js';
+import { DriverSpecError } from '../errors.js';
+import type { DrainDriver } from '../types.js';
+
+const schema = (z: Zod) => z.object({ kind: z.literal('manual') }).strict();
+export type ManualSpec = z.output<ReturnType<typeof schema>>;
+
+export const manualDriver: DriverDefinition<ManualSpec> = {
+  kind: 'manual',
+  description: 'prints the ipvsadm command for you to run on the director and waits for Enter (terminal only)',
+  schema,
+  flags: {},
+  examples: [{ kind: 'manual' }],
+  create: async () => createManualDriver(),
+};
 
 export interface ManualDriverOptions {
   input?: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -14,7 +27,7 @@ export function createManualDriver(options: ManualDriverOptions = {}): DrainDriv
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
   if (!input.isTTY)
-    throw new UsageError('--driver manual needs a terminal to wait for Enter; use ipvsadm, haproxy or command');
+    throw new DriverSpecError('--driver manual needs a terminal to wait for Enter; use ipvsadm, haproxy or command');
   const command = (vip: string, real: string, weight: number) =>
     shellJoin(['ipvsadm', '-e', '-t', vip, '-r', real, '-w', String(weight)]);
   return {

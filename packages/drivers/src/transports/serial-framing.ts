@@ -1,4 +1,4 @@
-import { shellJoin } from './shell-quote.js';
+import { shellJoin } from '@lvs-drain-kit/common';
 
 /**
  * The framing of the VM's serial command channel. A request is one line `<nonce> <length> <base64 script>`;

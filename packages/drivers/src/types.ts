@@ -1,3 +1,5 @@
+/** What every drain driver is and returns: the interface the verifier drives a director through. */
+
 /** A real server or a virtual service address. */
 export interface RealServerRef {
   host: string;
@@ -36,10 +38,10 @@ export interface DirectorState {
 
 /**
  * Puts a real server's weight down and back up on some director.
- * One implementation per file; `registry.ts` builds them from a `DriverSpec`.
+ * One implementation per file in drivers/; `createDriver` builds them from a `DriverSpec` (spec.ts).
  */
 export interface DrainDriver {
-  /** 'ipvsadm' | 'haproxy' | 'command' | 'manual' | 'builtin' | 'nft' */
+  /** Its kind (see spec.ts), or a variant's name. */
   readonly name: string;
   /** For people, e.g. "ipvsadm via ssh root@lb1". */
   readonly description: string;
@@ -51,28 +53,3 @@ export interface DrainDriver {
   /** The exact command a person would run to put `weight` back by hand (exit-4 messages, the journal). */
   manualCommand(service: ServiceRef, real: RealServerRef, weight: number): string;
 }
-
-/**
- * A driver described as plain data: what the CLI, a config file, a lab and the
- * journal (for `lvs-verify undo`) hand to `createDriver`.
- */
-export type DriverSpec =
-  | { kind: 'ipvsadm'; director?: string }
-  | { kind: 'haproxy'; socket: string; backend: string; server?: string }
-  | { kind: 'command'; drainCmd: string; restoreCmd: string; getCmd?: string; timeoutMs?: number }
-  | { kind: 'manual' }
-  | { kind: 'builtin'; control: string }
-  | {
-      kind: 'nft';
-      table: string;
-      /** The chain that holds only the balancing rule. */
-      chain: string;
-      map: string;
-      family?: string;
-      /** Run nft inside this network namespace on this host. */
-      netns?: string;
-      /** Or on a director reached like ipvsadm's (`ssh://user@host`, `serial:PATH`); default: this host. */
-      director?: string;
-    };
-
-export type DriverKind = DriverSpec['kind'];

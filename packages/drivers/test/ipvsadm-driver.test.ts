@@ -1,8 +1,8 @@
 import type { CommandResult, CommandTransport } from '@lvs-drain-kit/common';
+import { startLabDirector } from '@lvs-drain-kit/verify';
 import { describe, expect, it } from 'vitest';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';
 import { DriverError } from '../src/errors.js';
-import { startLabDirector } from '../src/lab/director.js';
 
 /** A transport that records argv and answers ipvsadm from a lab director, like a director host would. */
 async function director() {

@@ -1,7 +1,51 @@
-import { execa } from 'execa';
-import { DrainCommandError, UsageError } from '../errors.js';
+import { durationArgument } from '@lvs-drain-kit/common';
+import type { z } from 'zod';
+import type { DriverDefinition, Zod } from '../definition.js';
+import { DrainCommandError, DriverSpecError } from '../errors.js';
+import type { DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { fillTemplate, type TemplateValues, unknownPlaceholders } from './command-template.js';
-import type { DrainDriver, RealServerRef, ServiceRef } from './types.js';
+
+const schema = (z: Zod) =>
+  z
+    .object({
+      kind: z.literal('command'),
+      drainCmd: z.string().min(1),
+      restoreCmd: z.string().min(1),
+      getCmd: z.string().min(1).optional(),
+      timeoutMs: z.number().int().nonnegative().optional(),
+    })
+    .strict();
+export type CommandSpec = z.output<ReturnType<typeof schema>>;
+
+const PLACEHOLDERS = 'placeholders {vip} {vport} {rip} {rport} {weight}';
+
+export const commandDriver: DriverDefinition<CommandSpec> = {
+  kind: 'command',
+  description: 'your own commands, run by /bin/sh -c with every value shell-quoted (keepalived, a cloud API …)',
+  schema,
+  flags: {
+    drainCmd: { flag: '--drain-cmd <template>', help: `sets the weight to 0; ${PLACEHOLDERS}` },
+    restoreCmd: { flag: '--restore-cmd <template>', help: 'puts the weight back' },
+    getCmd: { flag: '--get-cmd <template>', help: 'prints the current weight (optional)' },
+    timeoutMs: {
+      flag: '--command-timeout <duration>',
+      help: 'how long each command may run (default 30s)',
+      parse: durationArgument,
+      format: (ms) => `${ms}ms`,
+      configKey: 'timeout',
+    },
+  },
+  examples: [
+    {
+      kind: 'command',
+      drainCmd: 'lb-weight {vip}:{vport} {rip}:{rport} {weight}',
+      restoreCmd: 'lb-weight {vip}:{vport} {rip}:{rport} {weight}',
+      getCmd: 'lb-weight --get {vip}:{vport} {rip}:{rport}',
+      timeoutMs: 5000,
+    },
+  ],
+  create: async (spec) => createCommandDriver(spec),
+};
 
 export interface CommandDriverOptions {
   /** Run with weight 0. */
@@ -18,7 +62,7 @@ export function createCommandDriver(options: CommandDriverOptions): DrainDriver 
   for (const t of [options.drainCmd, options.restoreCmd, options.getCmd ?? '']) {
     const bad = unknownPlaceholders(t);
     if (bad.length > 0)
-      throw new UsageError(`unknown placeholder {${bad[0]}} in "${t}": use {vip} {vport} {rip} {rport} {weight}`);
+      throw new DriverSpecError(`unknown placeholder {${bad[0]}} in "${t}": use {vip} {vport} {rip} {rport} {weight}`);
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
   const values = (service: ServiceRef, real: RealServerRef, weight: number): TemplateValues => ({
@@ -30,6 +74,8 @@ export function createCommandDriver(options: CommandDriverOptions): DrainDriver 
   });
 
   async function sh(command: string): Promise<string> {
+    // execa loads on first use: reading the driver table must stay cheap.
+    const { execa } = await import('execa');
     const r = await execa('/bin/sh', ['-c', command], { reject: false, timeout: timeoutMs, input: '' });
     if (r.timedOut)
       throw new DrainCommandError(

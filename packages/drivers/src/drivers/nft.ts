@@ -1,18 +1,58 @@
-import type { CommandResult, CommandTransport, RunOptions } from '@lvs-drain-kit/common';
-import { formatHostPort } from '@lvs-drain-kit/common';
-import { balancerUpdate, numgenSlots, slotsFromMapJson, weightsFromSlots } from '@lvs-drain-kit/lab';
-import { DriverError, UsageError } from '../errors.js';
-import { shellJoin, shellQuote } from '../shell-quote.js';
-import { createDirectorTransport } from '../transports/factory.js';
-import { createLocalTransport } from '../transports/local.js';
-import type { DirectorState, DrainDriver, DriverSpec, RealServerRef, ServiceRef } from './types.js';
-
 /**
  * Drains an nftables load balancer built as `dnat to numgen inc mod N map @MAP` in a chain of its own:
  * a server's weight is the number of map slots it holds. Drain rewrites map and modulus without it in one
  * atomic `nft -f` transaction; established connections keep their server through conntrack. The map holds
  * addresses only (the destination port is kept), so every real server listens on the service port.
  */
+import type { CommandTransport } from '@lvs-drain-kit/common';
+import { formatHostPort, shellJoin, shellQuote } from '@lvs-drain-kit/common';
+import type { z } from 'zod';
+import type { DriverDefinition, Zod } from '../definition.js';
+import { DriverError } from '../errors.js';
+import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
+import { netnsTransport } from '../transports/netns.js';
+import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
+import { balancerUpdate, numgenSlots, slotsFromMapJson, weightsFromSlots } from './nft-map.js';
+
+const schema = (z: Zod) =>
+  z
+    .object({
+      kind: z.literal('nft'),
+      table: z.string().min(1),
+      /** The chain that holds only the balancing rule. */
+      chain: z.string().min(1),
+      map: z.string().min(1),
+      family: z.string().min(1).optional(),
+      /** Run nft inside this network namespace on this host… */
+      netns: z.string().min(1).optional(),
+      /** …or on a director reached like ipvsadm's (`ssh://user@host`, `serial:PATH`); default: this host. */
+      director: z.string().min(1).optional(),
+    })
+    .strict();
+export type NftSpec = z.output<ReturnType<typeof schema>>;
+
+export const nftDriver: DriverDefinition<NftSpec> = {
+  kind: 'nft',
+  description: 'an nftables balancer `dnat to numgen inc mod N map @MAP`: a server weighs as many slots as it holds',
+  schema,
+  flags: {
+    table: { flag: '--nft-table <name>', help: 'the table of the balancer' },
+    chain: { flag: '--nft-chain <name>', help: 'the chain holding only `dnat to numgen inc mod N map @MAP`' },
+    map: { flag: '--nft-map <name>', help: 'the slot → address map (a server weighs as many slots as it holds)' },
+    family: { flag: '--nft-family <family>', help: 'the table family (default ip, the only one supported)' },
+    netns: {
+      flag: '--nft-netns <name>',
+      help: 'run nft in this network namespace on this host (instead of --director)',
+    },
+    director: DIRECTOR_FLAG,
+  },
+  examples: [
+    { kind: 'nft', table: 'lb', chain: 'balance', map: 'backends', director: 'ssh://root@lb1' },
+    { kind: 'nft', table: 'ldk_lb', chain: 'lb', map: 'backends', family: 'ip', netns: 'ldk-1-lb' },
+  ],
+  create: nftDriverFromSpec,
+};
+
 export interface NftDriverOptions {
   transport: CommandTransport;
   family?: string;
@@ -23,15 +63,6 @@ export interface NftDriverOptions {
   /** How a person reaches the director's nft, e.g. `ip netns exec lb` (for manual commands). */
   manualPrefix?: string[];
   timeoutMs?: number;
-}
-
-/** A transport that runs every command inside a network namespace on this host. */
-export function netnsTransport(inner: CommandTransport, netns: string): CommandTransport {
-  return {
-    description: `${inner.description} netns ${netns}`,
-    run: (argv: readonly string[], options?: RunOptions): Promise<CommandResult> =>
-      inner.run(['ip', 'netns', 'exec', netns, ...argv], options),
-  };
 }
 
 export function createNftDriver(options: NftDriverOptions): DrainDriver {
@@ -115,11 +146,12 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
   };
 }
 
-/** From a plain spec (flags, config file, lab, journal): `{kind:'nft', table, chain, map, netns? | director?}`. */
-export async function nftDriverFromSpec(spec: Extract<DriverSpec, { kind: 'nft' }>): Promise<DrainDriver> {
+/** The driver a spec describes: nft in `netns` on this host, or on `director`. */
+export async function nftDriverFromSpec(spec: NftSpec): Promise<DrainDriver> {
   const { table, chain, map, netns, director } = spec;
-  if (!table || !chain || !map) throw new UsageError('--driver nft needs --nft-table, --nft-chain and --nft-map');
-  const transport = netns ? netnsTransport(createLocalTransport(), netns) : await createDirectorTransport(director);
+  const transport = netns
+    ? netnsTransport(await createDirectorTransport('local'), netns)
+    : await createDirectorTransport(director);
   return createNftDriver({
     transport,
     family: spec.family ?? 'ip',

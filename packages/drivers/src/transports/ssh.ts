@@ -1,7 +1,6 @@
 import type { CommandResult, CommandTransport, RunOptions } from '@lvs-drain-kit/common';
-import { execa } from 'execa';
+import { shellJoin } from '@lvs-drain-kit/common';
 import { DriverError } from '../errors.js';
-import { shellJoin } from '../shell-quote.js';
 
 export interface SshTarget {
   user?: string;
@@ -34,6 +33,7 @@ export function createSshTransport(url: string): CommandTransport {
     // Also the prefix of the commands printed for people: `ssh -p 2222 root@lb1 '...'` runs as is.
     description: target.port ? `ssh -p ${target.port} ${who}` : `ssh ${who}`,
     async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+      const { execa } = await import('execa');
       const r = await execa('ssh', sshArgv(target, argv), {
         reject: false,
         timeout: options.timeoutMs ?? 20_000,

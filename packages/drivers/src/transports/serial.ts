@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandResult, CommandTransport, RunOptions } from '@lvs-drain-kit/common';
 import { LineFramer } from '@lvs-drain-kit/common';
-import { SerialTransportError } from './errors.js';
+import { SerialTransportError } from '../errors.js';
 import { encodeRequest, ReplyCollector, scriptFor } from './serial-framing.js';
 
 export interface SerialTransportOptions {

@@ -1,0 +1,45 @@
+/**
+ * What a driver or a transport throws. lvs-verify maps them to exit codes in its own errors.ts:
+ * DriverError (and DrainCommandError) are environment errors (exit 3 before a drain), DriverSpecError
+ * is a usage error (exit 2).
+ */
+import { EnvironmentError } from '@lvs-drain-kit/common';
+
+/** The driver could not talk to the director or the director refused. */
+export class DriverError extends EnvironmentError {
+  override name = 'DriverError';
+  constructor(
+    message: string,
+    /** stderr of the command or the director's answer, for the report. */
+    readonly detail?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A drain/restore command template ran and failed (non-zero exit, timeout). */
+export class DrainCommandError extends DriverError {
+  override name = 'DrainCommandError';
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly exitCode: number | undefined,
+    readonly stderr: string,
+  ) {
+    super(message, stderr);
+  }
+}
+
+/** A driver spec that cannot work as given: a missing or invalid setting, an unknown kind, no terminal. */
+export class DriverSpecError extends Error {
+  override name = 'DriverSpecError';
+}
+
+/** The director VM's serial command channel did not answer. */
+export class SerialTransportError extends DriverError {
+  override name = 'SerialTransportError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, undefined, options);
+  }
+}
