@@ -16,9 +16,9 @@ export interface DriverFlag<V> {
   /** One line for --help (the CLI prefixes the driver kinds that use it). */
   help: string;
   /** Text → value, for a flag and for a cluster file's text; default: the text itself. */
-  parse?: (text: string) => V;
+  parse?(text: string): V;
   /** Value → text, the inverse of `parse` (so a spec survives a trip through flags); default: String. */
-  format?: (value: V) => string;
+  format?(value: V): string;
   /** The cluster-file key where it differs from the spec's (`timeout: 5s` for `timeoutMs`). */
   configKey?: string;
 }

@@ -113,16 +113,19 @@ export async function parseDriverSpec(data: unknown): Promise<DriverSpec> {
 }
 
 /** Every kind's schema, told apart by `kind`. */
-export function driverSpecSchema(z: Zod) {
+export function driverSpecSchema(z: Zod): z.ZodType<DriverSpec> {
   const schemas = (DRIVERS as readonly AnyDefinition[]).map((d) => d.schema(z));
-  return z.discriminatedUnion('kind', schemas as unknown as [z.ZodObject, ...z.ZodObject[]]);
+  return z.discriminatedUnion(
+    'kind',
+    schemas as unknown as [z.ZodObject, ...z.ZodObject[]],
+  ) as unknown as z.ZodType<DriverSpec>;
 }
 
 /**
  * The `driver:` of a cluster file: a spec whose keys may be spelled as in `configKey` and whose text
  * values are read by the flags' parsers (`timeout: 5s`), as on the command line.
  */
-export function driverConfigSchema(z: Zod) {
+export function driverConfigSchema(z: Zod): z.ZodType<DriverSpec> {
   return z.preprocess((value, ctx) => {
     if (typeof value !== 'object' || value === null) return value;
     const d = driverDefinition(String((value as { kind?: unknown }).kind));

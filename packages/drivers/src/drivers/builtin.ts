@@ -10,7 +10,7 @@ export type BuiltinSpec = z.output<ReturnType<typeof schema>>;
 
 export const builtinDriver: DriverDefinition<BuiltinSpec> = {
   kind: 'builtin',
-  description: 'the builtin lab director (`lvs-verify lab up`): the ipvsadm driver over its control port',
+  description: 'the builtin lab director (lvs-verify lab up), through ipvsadm',
   schema,
   flags: {
     control: { flag: '--control <HOST:PORT>', help: 'the lab director control port (printed by `lvs-verify lab up`)' },

@@ -21,7 +21,7 @@ const PLACEHOLDERS = 'placeholders {vip} {vport} {rip} {rport} {weight}';
 
 export const commandDriver: DriverDefinition<CommandSpec> = {
   kind: 'command',
-  description: 'your own commands, run by /bin/sh -c with every value shell-quoted (keepalived, a cloud API …)',
+  description: 'your own commands, run by /bin/sh -c, every value shell-quoted',
   schema,
   flags: {
     drainCmd: { flag: '--drain-cmd <template>', help: `sets the weight to 0; ${PLACEHOLDERS}` },

@@ -18,7 +18,7 @@ export type HaproxySpec = z.output<ReturnType<typeof schema>>;
 
 export const haproxyDriver: DriverDefinition<HaproxySpec> = {
   kind: 'haproxy',
-  description: "HAProxy's runtime API: `set weight BACKEND/SERVER 0`, and back",
+  description: "HAProxy's runtime API: set weight BACKEND/SERVER 0, and back",
   schema,
   flags: {
     socket: { flag: '--haproxy-socket <path|HOST:PORT>', help: 'the runtime API (a unix socket, or TCP)' },

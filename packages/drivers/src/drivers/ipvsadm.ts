@@ -12,7 +12,7 @@ export type IpvsadmSpec = z.output<ReturnType<typeof schema>>;
 
 export const ipvsadmDriver: DriverDefinition<IpvsadmSpec> = {
   kind: 'ipvsadm',
-  description: 'IPVS through ipvsadm, here or on --director; `-e` repeats the forwarding method and thresholds it read',
+  description: 'IPVS through ipvsadm, here or on --director (ssh, the lab VM)',
   schema,
   flags: { director: DIRECTOR_FLAG },
   examples: [{ kind: 'ipvsadm', director: 'ssh://root@172.16.0.113' }],

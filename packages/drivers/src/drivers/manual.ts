@@ -10,7 +10,7 @@ export type ManualSpec = z.output<ReturnType<typeof schema>>;
 
 export const manualDriver: DriverDefinition<ManualSpec> = {
   kind: 'manual',
-  description: 'prints the ipvsadm command for you to run on the director and waits for Enter (terminal only)',
+  description: 'prints the ipvsadm command to run by hand, waits for Enter (tty)',
   schema,
   flags: {},
   examples: [{ kind: 'manual' }],

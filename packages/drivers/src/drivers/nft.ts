@@ -33,7 +33,7 @@ export type NftSpec = z.output<ReturnType<typeof schema>>;
 
 export const nftDriver: DriverDefinition<NftSpec> = {
   kind: 'nft',
-  description: 'an nftables balancer `dnat to numgen inc mod N map @MAP`: a server weighs as many slots as it holds',
+  description: 'nftables `dnat to numgen inc mod N map @MAP`: weight = slots held',
   schema,
   flags: {
     table: { flag: '--nft-table <name>', help: 'the table of the balancer' },
