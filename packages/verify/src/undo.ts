@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { formatHostPort } from '@lvs-drain-kit/common';
-import { createDriver } from '@lvs-drain-kit/drivers';
+import { createDriver, parseDriverSpec } from '@lvs-drain-kit/drivers';
 import { Journal, type JournalEntry } from './journal.js';
 import { setWeightVerified } from './run/set-weight-verified.js';
 
@@ -37,7 +37,8 @@ export async function undoDrains(
       continue;
     }
     try {
-      const driver = await createDriver(e.driverSpec);
+      // The journal is a file: its spec is checked like any other input before a driver is built from it.
+      const driver = await createDriver(await parseDriverSpec(e.driverSpec));
       await setWeightVerified(driver, { vip: e.vip }, e.real, e.originalWeight);
       await journal.remove(e.id);
       result.restored.push(e);

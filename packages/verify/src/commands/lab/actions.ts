@@ -1,8 +1,8 @@
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { createLabControlTransport } from '@lvs-drain-kit/drivers';
-import { UsageError } from '../errors.js';
-import { builtinLabAlive, readBuiltinLab, startBuiltinLab, stopBuiltinLab } from '../lab/builtin.js';
-import { isRealEngine, labDownEngine, labExecEngine, labStatusEngine, labUpEngine } from '../lab-engines.js';
+import { UsageError } from '../../errors.js';
+import { builtinLabAlive, readBuiltinLab, startBuiltinLab, stopBuiltinLab } from '../../lab/builtin.js';
+import { isRealEngine, labDownEngine, labExecEngine, labStatusEngine, labUpEngine } from '../../lab-engines.js';
 
 type Out = (line: string) => void;
 

@@ -1,0 +1,47 @@
+import { DRIVERS } from '@lvs-drain-kit/drivers';
+import type { Command } from 'commander';
+import { EXIT_HELP } from '../../errors.js';
+import { addDriverOptions, addOptions, readDriverFlags, readOptions } from '../../options/commander.js';
+import { DRAIN_TEST_OPTIONS } from '../../options/drain-test.js';
+import { helpRows, helpSection } from '../help.js';
+import { abortOnSignals } from './signals.js';
+
+const EXAMPLES = [
+  '# zero setup: two rs-servers behind the builtin userspace director on loopback',
+  'lvs-verify drain-test --lab',
+  '# a classic LVS-DR cluster, ipvsadm run on the director over ssh',
+  'lvs-verify drain-test --vip 172.16.0.113:2100 \\',
+  '    --real 172.16.0.114:2100 --real 172.16.0.115:2100 --drain 172.16.0.114:2100 \\',
+  '    --driver ipvsadm --director ssh://root@172.16.0.113',
+  '# the same from a cluster file, holding the old connections for 30 seconds',
+  'lvs-verify drain-test --config cluster.yaml --hold 30s',
+];
+
+/** `lvs-verify drain-test`: its options from the option and driver tables, its help, and its action. */
+export function register(program: Command): void {
+  const command = program
+    .command('drain-test')
+    .description(
+      'drain one real server through its director and check old connections survive and new ones go elsewhere',
+    );
+  addOptions(command, DRAIN_TEST_OPTIONS, { driver: addDriverOptions });
+  command
+    .addHelpText('after', helpSection('Drivers (--driver)', helpRows(DRIVERS.map((d) => [d.kind, d.description]))))
+    .addHelpText(
+      'after',
+      helpSection('Durations', ['500ms, 5s, 2m or 1h; a bare number is milliseconds (--hold 5000 is 5 s)']),
+    )
+    .addHelpText('after', helpSection('Examples', EXAMPLES))
+    .addHelpText('after', helpSection('Exit codes', helpRows(EXIT_HELP)))
+    .action(async (_opts: unknown, cmd: Command) => {
+      const controller = abortOnSignals((line) => process.stderr.write(`${line}\n`));
+      // The run's modules load only for a run: start-up time matters for a tool run in loops and tests.
+      const { drainTestCommand } = await import('./action.js');
+      const { values, given } = readOptions(cmd, DRAIN_TEST_OPTIONS);
+      const raw = process.argv;
+      process.exitCode = await drainTestCommand(
+        { flags: values, given, driverFlags: readDriverFlags(cmd), rawArgs: raw.slice(raw.indexOf('drain-test') + 1) },
+        { stdout: process.stdout, stderr: process.stderr, signal: controller.signal },
+      );
+    });
+}

@@ -1,0 +1,12 @@
+/** Pieces of --help shared by the commands. */
+
+/** `Title:` and indented lines, as commander prints its own sections. */
+export function helpSection(title: string, lines: readonly string[]): string {
+  return `\n${title}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+}
+
+/** Rows of two columns, the first padded. */
+export function helpRows(rows: ReadonlyArray<readonly [string | number, string]>): string[] {
+  const width = Math.max(...rows.map(([a]) => String(a).length));
+  return rows.map(([a, b]) => `${String(a).padEnd(width)}  ${b}`);
+}

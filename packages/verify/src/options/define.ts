@@ -1,0 +1,90 @@
+/**
+ * An option as data: its flag, its help, how its text is read, and how a cluster file gives it. The
+ * commander options (options/commander.ts), the cluster-file schema (config.ts) and the types of both
+ * are derived from tables of these.
+ */
+import { durationArgument, parseDuration, parseHostPort, wholeNumber } from '@lvs-drain-kit/common';
+import type { Zod } from '@lvs-drain-kit/drivers';
+import type { z } from 'zod';
+
+/** `V`: the value a flag gives; `C`: the value a cluster file gives (`never`: not in a file). */
+export interface OptionDef<V = unknown, C = unknown> {
+  /** The flag and its value's name, e.g. `--hold <duration>`. */
+  flag: string;
+  help: string;
+  /** Text → value (commander's argument parser; `previous` for repeatable flags). */
+  parse?(text: string, previous: V): V;
+  /** Shown as `(default …)`; the default itself is applied where the value is used. */
+  defaultText?: string;
+  choices?: readonly string[];
+  hidden?: boolean;
+  /** In a cluster file: the key there (default: the option's own), the schema of its value, whether it must be given. */
+  config?: { key?: string; schema: (z: Zod) => z.ZodType<C>; required?: boolean };
+}
+
+/** Identity, so that the value types of a table entry are inferred from it. */
+export function option<V, C = never>(def: OptionDef<V, C>): OptionDef<V, C> {
+  return def;
+}
+
+/** The values of a table's flags, by option key, as the command line gives them. */
+export type FlagValues<T> = { [K in keyof T]?: T[K] extends OptionDef<infer V, infer _C> ? V : never };
+
+/** The values of a table's cluster-file keys, by option key, after validation. */
+export type ConfigValuesOf<T> = {
+  [K in keyof T as T[K] extends OptionDef<infer _V, infer C>
+    ? [C] extends [never]
+      ? never
+      : K
+    : never]?: T[K] extends OptionDef<infer _V, infer C> ? C : never;
+};
+
+/** A whole number within bounds, on the command line and in a file. */
+export function count(flag: string, help: string, min: number, max: number, defaultValue?: number) {
+  return option<number, number>({
+    flag,
+    help,
+    parse: wholeNumber(min, max),
+    ...(defaultValue !== undefined ? { defaultText: String(defaultValue) } : {}),
+    config: { schema: (z) => z.number().int().min(min).max(max) },
+  });
+}
+
+/** A duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds; the value is in milliseconds. */
+export function duration(flag: string, help: string, defaultMs: number, configKey: string) {
+  return option<number, number>({
+    flag,
+    help,
+    parse: durationArgument,
+    defaultText: defaultMs % 1000 === 0 ? `${defaultMs / 1000}s` : `${defaultMs}ms`,
+    config: { key: configKey, schema: durationSchema },
+  });
+}
+
+/** A flag without a value, and `true`/`false` in a file. */
+export function flag(flag: string, help: string) {
+  return option<boolean, boolean>({ flag, help, config: { schema: (z) => z.boolean() } });
+}
+
+export function durationSchema(z: Zod) {
+  return z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'number') return v;
+    try {
+      return parseDuration(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 5s' });
+      return z.NEVER;
+    }
+  });
+}
+
+export function addressSchema(z: Zod) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parseHostPort(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected HOST:PORT' });
+      return z.NEVER;
+    }
+  });
+}
