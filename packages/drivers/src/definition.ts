@@ -30,13 +30,18 @@ export interface DriverDefinition<S extends { kind: string }> {
   kind: S['kind'];
   /** One line: how this driver changes a weight. */
   description: string;
-  /** The spec, `.strict()`: its type is `z.output` of this schema. */
+  /** The spec (see `specSchema`): its type is `z.output` of this schema. */
   schema: (z: Zod) => z.ZodType<S>;
   flags: DriverFlags<S>;
   /** Specs that between them give every setting: the first is shown in --help; the tests send each through flags and back. */
   examples: readonly [S, ...S[]];
   /** Builds the driver; heavy modules load here, not when the table is read. */
   create: (spec: S) => Promise<DrainDriver>;
+}
+
+/** The schema of a kind's spec: `kind` and its settings, and nothing else (a typo is an error, not ignored). */
+export function specSchema<K extends string, S extends z.ZodRawShape>(kind: K, settings: (z: Zod) => S) {
+  return (z: Zod) => z.object({ kind: z.literal(kind), ...settings(z) }).strict();
 }
 
 /** The first word of a flag: `--nft-table` for `--nft-table <name>`. */

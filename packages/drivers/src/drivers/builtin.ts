@@ -1,11 +1,13 @@
 import { shellJoin } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
-import type { DriverDefinition, Zod } from '../definition.js';
+import { type DriverDefinition, specSchema } from '../definition.js';
 import { createLabControlTransport } from '../transports/lab-control.js';
 import type { DrainDriver } from '../types.js';
 import { createIpvsadmDriver } from './ipvsadm.js';
 
-const schema = (z: Zod) => z.object({ kind: z.literal('builtin'), control: z.string().min(1) }).strict();
+const schema = specSchema('builtin', (z) => ({
+  control: z.string().min(1),
+}));
 export type BuiltinSpec = z.output<ReturnType<typeof schema>>;
 
 export const builtinDriver: DriverDefinition<BuiltinSpec> = {

@@ -1,20 +1,16 @@
 import { durationArgument } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
-import type { DriverDefinition, Zod } from '../definition.js';
+import { type DriverDefinition, specSchema } from '../definition.js';
 import { DrainCommandError, DriverSpecError } from '../errors.js';
 import type { DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { fillTemplate, type TemplateValues, unknownPlaceholders } from './command-template.js';
 
-const schema = (z: Zod) =>
-  z
-    .object({
-      kind: z.literal('command'),
-      drainCmd: z.string().min(1),
-      restoreCmd: z.string().min(1),
-      getCmd: z.string().min(1).optional(),
-      timeoutMs: z.number().int().nonnegative().optional(),
-    })
-    .strict();
+const schema = specSchema('command', (z) => ({
+  drainCmd: z.string().min(1),
+  restoreCmd: z.string().min(1),
+  getCmd: z.string().min(1).optional(),
+  timeoutMs: z.number().int().nonnegative().optional(),
+}));
 export type CommandSpec = z.output<ReturnType<typeof schema>>;
 
 const PLACEHOLDERS = 'placeholders {vip} {vport} {rip} {rport} {weight}';

@@ -1,19 +1,15 @@
 import { formatHostPort, shellQuote } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
-import type { DriverDefinition, Zod } from '../definition.js';
+import { type DriverDefinition, specSchema } from '../definition.js';
 import { DriverError } from '../errors.js';
 import type { DrainDriver, RealServerRef } from '../types.js';
 import { haproxyCommand, parseApiAddress, parseGetWeight, parseServersState } from './haproxy-api.js';
 
-const schema = (z: Zod) =>
-  z
-    .object({
-      kind: z.literal('haproxy'),
-      socket: z.string().min(1),
-      backend: z.string().min(1),
-      server: z.string().min(1).optional(),
-    })
-    .strict();
+const schema = specSchema('haproxy', (z) => ({
+  socket: z.string().min(1),
+  backend: z.string().min(1),
+  server: z.string().min(1).optional(),
+}));
 export type HaproxySpec = z.output<ReturnType<typeof schema>>;
 
 export const haproxyDriver: DriverDefinition<HaproxySpec> = {

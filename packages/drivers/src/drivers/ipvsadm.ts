@@ -1,13 +1,15 @@
 import { type CommandTransport, formatHostPort, shellJoin, shellQuote } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
-import type { DriverDefinition, Zod } from '../definition.js';
+import { type DriverDefinition, specSchema } from '../definition.js';
 import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { ipvsSysctlWarnings, SYSCTL_PATHS } from './ipvs-sysctls.js';
 import { editWeightArgv, type IpvsDest, type IpvsService, parseIpvsadmList } from './ipvsadm-list.js';
 
-const schema = (z: Zod) => z.object({ kind: z.literal('ipvsadm'), director: z.string().min(1).optional() }).strict();
+const schema = specSchema('ipvsadm', (z) => ({
+  director: z.string().min(1).optional(),
+}));
 export type IpvsadmSpec = z.output<ReturnType<typeof schema>>;
 
 export const ipvsadmDriver: DriverDefinition<IpvsadmSpec> = {

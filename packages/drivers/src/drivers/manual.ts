@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { formatHostPort, InterruptedError, shellJoin } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
-import type { DriverDefinition, Zod } from '../definition.js';
+import { type DriverDefinition, specSchema } from '../definition.js';
 import { DriverSpecError } from '../errors.js';
 import type { DrainDriver } from '../types.js';
 
-const schema = (z: Zod) => z.object({ kind: z.literal('manual') }).strict();
+const schema = specSchema('manual', () => ({}));
 export type ManualSpec = z.output<ReturnType<typeof schema>>;
 
 export const manualDriver: DriverDefinition<ManualSpec> = {

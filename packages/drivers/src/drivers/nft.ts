@@ -7,28 +7,24 @@
 import type { CommandTransport } from '@lvs-drain-kit/common';
 import { formatHostPort, shellJoin, shellQuote } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
-import type { DriverDefinition, Zod } from '../definition.js';
+import { type DriverDefinition, specSchema } from '../definition.js';
 import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import { netnsTransport } from '../transports/netns.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { balancerUpdate, numgenSlots, slotsFromMapJson, weightsFromSlots } from './nft-map.js';
 
-const schema = (z: Zod) =>
-  z
-    .object({
-      kind: z.literal('nft'),
-      table: z.string().min(1),
-      /** The chain that holds only the balancing rule. */
-      chain: z.string().min(1),
-      map: z.string().min(1),
-      family: z.string().min(1).optional(),
-      /** Run nft inside this network namespace on this host… */
-      netns: z.string().min(1).optional(),
-      /** …or on a director reached like ipvsadm's (`ssh://user@host`, `serial:PATH`); default: this host. */
-      director: z.string().min(1).optional(),
-    })
-    .strict();
+const schema = specSchema('nft', (z) => ({
+  table: z.string().min(1),
+  /** The chain that holds only the balancing rule. */
+  chain: z.string().min(1),
+  map: z.string().min(1),
+  family: z.string().min(1).optional(),
+  /** Run nft inside this network namespace on this host… */
+  netns: z.string().min(1).optional(),
+  /** …or on a director reached like ipvsadm's (`ssh://user@host`, `serial:PATH`); default: this host. */
+  director: z.string().min(1).optional(),
+}));
 export type NftSpec = z.output<ReturnType<typeof schema>>;
 
 export const nftDriver: DriverDefinition<NftSpec> = {

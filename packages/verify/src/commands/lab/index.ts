@@ -13,27 +13,20 @@ export function register(program: Command): void {
       .default('builtin');
   // Each command loads its own modules: start-up time matters for a tool run in loops and tests.
   const actions = () => import('./actions.js');
-  lab
-    .command('up')
-    .description('start a lab and leave it running')
-    .addOption(engine())
-    .action(async (f: { engine: string }) => {
-      process.exitCode = await (await actions()).labUp(f.engine, out);
-    });
-  lab
-    .command('down')
-    .description('stop the lab and remove everything it made')
-    .addOption(engine())
-    .action(async (f: { engine: string }) => {
-      process.exitCode = await (await actions()).labDown(f.engine, out);
-    });
-  lab
-    .command('status')
-    .description('show what is up')
-    .addOption(engine())
-    .action(async (f: { engine: string }) => {
-      process.exitCode = await (await actions()).labStatus(f.engine, out);
-    });
+  const engineCommands = [
+    ['up', 'start a lab and leave it running', 'labUp'],
+    ['down', 'stop the lab and remove everything it made', 'labDown'],
+    ['status', 'show what is up', 'labStatus'],
+  ] as const;
+  for (const [name, description, action] of engineCommands) {
+    lab
+      .command(name)
+      .description(description)
+      .addOption(engine())
+      .action(async (f: { engine: string }) => {
+        process.exitCode = await (await actions())[action](f.engine, out);
+      });
+  }
   lab
     .command('exec')
     .description('run a command in the lab client namespace')
