@@ -49,8 +49,8 @@ async function main(argv: string[]): Promise<void> {
       { signal, open: rs.connectionCount, shutdownTimeoutMs: options.shutdownTimeoutMs },
       'shutting down: no new connections, serving open ones',
     );
-    rs.shutdown(options.shutdownTimeoutMs).then(({ closedByTimeout }) => {
-      log.info({ closedByTimeout }, 'stopped');
+    rs.shutdown(options.shutdownTimeoutMs).then(({ closedByTimeout, acceptedQueued }) => {
+      log.info({ closedByTimeout, acceptedQueued }, 'stopped');
       flush();
       process.exit(EXIT.ok);
     });

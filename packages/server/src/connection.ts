@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { formatPeer, LineFramer, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
 import type { Logger } from 'pino';
+import { CLOSE_REASONS, type CloseReason, type ServerStats } from './stats.js';
 
 export interface ConnectionContext {
   log: Logger;
@@ -11,6 +12,8 @@ export interface ConnectionContext {
   maxLineBytes: number;
   idleTimeoutMs: number;
   keepAliveMs: number;
+  /** Counters for /metrics; the connection adds to them. */
+  stats?: ServerStats;
 }
 
 /** How long a connection we closed after an over-long line may keep sending before it is cut. */
@@ -28,10 +31,12 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   const { log } = ctx;
   const framer = new LineFramer({ maxLineBytes: ctx.maxLineBytes });
   const started = Date.now();
+  const stats = ctx.stats;
   let lines = 0;
   let closing = false;
-  /** Why the connection ended, for the one "client gone" record. */
-  let reason = 'client closed';
+  /** Why the connection ended, for the one "client gone" record and the closed-connections counter. */
+  let reason: CloseReason = 'client_closed';
+  let errorMessage: string | undefined;
 
   log.info({ peer }, 'a new client');
   socket.setNoDelay(true);
@@ -42,10 +47,14 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   const answer = (line: string): boolean => {
     lines++;
     log.info({ peer, line }, 'line');
+    if (stats) {
+      stats.lines++;
+      stats.bytesSent += ctx.reply.length;
+    }
     const ok = socket.write(ctx.reply);
     if (line === SHUTDOWN_LINE) {
       closing = true;
-      reason = 'shutdown requested by client';
+      reason = 'client_shutdown';
       socket.end();
       return false;
     }
@@ -77,16 +86,19 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   });
 
   socket.on('data', (chunk: Buffer) => {
+    if (stats) stats.bytesReceived += chunk.length;
     // Discarding after shutdown, an over-long line, or the server's own shutdown timeout (which ends sockets).
     if (closing || socket.writableEnded) return;
     const { lines: got, overflow } = framer.push(chunk);
     if (got.length > 0) serve(got, 0);
     if (overflow && !closing) {
       closing = true;
-      reason = 'line too long';
+      reason = 'line_too_long';
       backlog = undefined;
       log.warn({ peer, maxLineBytes: ctx.maxLineBytes }, 'line too long: closing connection');
-      socket.end(`error: line longer than ${ctx.maxLineBytes} bytes; closing\n`);
+      const error = `error: line longer than ${ctx.maxLineBytes} bytes; closing\n`;
+      if (stats) stats.bytesSent += Buffer.byteLength(error);
+      socket.end(error);
       // Keep reading (and dropping) so the client sees the error line instead of a reset, but not forever.
       socket.resume();
       setTimeout(() => socket.destroy(), DISCARD_GRACE_MS).unref();
@@ -107,19 +119,25 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): void {
     socket.on('timeout', () => {
       log.info({ peer, idleTimeoutMs: ctx.idleTimeoutMs }, 'idle timeout: closing connection');
       closing = true;
-      reason = 'idle timeout';
+      reason = 'idle_timeout';
       socket.end();
       setTimeout(() => socket.destroy(), DISCARD_GRACE_MS).unref();
     });
   }
 
   socket.on('error', (err: NodeJS.ErrnoException) => {
-    reason = err.code === 'ECONNRESET' ? 'client reset the connection' : `socket error: ${err.message}`;
+    if (err.code === 'ECONNRESET') reason = 'client_reset';
+    else {
+      reason = 'socket_error';
+      errorMessage = err.message;
+    }
   });
 
   socket.on('close', () => {
     ctx.open?.delete(socket);
-    if (socket.writableEnded && reason === 'client closed' && !socket.readableEnded) reason = 'closed by the server';
-    log.info({ peer, lines, durationMs: Date.now() - started, reason }, 'client gone');
+    if (socket.writableEnded && reason === 'client_closed' && !socket.readableEnded) reason = 'server_closed';
+    if (stats) stats.closed[reason]++;
+    const text = errorMessage ? `${CLOSE_REASONS[reason]}: ${errorMessage}` : CLOSE_REASONS[reason];
+    log.info({ peer, lines, durationMs: Date.now() - started, reason: text }, 'client gone');
   });
 }

@@ -1,19 +1,23 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { formatReply, formatSocketAddress } from '@lvs-drain-kit/common';
 import type { Logger } from 'pino';
+import { acceptQueued } from './accept-queue.js';
 import { serveConnection } from './connection.js';
 import { ListenError } from './errors.js';
 import type { ServerOptions } from './options.js';
+import { createStats, type ServerStats } from './stats.js';
 
 export interface RsServer {
   /** The bound address (the real port when 0 was asked). */
   readonly address: { address: string; port: number; family: string };
   readonly connectionCount: number;
+  /** Counters for /metrics (connections, lines, bytes). */
+  readonly stats: ServerStats;
   /**
-   * Stops accepting at once; open connections go on until they end or
-   * `timeoutMs` passes, then the rest are closed. Resolves when all are gone.
+   * Accepts the connections already queued in the kernel, then stops accepting; open connections go on
+   * until they end or `timeoutMs` passes, then the rest are closed. Resolves when all are gone.
    */
-  shutdown(timeoutMs: number): Promise<{ closedByTimeout: number }>;
+  shutdown(timeoutMs: number): Promise<{ closedByTimeout: number; acceptedQueued: number }>;
   /** Closes every connection and the listener now. */
   destroy(): Promise<void>;
 }
@@ -22,6 +26,9 @@ export type StartOptions = Pick<
   ServerOptions,
   'port' | 'host' | 'name' | 'maxLineBytes' | 'idleTimeoutMs' | 'maxConnections' | 'keepAliveMs'
 > & { log: Logger };
+
+/** Longest time spent taking queued connections before the listener closes. */
+const ACCEPT_QUEUED_MAX_MS = 2_000;
 
 const LISTEN_HINTS: Record<string, string> = {
   EADDRINUSE: 'address already in use',
@@ -32,7 +39,9 @@ const LISTEN_HINTS: Record<string, string> = {
 export async function startRsServer(options: StartOptions): Promise<RsServer> {
   const { log } = options;
   const sockets = new Set<Socket>();
+  const stats = createStats();
   const ctx = {
+    stats,
     log,
     open: sockets,
     reply: Buffer.from(formatReply(options.name)),
@@ -42,10 +51,12 @@ export async function startRsServer(options: StartOptions): Promise<RsServer> {
   };
   const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
     sockets.add(socket); // serveConnection removes it on close
+    stats.accepted++;
     serveConnection(socket, ctx);
   });
   if (options.maxConnections > 0) server.maxConnections = options.maxConnections;
   server.on('drop', (info) => {
+    stats.refused++;
     log.warn(
       { peer: formatSocketAddress(info?.remoteAddress, info?.remotePort), maxConnections: options.maxConnections },
       'connection refused: max-connections reached',
@@ -76,7 +87,9 @@ export async function startRsServer(options: StartOptions): Promise<RsServer> {
     get connectionCount() {
       return sockets.size;
     },
+    stats,
     async shutdown(timeoutMs) {
+      const acceptedQueued = await acceptQueued(server, Math.min(timeoutMs, ACCEPT_QUEUED_MAX_MS));
       const listenerClosed = closeListener();
       let closedByTimeout = 0;
       if (sockets.size > 0) {
@@ -100,7 +113,7 @@ export async function startRsServer(options: StartOptions): Promise<RsServer> {
         });
       }
       await listenerClosed;
-      return { closedByTimeout };
+      return { closedByTimeout, acceptedQueued };
     },
     async destroy() {
       const listenerClosed = closeListener();
