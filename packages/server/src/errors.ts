@@ -1,3 +1,6 @@
+/** Errors of rs-server, and the one place where they become exit codes. */
+import { CommanderError } from 'commander';
+
 /** Bad flags or values: exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -14,16 +17,56 @@ export class ListenError extends Error {
   }
 }
 
+/** The control socket of a running rs-server cannot be reached, or answered nonsense: exit code 3. */
+export class ControlUnreachableError extends Error {
+  override name = 'ControlUnreachableError';
+}
+
+/** The running rs-server refused the request (it is stopping): exit code 4. */
+export class ControlRefusedError extends Error {
+  override name = 'ControlRefusedError';
+}
+
+/** The real-server set-up cannot be changed here (not root, tool missing, IPv6 VIP …): exit code 3. */
+export class RealServerSetupError extends Error {
+  override name = 'RealServerSetupError';
+}
+
+/** `realserver status`: the host is not set up as `realserver up` leaves it: exit code 4. */
+export class NotSetUpError extends Error {
+  override name = 'NotSetUpError';
+}
+
+/** A usage error of a command with its own exit code for it (`check`: keepalived must read "down"). */
+export class CommandUsageError extends CommanderError {
+  override name = 'CommandUsageError';
+}
+
 export const EXIT = {
   ok: 0,
   internal: 1,
   usage: 2,
-  listen: 3,
+  environment: 3,
+  refused: 4,
 } as const;
 
-/** The one place where errors become exit codes. */
+/** Listed by --help. `check` has its own codes (keepalived's MISC_CHECK contract), listed with it. */
+export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
+  [EXIT.ok, 'done (serve: stopped cleanly after SIGTERM/SIGINT)'],
+  [EXIT.internal, 'internal error (a bug: the message says where)'],
+  [EXIT.usage, 'bad flags or values'],
+  [EXIT.environment, 'cannot listen, control socket unreachable, or the host cannot be set up (root, tools)'],
+  [EXIT.refused, 'ctl: refused (the server is stopping); realserver status: not set up'],
+  [130, 'serve: a second SIGINT (143: a second SIGTERM) ended it at once'],
+];
+
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommandUsageError) return err.exitCode;
+  // Commander's own (it printed the message or the help already): --help and --version are not errors.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (err instanceof UsageError) return EXIT.usage;
-  if (err instanceof ListenError) return EXIT.listen;
+  if (err instanceof ListenError) return EXIT.environment;
+  if (err instanceof ControlUnreachableError || err instanceof RealServerSetupError) return EXIT.environment;
+  if (err instanceof ControlRefusedError || err instanceof NotSetUpError) return EXIT.refused;
   return EXIT.internal;
 }

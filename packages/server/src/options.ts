@@ -20,6 +20,21 @@ export interface ServerOptions {
   keepAliveMs: number;
   /** On SIGTERM/SIGINT, how long open connections may go on before they are closed. Default 30 s. */
   shutdownTimeoutMs: number;
+  /**
+   * On SIGTERM, first drain (health checks say so) for up to this long, until no connection is open and a
+   * health check has seen the drain. Default 0: stop at once.
+   */
+  drainOnTermMs: number;
+  /** The control socket (`rs-server ctl`, `rs-server check`); owner-only. Default: none. */
+  ctlPath?: string | undefined;
+  /** HAProxy agent-check port. Default: none. */
+  agentPort?: number | undefined;
+  /** Address of the agent port; default: the service's --host. */
+  agentHost?: string | undefined;
+  /** /healthz and /metrics over HTTP. Default: none. */
+  statusPort?: number | undefined;
+  /** Address of the status port. Default 127.0.0.1: metrics are not for the whole network. */
+  statusHost: string;
   logFormat: LogFormat;
   logLevel: LevelWithSilent;
   /** Processes serving the port (Node cluster), to use more than one core. Default 1: no cluster. */
@@ -33,6 +48,8 @@ export const DEFAULTS = {
   maxConnections: 0,
   keepAliveMs: 60_000,
   shutdownTimeoutMs: 30_000,
+  drainOnTermMs: 0,
+  statusHost: '127.0.0.1',
   logLevel: 'info',
   workers: 1,
 } as const satisfies Partial<ServerOptions>;

@@ -191,7 +191,7 @@ describe('rs-server hardening (real binary)', () => {
   it.each([
     [['abc'], /invalid port "abc"/],
     [['70000'], /invalid port "70000"/],
-    [['--max-line-bytes', '0'], /at least 1/],
+    [['--max-line-bytes', '0'], /expected a whole number 1-/],
     [['--idle-timeout', 'soon'], /invalid duration "soon"/],
     [['--log-format', 'xml'], /log-format/],
     [['--bogus'], /unknown option '--bogus'/],

@@ -15,6 +15,8 @@ export interface FlagSpec<T> {
   readonly choices?: readonly string[];
   /** Shown in --help instead of the raw default (e.g. "30s" for 30000). */
   readonly defaultText?: string;
+  /** An environment variable read when the flag is not given. */
+  readonly env?: string;
   /** Hidden from --help (kept for compatibility or tests). */
   readonly hidden?: boolean;
 }
@@ -53,6 +55,7 @@ function toOption(spec: FlagSpec<unknown>): Option {
   if (spec.parse) option.argParser(spec.parse);
   if (spec.choices) option.choices(spec.choices);
   if ('default' in spec) option.default((spec as DefaultedFlag<unknown>).default, spec.defaultText);
+  if (spec.env) option.env(spec.env);
   if (spec.hidden) option.hideHelp();
   return option;
 }

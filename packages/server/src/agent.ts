@@ -1,0 +1,72 @@
+/**
+ * HAProxy's agent-check: HAProxy connects to --agent-port, reads one line and closes. The line's words
+ * (HAProxy configuration manual, "agent-check") set the server's administrative state (ready, drain,
+ * maint), its operational state (up, down/fail/stopped with a description after '#') and a weight
+ * percentage. Only the agent can undo what it set, so every answer says "up" unless the server stops.
+ */
+import { createServer, type Server } from 'node:net';
+import type { Logger } from 'pino';
+import { ListenError } from './errors.js';
+import type { DrainState, StateSnapshot } from './state.js';
+
+/** The agent's answer for a state (pure). */
+export function agentReply(s: StateSnapshot): string {
+  switch (s.state) {
+    case 'ready':
+      return s.weightPercent === undefined ? 'up ready\n' : `up ready ${s.weightPercent}%\n`;
+    case 'drain':
+      return 'up drain\n';
+    case 'maint':
+      return 'maint\n';
+    case 'stopping':
+      // Still draining: a server that comes back says "up ready" again.
+      return 'drain stopped#rs-server is stopping\n';
+  }
+}
+
+export interface AgentServer {
+  readonly address: { address: string; port: number };
+  close(): Promise<void>;
+}
+
+export async function startAgent(o: {
+  host?: string | undefined;
+  port: number;
+  state: DrainState;
+  log: Logger;
+}): Promise<AgentServer> {
+  const server: Server = createServer((socket) => {
+    o.state.observed('agent');
+    socket.on('error', () => {}); // HAProxy closes as soon as it has the line
+    // HAProxy may send its agent-send string first; the answer does not depend on it.
+    socket.end(agentReply(o.state.snapshot()));
+  });
+  const address = await listenOn(server, o.host, o.port, 'agent port');
+  server.on('error', (err) => o.log.error({ err }, 'agent listener error'));
+  return {
+    address,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Binds a side listener (agent, status); its failure is a ListenError naming which one. */
+export function listenOn(
+  server: Server,
+  host: string | undefined,
+  port: number,
+  what: string,
+): Promise<{ address: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(
+        new ListenError(`cannot listen on ${host ?? '*'}:${port} (${what}): ${err.code ?? err.message}`, err.code),
+      );
+    server.once('error', onError);
+    server.listen({ port, host }, () => {
+      server.off('error', onError);
+      const a = server.address();
+      if (a === null || typeof a === 'string') reject(new ListenError(`${what} has no TCP address`, undefined));
+      else resolve({ address: a.address, port: a.port });
+    });
+  });
+}
