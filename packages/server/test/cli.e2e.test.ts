@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { RS_SERVER_BIN } from '@lvs-drain-kit/common';
+import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLineClient } from '../../../test/support/line-client.js';
-import { RS_SERVER_BIN, type SpawnedServer, spawnRsServer } from '../../../test/support/rs-server.js';
 import { commanderOptions, flagValues } from '../src/options/flag.js';
 import { SERVE_FLAGS } from '../src/options/serve.js';
 

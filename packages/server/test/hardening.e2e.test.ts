@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
-import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
+import { freePort, openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peakRss } from './proc.js';
 
@@ -56,26 +56,63 @@ describe('rs-server hardening (real binary)', () => {
     await rs.waitForRecord((r) => r.msg === 'line too long: closing connection');
   });
 
-  it('stops reading from a client that sends lines but never reads (backpressure), memory bounded', async () => {
-    // Per-line logging off here: this is about reply buffering, and a million log records would only add GC churn.
-    const rs = await start(['--log-level', 'warn']);
-    await sleep(200);
+  it('backpressure: stops reading while the client does not read, then answers every line once it does', async () => {
+    // Per-line logging off here: this is about reply buffering, and millions of log records would only add GC churn.
+    const statusPort = await freePort();
+    const rs = await start(['--log-level', 'warn', '--status-port', String(statusPort)]);
+    const received = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
+      return Number(/^rs_server_received_bytes_total (\d+)$/m.exec(text)?.[1]);
+    };
     const base = peakRss(rs.child.pid!);
     const sock = connect({ port: rs.port, host: '127.0.0.1' });
     sockets.push(sock);
     await once(sock, 'connect');
-    sock.pause(); // never read: without backpressure the server would buffer 12 bytes of reply per byte sent
+    sock.pause(); // not reading: every line costs the server 24 bytes of reply it cannot send
     const block = Buffer.from('x\n'.repeat(32 * 1024));
-    for (let i = 0; i < 2000; i++) sock.write(block); // offers 128 MB of lines (1.5 GB of replies)
-    await sleep(2000);
-    // The server stopped taking data: most of what was offered is still queued on the client's side.
-    expect(sock.writableLength).toBeGreaterThan(96 * MB);
+    const LINES = (64 * block.length) / 2; // 2,097,152 lines: 4 MB offered, 48 MB of replies
+    for (let i = 0; i < LINES / (block.length / 2); i++) sock.write(block);
+    sock.write('shutdown\n');
+    const offered = LINES * 2 + 'shutdown\n'.length;
+
+    // The bytes the server has read stop growing: five equal samples in a row (bounded in time).
+    const samples: number[] = [];
+    const deadline = Date.now() + 15_000;
+    while (!(samples.length >= 5 && samples.slice(-5).every((v) => v === samples.at(-1)))) {
+      if (Date.now() > deadline) throw new Error(`bytes read never settled: ${samples.slice(-10).join(', ')}`);
+      samples.push(await received());
+      await sleep(100);
+    }
+    const plateau = samples.at(-1)!;
+    // …well before the end of what was offered: the rest waits in the client's socket and the kernel.
+    expect(plateau).toBeGreaterThan(0);
+    expect(plateau).toBeLessThan(offered / 4);
     expect(peakRss(rs.child.pid!) - base).toBeLessThan(64 * MB);
+
     // The server is alive and serves others meanwhile.
-    const c = await openLineClient(rs.port);
-    c.send('hi\n');
-    await c.waitForLines(1);
-    c.socket.destroy();
+    const other = await openLineClient(rs.port);
+    other.send('hi\n');
+    await other.waitForLines(1);
+    other.socket.destroy();
+
+    // Once the client reads, every line is answered: the last, "shutdown", is answered last and ends the
+    // connection, so the count of replies before the end is the count of lines the server answered in order.
+    let replies = 0;
+    let partial = '';
+    sock.setEncoding('latin1').on('data', (d: string) => {
+      const text = partial + d;
+      const lines = text.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (line !== "it's from the host: rs1") throw new Error(`unexpected reply ${JSON.stringify(line)}`);
+        replies++;
+      }
+    });
+    sock.resume();
+    await once(sock, 'end');
+    expect(partial).toBe('');
+    expect(replies).toBe(LINES + 1);
+    expect(await received()).toBe(offered + 'hi\n'.length); // every byte offered was read in the end
   });
 
   it('closes idle connections after --idle-timeout, with a log record', async () => {
@@ -128,13 +165,22 @@ describe('rs-server hardening (real binary)', () => {
     await sleep(300);
     const exited = once(rs.child, 'exit');
     rs.child.kill('SIGTERM');
-    await sleep(300);
-    // New connections are refused once the signal arrived.
-    const refused = await new Promise<string>((resolve) => {
-      const s = connect({ port: rs.port, host: '127.0.0.1' });
-      s.on('connect', () => resolve('connected'));
-      s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-    });
+    // New connections are refused once the server has taken those the kernel had queued (bounded: 2 s).
+    const probe = () =>
+      new Promise<string>((resolve) => {
+        const s = connect({ port: rs.port, host: '127.0.0.1' });
+        s.on('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+    const deadline = Date.now() + 5_000;
+    let refused = await probe();
+    while (refused === 'connected' && Date.now() < deadline) {
+      await sleep(50);
+      refused = await probe();
+    }
     expect(refused).toBe('ECONNREFUSED');
     stop = true;
     await Promise.all(loops);
@@ -144,6 +190,37 @@ describe('rs-server hardening (real binary)', () => {
     expect(sent.reduce((a, b) => a + b, 0)).toBeGreaterThan(100 * 5);
     const [code] = await exited;
     expect(code).toBe(0);
+  });
+
+  it('on SIGTERM right after 50 clients connected and sent a line, answers all 50 (none reset in the accept queue)', async () => {
+    const rs = await start(['--shutdown-timeout', '5s']);
+    const clients = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const s = connect({ port: rs.port, host: '127.0.0.1' });
+        sockets.push(s);
+        await once(s, 'connect');
+        return s;
+      }),
+    );
+    const answers = clients.map(
+      (s) =>
+        new Promise<string>((resolve) => {
+          let got = '';
+          s.setEncoding('utf8').on('data', (d: string) => {
+            got += d;
+            if (got.endsWith('\n')) s.end();
+          });
+          s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+          s.on('close', () => resolve(got));
+        }),
+    );
+    for (const s of clients) s.write('one line\n');
+    const exited = once(rs.child, 'exit');
+    rs.child.kill('SIGTERM');
+    const results = await Promise.all(answers);
+    const resets = results.filter((r) => r === 'ECONNRESET').length;
+    expect(results.filter((r) => r === "it's from the host: rs1\n").length, `${resets} reset`).toBe(50);
+    expect((await exited)[0]).toBe(0);
   });
 
   it('closes what is still open when --shutdown-timeout passes, and exits 0', async () => {
