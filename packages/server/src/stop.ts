@@ -48,11 +48,11 @@ export async function stopServing(o: StopOptions): Promise<StopResult> {
   let drained = true;
   if (o.drainOnTermMs > 0) {
     const t0 = Date.now();
-    state.terminate('drain', o.by);
     log.info(
       { signal: o.by, open: o.open(), drainOnTermMs: o.drainOnTermMs, watched: o.watched },
       'draining before the stop: health checks are told "drain", open connections go on',
     );
+    state.terminate('drain', o.by);
     const seen = () => !o.watched || state.snapshot().observedSinceChange > 0;
     drained = await waitFor(() => (o.open() ?? 0) === 0 && seen(), o.drainOnTermMs);
     drainMs = Date.now() - t0;
@@ -60,11 +60,11 @@ export async function stopServing(o: StopOptions): Promise<StopResult> {
     else if (drained) log.info({ drainMs }, 'drained: no connection open and a health check saw the drain');
     else log.warn({ drainMs, open: o.open(), seenByHealthCheck: seen() }, 'drain time over: stopping anyway');
   }
-  state.terminate('stopping', o.by);
   log.info(
     { signal: o.by, open: o.open(), shutdownTimeoutMs: o.shutdownTimeoutMs },
     'shutting down: no new connections, serving open ones',
   );
+  state.terminate('stopping', o.by);
   const { closedByTimeout, acceptedQueued } = await o.shutdown(o.shutdownTimeoutMs);
   log.info({ closedByTimeout, acceptedQueued }, 'stopped');
   return { drainMs, drained, closedByTimeout, acceptedQueued };

@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
 import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,5 +62,67 @@ describe('rs-server --workers (real binary)', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(3);
     expect(stderr).toBe(`rs-server: cannot listen on 127.0.0.1:${first.port}: address already in use\n`);
+  });
+
+  it('one drain state for all workers: ctl, the agent and /metrics (summed over workers) in the primary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rs-workers-'));
+    try {
+      const ctl = join(dir, 'ctl.sock');
+      const rs = await spawnRsServer([
+        '--name',
+        'rs1',
+        '--workers',
+        '2',
+        '--ctl',
+        ctl,
+        '--agent-port',
+        '0',
+        '--status-port',
+        '0',
+        '--drain-on-term',
+        '10s',
+      ]);
+      servers.push(rs);
+      const banner = await rs.waitForRecord((r) => parseReadyBanner(String(r.msg)) !== undefined);
+      const agent = () =>
+        new Promise<string>((resolve) => {
+          const s = connect({ port: Number(banner.agentPort), host: '127.0.0.1' });
+          let got = '';
+          s.setEncoding('utf8').on('data', (d: string) => {
+            got += d;
+          });
+          s.on('end', () => resolve(got));
+        });
+      const clients = await Promise.all(Array.from({ length: 10 }, () => openLineClient(rs.port)));
+      await Promise.all(
+        clients.map(async (c) => {
+          c.send('a\nb\n');
+          await c.waitForLines(2);
+        }),
+      );
+      const metrics = await (await fetch(`http://127.0.0.1:${banner.statusPort}/metrics`)).text();
+      expect(metrics).toMatch(/^rs_server_lines_total 20$/m);
+      expect(metrics).toMatch(/^rs_server_connections_open 10$/m);
+      expect(metrics).toMatch(/^rs_server_state\{state="ready"\} 1$/m);
+
+      const drained = spawn(process.execPath, [RS_SERVER_BIN, 'ctl', 'drain', '--ctl', ctl]);
+      expect((await once(drained, 'exit'))[0]).toBe(0);
+      expect(await agent()).toBe('up drain\n');
+
+      // SIGTERM: the primary drains until a health check saw it, then each worker until its connections end.
+      const exited = once(rs.child, 'exit');
+      rs.child.kill('SIGTERM');
+      await rs.waitForRecord((r) => String(r.msg).startsWith('draining before the stop'));
+      expect(await agent()).toMatch(/drain/); // counts as the health check the drain waits for
+      await rs.waitForRecord((r) => r.msg === 'a health check saw the drain: the workers drain now');
+      for (const c of clients) {
+        c.send('still\nshutdown\n');
+        expect(await c.closed).toBe('end');
+        expect(c.lines).toEqual([REPLY, REPLY, REPLY, REPLY]);
+      }
+      expect((await exited)[0]).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
