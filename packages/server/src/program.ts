@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { register as registerCheck } from './commands/check/index.js';
 import { register as registerCtl } from './commands/ctl/index.js';
+import { register as registerRealserver } from './commands/realserver/index.js';
 import { register as registerServe } from './commands/serve/index.js';
 import { EXIT_HELP } from './errors.js';
 import { VERSION } from './version.js';
@@ -11,6 +12,7 @@ Examples:
   rs-server 2100 --name rs1                   serve (see \`rs-server serve --help\` for every flag)
   rs-server ctl drain --ctl /run/rs-server/ctl.sock
   rs-server check --ctl /run/rs-server/ctl.sock --weight 1    keepalived MISC_CHECK (misc_dynamic)
+  rs-server realserver up --vip 172.16.0.113  an LVS-DR real server: VIP on lo, no ARP for it
 
 Exit codes:
 ${EXIT_HELP.map(([code, what]) => `  ${String(code).padEnd(3)} ${what}`).join('\n')}
@@ -45,5 +47,6 @@ export function buildProgram(io: ProgramIo = stdio): Command {
   registerServe(program);
   registerCtl(program);
   registerCheck(program);
+  registerRealserver(program);
   return program;
 }

@@ -43,7 +43,8 @@ describe('rs-server command line', () => {
   it('--help lists the commands, examples, exit codes and duration units', async () => {
     const r = await runBin(['--help']);
     expect(r.code).toBe(0);
-    for (const command of ['serve', 'ctl', 'check']) expect(r.out).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['serve', 'ctl', 'check', 'realserver'])
+      expect(r.out).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(r.out).toContain('Examples:');
     expect(r.out).toMatch(/Exit codes:\n {2}0 {3}done/);
     expect(r.out).toContain('Durations: 500ms, 5s, 2m, 1h');
@@ -99,6 +100,9 @@ describe('rs-server command line', () => {
     const r = await runBin(['ctl', 'drain', '--ctl', '/nonexistent/rs.sock']);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/^rs-server: control socket \/nonexistent\/rs.sock: ENOENT \(is rs-server running/);
-    expect((await runBin(['ctl', 'sideways', '--ctl', '/x'])).code).toBe(2);
+    expect(await runBin(['ctl', 'sideways', '--ctl', '/x'])).toMatchObject({
+      code: 2,
+      err: 'rs-server: unknown request "sideways": expected status, drain, ready, maint or weight\n',
+    });
   });
 });

@@ -1,6 +1,6 @@
 /** `rs-server ctl drain|ready|maint|status|weight N`: asks a running server over its control socket. */
 import { durationArgument } from '@lvs-drain-kit/common';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { askControl } from '../../control/client.js';
 import { type ControlAnswer, type ControlRequest, parseControlRequest } from '../../control/protocol.js';
 import { ControlRefusedError, UsageError } from '../../errors.js';
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     try {
       request = parseControlRequest(value === undefined ? verb : `${verb} ${value}`);
     } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
+      throw new UsageError((err as Error).message);
     }
     if (request.kind === 'check') throw new UsageError('"check" is for health checkers: use `rs-server check`');
     const answer = await askControl(flags.ctlPath, request, flags.timeoutMs);
