@@ -4,7 +4,8 @@
  * maint), its operational state (up, down/fail/stopped with a description after '#') and a weight
  * percentage. Only the agent can undo what it set, so every answer says "up" unless the server stops.
  */
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
+import { formatHostPort, type HostPort } from '@lvs-drain-kit/common';
 import type { Logger } from 'pino';
 import { ListenError } from './errors.js';
 import type { DrainState, StateSnapshot } from './state.js';
@@ -22,6 +23,42 @@ export function agentReply(s: StateSnapshot): string {
       // Still draining: a server that comes back says "up ready" again.
       return 'drain stopped#rs-server is stopping\n';
   }
+}
+
+/** What an agent's answer means for a load balancer (any agent's, not only rs-server's). Pure. */
+export function stateFromAgentReply(line: string): 'ready' | 'drain' | 'down' {
+  const words = (line.split('#')[0] ?? '')
+    .trim()
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  if (words.length === 0 || words.some((w) => ['down', 'fail', 'stopped', 'maint'].includes(w))) return 'down';
+  if (words.includes('drain') || words.includes('0%')) return 'drain';
+  return 'ready';
+}
+
+/** Reads one agent answer from HOST:PORT, as HAProxy does (`rs-server check --agent`). */
+export function askAgent(target: HostPort, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: target.host, port: target.port });
+    let got = '';
+    const where = formatHostPort(target);
+    s.setTimeout(timeoutMs, () => {
+      s.destroy();
+      reject(new Error(`agent ${where}: no answer within ${timeoutMs} ms`));
+    });
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      got += d;
+      const eol = got.search(/[\r\n]/);
+      if (eol >= 0) {
+        s.destroy();
+        resolve(got.slice(0, eol));
+      }
+    });
+    s.on('end', () => resolve(got));
+    s.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`agent ${where}: ${err.code ?? err.message}`)));
+  });
 }
 
 export interface AgentServer {

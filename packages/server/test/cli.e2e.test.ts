@@ -90,6 +90,12 @@ describe('rs-server command line', () => {
     const r = await runBin(['check', '--bogus']);
     expect(r.code).toBe(1);
     expect(r.err).toBe("rs-server: unknown option '--bogus'\n");
+    expect(await runBin(['check'])).toMatchObject({
+      code: 1,
+      err: 'rs-server: check needs one of --agent HOST:PORT or --ctl PATH\n',
+    });
+    const unreachable = await runBin(['check', '--agent', '127.0.0.1:1']);
+    expect(unreachable).toMatchObject({ code: 1, out: 'down: agent 127.0.0.1:1: ECONNREFUSED\n' });
   });
 
   it('ctl needs a control socket: exit 2 without one, 3 when nothing listens there', async () => {

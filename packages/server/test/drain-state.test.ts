@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentReply } from '../src/agent.js';
+import { agentReply, stateFromAgentReply } from '../src/agent.js';
 import { CHECK_EXIT, checkExitCode } from '../src/commands/check/index.js';
 import { formatControlRequest, parseControlRequest } from '../src/control/protocol.js';
 import { DrainState, StateLockedError } from '../src/state.js';
@@ -52,6 +52,26 @@ describe('what health checkers are told', () => {
     expect(agentReply(at('drain'))).toBe('up drain\n');
     expect(agentReply(at('maint'))).toBe('maint\n');
     expect(agentReply(at('stopping'))).toBe('drain stopped#rs-server is stopping\n');
+  });
+
+  it.each([
+    ['up ready', 'ready'],
+    ['up ready 50%', 'ready'],
+    ['75%', 'ready'],
+    ['up drain', 'drain'],
+    ['0%', 'drain'],
+    ['maint', 'down'],
+    ['drain stopped#rs-server is stopping', 'down'],
+    ['DOWN#no database', 'down'],
+    ['', 'down'],
+  ])('an agent answering %j means %s to `check --agent`', (line, state) => {
+    expect(stateFromAgentReply(line)).toBe(state);
+  });
+
+  it('every answer of our agent reads back as its state', () => {
+    for (const s of ['ready', 'drain', 'maint', 'stopping'] as const) {
+      expect(stateFromAgentReply(agentReply(at(s)).trimEnd())).toBe(s === 'maint' || s === 'stopping' ? 'down' : s);
+    }
   });
 
   it('keepalived misc_dynamic: 0 (or weight+2) ready, 2 draining, 1 otherwise', () => {

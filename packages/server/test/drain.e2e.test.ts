@@ -94,6 +94,11 @@ describe('rs-server drain state (real binary)', () => {
     expect(await agent(agentPort)).toBe('up drain\n');
     expect((await http(statusPort, '/healthz')).status).toBe(503);
     expect(await run(['check', '--ctl', ctl, '--weight', '5'])).toMatchObject({ code: 2, out: 'drain\n' });
+    // As keepalived on the director asks: over the network, through the agent port.
+    expect(await run(['check', '--agent', `127.0.0.1:${agentPort}`, '--weight', '5'])).toMatchObject({
+      code: 2,
+      out: `drain (agent 127.0.0.1:${agentPort}: "up drain")\n`,
+    });
     // Draining changes what health checkers see, not the open connections.
     c.send('during\n');
     await c.waitForLines(2);
@@ -105,6 +110,7 @@ describe('rs-server drain state (real binary)', () => {
     expect((await run(['ctl', 'maint', '--ctl', ctl])).code).toBe(0);
     expect(await agent(agentPort)).toBe('maint\n');
     expect((await run(['check', '--ctl', ctl])).code).toBe(1);
+    expect((await run(['check', '--agent', `127.0.0.1:${agentPort}`, '--quiet'])).code).toBe(1);
 
     expect((await run(['ctl', 'weight', '50', '--ctl', ctl])).code).toBe(0);
     const ready = await run(['ctl', 'ready', '--ctl', ctl, '--json']);

@@ -3,11 +3,13 @@
  * with the weight unchanged, 1 down, 2-255 up with weight status-2 (keepalived.conf(5), check_misc.c).
  * So draining exits 2 (weight 0), and ready exits 0 — or, with --weight W, W+2: after a drain set the
  * weight to 0, only an exit of W+2 gives the weight back (0 leaves it at 0).
+ * keepalived runs it on the director: it asks the real server's agent port over the network (--agent);
+ * --ctl is for a check on the real server itself.
  */
-import { durationArgument, wholeNumber } from '@lvs-drain-kit/common';
+import { durationArgument, formatHostPort, hostPortArgument, wholeNumber } from '@lvs-drain-kit/common';
 import type { Command } from 'commander';
+import { askAgent, stateFromAgentReply } from '../../agent.js';
 import { askControl } from '../../control/client.js';
-import type { ControlAnswer } from '../../control/protocol.js';
 import { CommandUsageError } from '../../errors.js';
 import { commanderOptions, flag, flagValues, toggle } from '../../options/flag.js';
 import { CTL_FLAG } from '../../options/serve.js';
@@ -19,6 +21,11 @@ export const CHECK_EXIT = { ready: 0, down: 1, draining: 2 } as const;
 export const MAX_CHECK_WEIGHT = 253;
 
 export const CHECK_FLAGS = {
+  agent: flag({
+    flags: '--agent <HOST:PORT>',
+    description: "the real server's agent port (rs-server --agent-port), asked over the network",
+    parse: hostPortArgument,
+  }),
   ctlPath: CTL_FLAG,
   weight: flag({
     flags: '--weight <n>',
@@ -41,16 +48,19 @@ Exit status (keepalived MISC_CHECK with misc_dynamic):
   2      draining: weight 0, open connections go on
   1      down: in maintenance, stopping, not running, or any error (bad flags too: never a silent drain)
 
-keepalived.conf:
-  MISC_CHECK {
-    misc_path "/usr/local/bin/rs-server check --ctl /run/rs-server/ctl.sock --weight 1 --quiet"
-    misc_timeout 3
-    misc_dynamic
+keepalived.conf (on the director; the real server runs rs-server --agent-port 2101):
+  real_server 172.16.0.111 2100 {
+    weight 1
+    MISC_CHECK {
+      misc_path "/usr/local/bin/rs-server check --agent 172.16.0.111:2101 --weight 1 --quiet"
+      misc_timeout 3
+      misc_dynamic
+    }
   }
-Run it as the user that runs rs-server (MISC_CHECK's \`user\`), or root: the socket is owner-only.`;
+With --ctl (a check on the real server itself), run it as the user that runs rs-server, or root.`;
 
 /** The exit status for an answer (pure). */
-export function checkExitCode(state: ServingState | undefined, weight: number | undefined): number {
+export function checkExitCode(state: ServingState | 'down' | undefined, weight: number | undefined): number {
   switch (state) {
     case 'ready':
       return weight === undefined ? CHECK_EXIT.ready : weight + 2;
@@ -78,21 +88,32 @@ export function register(program: Command): void {
     const say = (text: string) => {
       if (!flags.quiet) process.stdout.write(`${text}\n`);
     };
-    if (flags.ctlPath === undefined) {
-      process.stderr.write('rs-server: check needs --ctl PATH (or RS_SERVER_CTL)\n');
+    const fail = (text: string) => {
+      process.stderr.write(`rs-server: ${text}\n`);
       process.exitCode = CHECK_EXIT.down;
-      return;
+    };
+    if ((flags.ctlPath === undefined) === (flags.agent === undefined)) {
+      return fail('check needs one of --agent HOST:PORT or --ctl PATH');
     }
-    let answer: ControlAnswer;
+    let state: ServingState | 'down';
+    let detail = '';
     try {
-      answer = await askControl(flags.ctlPath, { kind: 'check' }, flags.timeoutMs);
+      if (flags.agent) {
+        const reply = await askAgent(flags.agent, flags.timeoutMs);
+        state = stateFromAgentReply(reply);
+        detail = ` (agent ${formatHostPort(flags.agent)}: ${JSON.stringify(reply)})`;
+      } else {
+        const answer = await askControl(flags.ctlPath!, { kind: 'check' }, flags.timeoutMs);
+        state = answer.ok ? answer.state : 'down';
+        if (answer.ok && answer.terminating) detail = ' (stopping)';
+        if (!answer.ok) detail = `: ${answer.error}`;
+      }
     } catch (err) {
       say(`down: ${(err as Error).message}`);
       process.exitCode = CHECK_EXIT.down;
       return;
     }
-    const state = answer.ok ? answer.state : undefined;
     process.exitCode = checkExitCode(state, flags.weight);
-    say(answer.ok ? `${answer.state}${answer.terminating ? ' (stopping)' : ''}` : `down: ${answer.error}`);
+    say(`${state}${detail}`);
   });
 }
