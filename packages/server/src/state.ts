@@ -70,7 +70,7 @@ export class DrainState extends EventEmitter<{ change: [StateChange] }> {
 
   /** An operator's request (ctl, SIGUSR2). Refused once SIGTERM arrived. */
   request(state: RequestedState, by: string): StateChange {
-    if (this.#terminating) throw new StateLockedError(`rs-server is stopping (${this.#state}); the state stays`);
+    if (this.#terminating) throw new StateLockedError(`the server is stopping (${this.#state}); the state stays`);
     if (state === this.#state) return { previous: state, current: this.snapshot() };
     return this.#set(state, by);
   }
@@ -82,7 +82,7 @@ export class DrainState extends EventEmitter<{ change: [StateChange] }> {
 
   /** The advertised weight percentage (0-256), or undefined to advertise none. */
   setWeight(percent: number | undefined, by: string): StateChange {
-    if (this.#terminating) throw new StateLockedError(`rs-server is stopping (${this.#state}); the weight stays`);
+    if (this.#terminating) throw new StateLockedError(`the server is stopping (${this.#state}); the weight stays`);
     this.#weight = percent;
     return this.#set(this.#state, by);
   }

@@ -223,7 +223,7 @@ describe('rs-server drain state (real binary)', () => {
     rs.child.kill('SIGTERM');
     await rs.waitForRecord((r) => String(r.msg).startsWith('draining before the stop'));
     const r = await run(['ctl', 'ready', '--ctl', ctl]);
-    expect(r).toMatchObject({ code: 4, err: 'rs-server: rs-server is stopping (drain); the state stays\n' });
+    expect(r).toMatchObject({ code: 4, err: 'rs-server: the server is stopping (drain); the state stays\n' });
     c.socket.destroy();
   });
 
