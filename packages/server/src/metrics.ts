@@ -14,12 +14,6 @@ export interface DataMetricsSource {
   open(): number;
 }
 
-/** Resets a counter to a total kept elsewhere (prom-client counters only go up by inc()). */
-function setTotal(counter: Counter, value: number, labels?: Record<string, string>): void {
-  if (labels) counter.inc(labels, value);
-  else counter.inc(value);
-}
-
 /** The line service's metrics and the process metrics, in `registry`. */
 export function registerDataMetrics(registry: Registry, source: DataMetricsSource): void {
   const { stats } = source;
@@ -28,9 +22,10 @@ export function registerDataMetrics(registry: Registry, source: DataMetricsSourc
       name,
       help,
       registers: [registry],
+      // A total kept elsewhere: prom-client counters have no set(), so reset and add it.
       collect() {
         this.reset();
-        setTotal(this, read());
+        this.inc(read());
       },
     });
   new Gauge({
@@ -55,7 +50,7 @@ export function registerDataMetrics(registry: Registry, source: DataMetricsSourc
     collect() {
       this.reset();
       for (const reason of Object.keys(CLOSE_REASONS) as CloseReason[]) {
-        setTotal(this, stats.closed[reason], { reason });
+        this.inc({ reason }, stats.closed[reason]);
       }
     },
   });

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RsServer, startRsServer } from '../src/server.js';
+import { oneReplyOrError } from './one-reply.js';
 
 describe('shutdown takes the connections already queued in the kernel', () => {
   let rs: RsServer | undefined;
@@ -30,18 +31,7 @@ describe('shutdown takes the connections already queued in the kernel', () => {
       s.write(`line ${i}\n`);
       sockets.push(s);
     }
-    const answers = sockets.map(
-      (s) =>
-        new Promise<string>((resolve) => {
-          let got = '';
-          s.setEncoding('utf8').on('data', (d: string) => {
-            got += d;
-            if (got.endsWith('\n')) s.end();
-          });
-          s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-          s.on('close', () => resolve(got));
-        }),
-    );
+    const answers = sockets.map(oneReplyOrError);
     // net.connect() to an IP address connects on the next tick: shut down on the tick after those, before
     // the event loop could accept anything.
     const server = rs;

@@ -1,32 +1,14 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { RS_SERVER_BIN } from '@lvs-drain-kit/common';
-import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
+import { openLineClient, runCli, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commanderOptions, flagValues } from '../src/options/flag.js';
 import { SERVE_FLAGS } from '../src/options/serve.js';
 
-function runBin(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  const { RS_SERVER_CTL: _, ...inherited } = process.env;
-  const child = spawn(process.execPath, [RS_SERVER_BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...inherited, ...env },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
-}
+/** The real binary, to the end: `{ code, stdout, stderr }`. */
+const runBin = (args: string[]) => runCli(RS_SERVER_BIN, args, { timeoutMs: 15_000 });
 
 const servers: SpawnedServer[] = [];
 afterEach(async () => {
@@ -37,25 +19,25 @@ describe('rs-server command line', () => {
   it('--version prints the version of package.json', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     const r = await runBin(['--version']);
-    expect(r).toEqual({ code: 0, out: `${pkg.version}\n`, err: '' });
+    expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
   it('--help lists the commands, examples, exit codes and duration units', async () => {
     const r = await runBin(['--help']);
     expect(r.code).toBe(0);
     for (const command of ['serve', 'ctl', 'check', 'realserver'])
-      expect(r.out).toMatch(new RegExp(`^  ${command} `, 'm'));
-    expect(r.out).toContain('Examples:');
-    expect(r.out).toMatch(/Exit codes:\n {2}0 {3}done/);
-    expect(r.out).toContain('Durations: 500ms, 5s, 2m, 1h');
+      expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toMatch(/Exit codes:\n {2}0 {3}done/);
+    expect(r.stdout).toContain('Durations: 500ms, 5s, 2m, 1h');
   });
 
   it('serve --help shows every flag of the option table, with examples', async () => {
     const r = await runBin(['serve', '--help']);
     expect(r.code).toBe(0);
-    for (const spec of Object.values(SERVE_FLAGS)) expect(r.out).toContain(spec.flags);
-    expect(r.out).toContain('Examples:');
-    expect(r.out).toContain('SIGUSR2 toggles drain');
+    for (const spec of Object.values(SERVE_FLAGS)) expect(r.stdout).toContain(spec.flags);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('SIGUSR2 toggles drain');
   });
 
   it('reads flags into the option table’s names and units', () => {
@@ -89,26 +71,26 @@ describe('rs-server command line', () => {
   it('check turns bad flags into "down" (1), never into 2 (= weight 0 for keepalived)', async () => {
     const r = await runBin(['check', '--bogus']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe("rs-server: unknown option '--bogus'\n");
+    expect(r.stderr).toBe("rs-server: unknown option '--bogus'\n");
     expect(await runBin(['check'])).toMatchObject({
       code: 1,
-      err: 'rs-server: check needs one of --agent HOST:PORT or --ctl PATH\n',
+      stderr: 'rs-server: check needs one of --agent HOST:PORT or --ctl PATH\n',
     });
     const unreachable = await runBin(['check', '--agent', '127.0.0.1:1']);
-    expect(unreachable).toMatchObject({ code: 1, out: 'down: agent 127.0.0.1:1: ECONNREFUSED\n' });
+    expect(unreachable).toMatchObject({ code: 1, stdout: 'down: agent 127.0.0.1:1: ECONNREFUSED\n' });
   });
 
   it('ctl needs a control socket: exit 2 without one, 3 when nothing listens there', async () => {
     expect(await runBin(['ctl', 'status'])).toMatchObject({
       code: 2,
-      err: 'rs-server: ctl needs --ctl PATH (or RS_SERVER_CTL)\n',
+      stderr: 'rs-server: ctl needs --ctl PATH (or RS_SERVER_CTL)\n',
     });
     const r = await runBin(['ctl', 'drain', '--ctl', '/nonexistent/rs.sock']);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/^rs-server: control socket \/nonexistent\/rs.sock: ENOENT \(is rs-server running/);
+    expect(r.stderr).toMatch(/^rs-server: control socket \/nonexistent\/rs.sock: ENOENT \(is rs-server running/);
     expect(await runBin(['ctl', 'sideways', '--ctl', '/x'])).toMatchObject({
       code: 2,
-      err: 'rs-server: unknown request "sideways": expected status, drain, ready, maint or weight\n',
+      stderr: 'rs-server: unknown request "sideways": expected status, drain, ready, maint or weight\n',
     });
   });
 });

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
-import { openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
+import { openLineClient, runCli, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -51,18 +50,8 @@ async function http(port: number, path: string): Promise<{ status: number; body:
   return { status: res.status, body: await res.text() };
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [RS_SERVER_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
-}
+/** The real binary, to the end: `{ code, stdout, stderr }`. */
+const run = (args: string[]) => runCli(RS_SERVER_BIN, args, { timeoutMs: 15_000 });
 
 /** Polls `read` until it returns `want` (bounded): signals and log records are asynchronous. */
 async function until<T>(read: () => Promise<T>, want: T, ms = 5000): Promise<T> {
@@ -85,19 +74,19 @@ describe('rs-server drain state (real binary)', () => {
 
     expect(await agent(agentPort)).toBe('up ready\n');
     expect((await http(statusPort, '/healthz')).status).toBe(200);
-    expect(await run(['check', '--ctl', ctl])).toMatchObject({ code: 0, out: 'ready\n' });
-    expect(await run(['check', '--ctl', ctl, '--weight', '5', '--quiet'])).toMatchObject({ code: 7, out: '' });
+    expect(await run(['check', '--ctl', ctl])).toMatchObject({ code: 0, stdout: 'ready\n' });
+    expect(await run(['check', '--ctl', ctl, '--weight', '5', '--quiet'])).toMatchObject({ code: 7, stdout: '' });
 
     const drained = await run(['ctl', 'drain', '--ctl', ctl]);
     expect(drained.code).toBe(0);
-    expect(drained.out).toMatch(/^rs-server \d+: drain \(was ready\), 1 connection open; since .* \(ctl\)\n$/);
+    expect(drained.stdout).toMatch(/^rs-server \d+: drain \(was ready\), 1 connection open; since .* \(ctl\)\n$/);
     expect(await agent(agentPort)).toBe('up drain\n');
     expect((await http(statusPort, '/healthz')).status).toBe(503);
-    expect(await run(['check', '--ctl', ctl, '--weight', '5'])).toMatchObject({ code: 2, out: 'drain\n' });
+    expect(await run(['check', '--ctl', ctl, '--weight', '5'])).toMatchObject({ code: 2, stdout: 'drain\n' });
     // As keepalived on the director asks: over the network, through the agent port.
     expect(await run(['check', '--agent', `127.0.0.1:${agentPort}`, '--weight', '5'])).toMatchObject({
       code: 2,
-      out: `drain (agent 127.0.0.1:${agentPort}: "up drain")\n`,
+      stdout: `drain (agent 127.0.0.1:${agentPort}: "up drain")\n`,
     });
     // Draining changes what health checkers see, not the open connections.
     c.send('during\n');
@@ -114,7 +103,7 @@ describe('rs-server drain state (real binary)', () => {
 
     expect((await run(['ctl', 'weight', '50', '--ctl', ctl])).code).toBe(0);
     const ready = await run(['ctl', 'ready', '--ctl', ctl, '--json']);
-    expect(JSON.parse(ready.out)).toMatchObject({
+    expect(JSON.parse(ready.stdout)).toMatchObject({
       ok: true,
       state: 'ready',
       previous: 'maint',
@@ -219,11 +208,11 @@ describe('rs-server drain state (real binary)', () => {
     const c = await openLineClient(rs.port);
     const other = await run(['0', '--host', '127.0.0.1', '--ctl', ctl]);
     expect(other.code).toBe(3);
-    expect(other.err).toBe(`rs-server: control socket ${ctl} is in use by a running server\n`);
+    expect(other.stderr).toBe(`rs-server: control socket ${ctl} is in use by a running server\n`);
     rs.child.kill('SIGTERM');
     await rs.waitForRecord((r) => String(r.msg).startsWith('draining before the stop'));
     const r = await run(['ctl', 'ready', '--ctl', ctl]);
-    expect(r).toMatchObject({ code: 4, err: 'rs-server: the server is stopping (drain); the state stays\n' });
+    expect(r).toMatchObject({ code: 4, stderr: 'rs-server: the server is stopping (drain); the state stays\n' });
     c.socket.destroy();
   });
 

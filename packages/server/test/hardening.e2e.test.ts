@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
 import { freePort, openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { oneReplyOrError } from './one-reply.js';
 import { peakRss } from './proc.js';
 
 const servers: SpawnedServer[] = [];
@@ -202,18 +203,7 @@ describe('rs-server hardening (real binary)', () => {
         return s;
       }),
     );
-    const answers = clients.map(
-      (s) =>
-        new Promise<string>((resolve) => {
-          let got = '';
-          s.setEncoding('utf8').on('data', (d: string) => {
-            got += d;
-            if (got.endsWith('\n')) s.end();
-          });
-          s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-          s.on('close', () => resolve(got));
-        }),
-    );
+    const answers = clients.map(oneReplyOrError);
     for (const s of clients) s.write('one line\n');
     const exited = once(rs.child, 'exit');
     rs.child.kill('SIGTERM');
