@@ -1,4 +1,4 @@
-/** Asks a running rs-server over its control socket (`rs-server ctl`, `rs-server check`, the agent driver). */
+/** Asks a running rs-server over its control socket (`rs-server ctl`, `rs-server check --ctl`). */
 import { connect } from 'node:net';
 import { ControlUnreachableError } from '../errors.js';
 import { type ControlAnswer, type ControlRequest, formatControlRequest } from './protocol.js';
