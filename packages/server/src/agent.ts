@@ -73,10 +73,16 @@ export async function startAgent(o: {
   log: Logger;
 }): Promise<AgentServer> {
   const server: Server = createServer((socket) => {
-    o.state.observed('agent');
+    let answered = false;
     socket.on('error', () => {}); // HAProxy closes as soon as it has the line
+    // HAProxy acts on the answer before it closes: from then on the director has it (see DrainState.observed).
+    socket.on('close', () => {
+      if (answered) o.state.observed('agent');
+    });
     // HAProxy may send its agent-send string first; the answer does not depend on it.
-    socket.end(agentReply(o.state.snapshot()));
+    socket.end(agentReply(o.state.snapshot()), () => {
+      answered = true;
+    });
   });
   const address = await listenOn(server, o.host, o.port, 'agent port');
   server.on('error', (err) => o.log.error({ err }, 'agent listener error'));

@@ -26,7 +26,8 @@ export interface StateSnapshot {
   /** When the state last changed (epoch ms), and what changed it. */
   since: number;
   by: string;
-  /** Health checks answered since the last change. */
+  /** Health checks answered since the last change: an agent answer HAProxy read to the end, a /healthz
+   * response sent, a `check` asked. Once it is above 0, a director has seen the current state. */
   observedSinceChange: number;
 }
 

@@ -35,8 +35,8 @@ export async function startStatusServer(o: {
       return;
     }
     if (path === '/healthz') {
-      o.state.observed('healthz');
       const { status, body } = healthz(o.state.snapshot(), o.open());
+      res.on('finish', () => o.state.observed('healthz'));
       res.writeHead(status, { 'content-type': 'application/json' }).end(body);
       return;
     }

@@ -23,6 +23,8 @@ export interface ControlStatus {
   by: string;
   /** Open connections, when the process that answers knows them (not the --workers primary). */
   open: number | null;
+  /** Health checks answered since the state last changed: a director has seen the change once this is > 0. */
+  observed: number;
 }
 
 export type ControlAnswer = ControlStatus | { ok: false; error: string };

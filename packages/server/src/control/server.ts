@@ -44,6 +44,7 @@ export function answerControl(
     since: new Date(s.since).toISOString(),
     by: s.by,
     open: open ?? null,
+    observed: s.observedSinceChange,
   };
 }
 
