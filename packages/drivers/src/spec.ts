@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { type DriverDefinition, type DriverFlag, flagName, type Zod } from './definition.js';
+import { agentDriver } from './drivers/agent.js';
 import { builtinDriver } from './drivers/builtin.js';
 import { commandDriver } from './drivers/command.js';
 import { haproxyDriver } from './drivers/haproxy.js';
@@ -13,7 +14,15 @@ import { manualDriver } from './drivers/manual.js';
 import { nftDriver } from './drivers/nft.js';
 import { DriverSpecError } from './errors.js';
 
-export const DRIVERS = [ipvsadmDriver, haproxyDriver, nftDriver, commandDriver, manualDriver, builtinDriver] as const;
+export const DRIVERS = [
+  ipvsadmDriver,
+  haproxyDriver,
+  nftDriver,
+  commandDriver,
+  manualDriver,
+  builtinDriver,
+  agentDriver,
+] as const;
 
 /** A driver described as plain data: what flags, a cluster file, a lab and the journal hand to `createDriver`. */
 export type DriverSpec = SpecOf<(typeof DRIVERS)[number]>;

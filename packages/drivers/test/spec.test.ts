@@ -100,7 +100,7 @@ describe('specs from flags and files', () => {
   });
 
   it('knows every kind when it meets an unknown one', async () => {
-    const all = /expected ipvsadm, haproxy, nft, command, manual or builtin/;
+    const all = /expected ipvsadm, haproxy, nft, command, manual, builtin or agent/;
     await expect(specFromFlags('lvs', {})).rejects.toThrow(all);
     await expect(createDriver({ kind: 'lvs' } as unknown as DriverSpec)).rejects.toThrow(all);
     await expect(parseDriverSpec({ kind: 'lvs' })).rejects.toThrow(/kind/);
