@@ -1,4 +1,5 @@
 export * from './builtin-lab.js';
+export * from './haproxy-agents.js';
 export * from './line-client.js';
 export * from './report.js';
 export * from './rs-server.js';
