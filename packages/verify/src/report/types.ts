@@ -147,4 +147,54 @@ export interface DrainReport {
   disruptions: Disruption[];
   restore: { attempted: boolean; restored: boolean; weight?: number; manualCommand?: string; error?: string };
   verifier: VerifierReport;
+  /** Every exchange in time, for the HTML report; absent in reports of older versions. */
+  timeline?: TimelineReport;
+}
+
+/** What a fresh connection was for: one after the drain, the reused-source-port probe, one after the restore. */
+export type FreshKind = 'new' | 'reused-port' | 'return';
+export const FRESH_KINDS: readonly FreshKind[] = ['new', 'reused-port', 'return'];
+
+/**
+ * Every line and every fresh connection of the run, in columns (arrays of whole numbers, one entry per
+ * item) so ten thousand connections stay a few megabytes. Times are milliseconds since the drain
+ * (negative before it; since the run's start when nothing was drained), durations are tenths of a
+ * millisecond. An `outcome` indexes `outcomes`: a server that answered, or how the exchange failed.
+ */
+export interface TimelineReport {
+  /** The server names (in `servers` order, then any other host that answered), then `FAILURE_CLASSES`. */
+  outcomes: string[];
+  /** How many of `outcomes` are servers: an outcome below it is a server that answered, from it on a failure. */
+  serverCount: number;
+  /** The drain in milliseconds since the run's start (the base of `phases[].startMs`); absent when nothing was drained. */
+  drainAtMs?: number;
+  /** When the original weight was put back (the driver confirmed it). */
+  restoreMs?: number;
+  /** When the first connection after the restore reached the drained server again. */
+  returnMs?: number;
+  /** Old connections, in the order they were opened: entry i is `old#(i+1)`. */
+  old: {
+    /** Index into `outcomes`: the server it was opened on. */
+    server: number[];
+    openedMs: number[];
+    connectTenths: number[];
+    /** How many consecutive entries of `probes` are its lines (the `hello` at opening first). */
+    probes: number[];
+  };
+  /** Lines on old connections, grouped by connection in `old` order, in the order sent. */
+  probes: {
+    sentMs: number[];
+    /** Round trip; for a failure the time until it was seen. */
+    tookTenths: number[];
+    outcome: number[];
+  };
+  /** Fresh connections after the drain and after the restore, in the order opened. */
+  fresh: {
+    /** Index into `FRESH_KINDS`. */
+    kind: number[];
+    sentMs: number[];
+    /** -1 when no connection was made. */
+    connectTenths: number[];
+    outcome: number[];
+  };
 }

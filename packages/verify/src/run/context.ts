@@ -3,6 +3,7 @@ import { DisruptionTracker } from '../measure/disruptions.js';
 import { LatencyRecorder } from '../measure/latency.js';
 import { overloadWarning } from '../measure/overload.js';
 import { SelfMonitor } from '../measure/self-monitor.js';
+import { TimelineRecorder } from '../measure/timeline.js';
 import type { ResolvedOptions } from '../options.js';
 import type { ProbeConnection } from '../probe/connection.js';
 import type {
@@ -29,6 +30,8 @@ export class RunContext {
   readonly t0 = performance.now();
   drainAt: number | undefined;
   readonly latency = new LatencyRecorder();
+  /** Every line and fresh connection with its time, for the HTML report. */
+  readonly timeline = new TimelineRecorder();
   readonly disruptions: DisruptionTracker;
   readonly checks: CheckResult[] = [];
   readonly phases: PhaseTiming[] = [];

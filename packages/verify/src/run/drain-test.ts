@@ -112,6 +112,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     disruptions: ctx.disruptions.intervals(),
     restore: state.report(),
     verifier,
+    timeline: ctx.timeline.report(ctx),
   };
 }
 

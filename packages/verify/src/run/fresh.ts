@@ -12,6 +12,8 @@ export async function freshConnection(
   localAddress?: string,
 ): Promise<FreshResult> {
   const o = ctx.options;
+  const sentAt = performance.now();
+  const kind = phase === 'restore' ? 'return' : localPort !== undefined ? 'reused-port' : 'new';
   let conn: ProbeConnection;
   try {
     conn = await ProbeConnection.open({
@@ -22,11 +24,14 @@ export async function freshConnection(
       localAddress,
     });
   } catch (err) {
-    if (err instanceof ConnectFailure)
-      return { class: err.failureClass, detail: `connect: ${err.message}`, code: err.code };
-    throw err;
+    if (!(err instanceof ConnectFailure)) throw err;
+    // A local port still taken is retried by the caller: nothing went on the wire.
+    if (err.code !== 'EADDRINUSE' && err.code !== 'EADDRNOTAVAIL')
+      ctx.timeline.fresh(kind, sentAt, undefined, { ok: false, class: err.failureClass });
+    return { class: err.failureClass, detail: `connect: ${err.message}`, code: err.code };
   }
   const ex = await conn.ask('hello', undefined, o.timeoutMs);
+  ctx.timeline.fresh(kind, sentAt, conn.connectMs, ex);
   if (!ex.ok) {
     conn.destroy();
     return { class: ex.class, detail: ex.detail };

@@ -118,7 +118,9 @@ async function holdSlot(ctx: RunContext, pace: SlotPace, failures: Failure[]): P
 
 async function exchange(ctx: RunContext, c: OldConnection, tick: number): Promise<Failure | undefined> {
   if (c.failed) return undefined;
+  const sentAt = performance.now();
   const ex = await c.conn.ask(`line ${tick} ${c.id}`, c.server, ctx.options.timeoutMs);
+  ctx.timeline.probe(c.id, sentAt, ex);
   if (ex.ok) {
     ctx.countReply(c.server);
     ctx.latency.record(c.server, 'hold', 'rtt', ex.rttMs);

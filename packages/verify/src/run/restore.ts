@@ -25,7 +25,8 @@ export async function restore(ctx: RunContext, state: DrainState, journal: Journ
   ctx.startPhase('restore', `putting ${ctx.drainedName || formatHostPort(o.drain)} back to weight ${weight}`);
   const started = performance.now();
   try {
-    const { readBack } = await setWeightVerified(o.driver, service, o.drain, weight);
+    const { readBack, setAt } = await setWeightVerified(o.driver, service, o.drain, weight);
+    ctx.timeline.restored(setAt);
     const s = ctx.server(ctx.drainedName);
     if (s) s.weightAfter = readBack;
   } catch (err) {

@@ -31,6 +31,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     attempts++;
     const id = `old#${ctx.old.length + 1}`;
     let conn: ProbeConnection;
+    const openedAt = performance.now();
     try {
       conn = await ProbeConnection.open({ host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs });
     } catch (err) {
@@ -57,6 +58,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     ctx.countReply(ex.host);
     perServer.set(ex.host, (perServer.get(ex.host) ?? 0) + 1);
     ctx.old.push({ id, conn, server: ex.host });
+    ctx.timeline.opened(id, ex.host, openedAt, conn.connectMs, ex);
   }
   const counts = [...ctx.servers.keys()].map((n) => `${n}: ${perServer.get(n) ?? 0}`).join(', ');
   for (const s of ctx.servers.values()) s.connectionsBefore = perServer.get(s.name) ?? 0;

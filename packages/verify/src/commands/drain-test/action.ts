@@ -10,6 +10,7 @@ import type { DrainTestOptions, RealSpec } from '../../options.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
 import { parseRealSpec } from '../../real-spec.js';
 import { renderHuman } from '../../report/human.js';
+import { stringifyReport } from '../../report/json.js';
 import { runDrainTest } from '../../run/drain-test.js';
 
 function resolveDrain(text: string, reals: RealSpec[]): { host: string; port: number } {
@@ -137,7 +138,7 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
       signal: io.signal,
     });
     if (f.junit) await writeFile(f.junit, (await import('../../report/junit.js')).buildJunit(report));
-    if (f.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (f.json) io.stdout.write(`${stringifyReport(report)}\n`);
     else io.stdout.write(renderHuman(report, { color: useColor(io.stdout) }));
     return exitCodeForReport(report);
   } finally {
