@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { register as registerDrainTest } from './commands/drain-test/index.js';
 import { register as registerLab } from './commands/lab/index.js';
+import { register as registerReport } from './commands/report/index.js';
 import { register as registerUndo } from './commands/undo/index.js';
 import { VERSION } from './version.js';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(see --help)');
   registerDrainTest(program);
   registerUndo(program);
+  registerReport(program);
   registerLab(program);
   return program;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReport } from '../src/commands/report.js';
+import { parseReport } from '../src/report/read.js';
 import { UsageError } from '../src/errors.js';
 import { renderHtml } from '../src/report/html/index.js';
 import { jsonForScript } from '../src/report/html/page.js';

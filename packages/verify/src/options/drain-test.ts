@@ -94,6 +94,10 @@ export const DRAIN_TEST_OPTIONS = {
   strict: flag('--strict', 'the reused-source-port probe fails instead of warning'),
   json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
   junit: option<string>({ flag: '--junit <file>', help: 'also write a JUnit XML file, one testcase per check' }),
+  html: option<string>({
+    flag: '--html <file>',
+    help: 'also write a self-contained HTML report: every connection through the drain in time',
+  }),
   journalPath: option<string>({
     flag: '--journal <file>',
     help: 'journal file (default: under the state directory)',

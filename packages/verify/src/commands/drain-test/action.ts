@@ -12,6 +12,7 @@ import { parseRealSpec } from '../../real-spec.js';
 import { renderHuman } from '../../report/human.js';
 import { stringifyReport } from '../../report/json.js';
 import { runDrainTest } from '../../run/drain-test.js';
+import { assertWritable, writeHtmlReport } from '../write-html.js';
 
 function resolveDrain(text: string, reals: RealSpec[]): { host: string; port: number } {
   const byName = reals.find((r) => r.name === text);
@@ -112,6 +113,9 @@ export interface DrainTestIo {
 export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): Promise<number> {
   const f = input.flags;
   const engine = f.lab === undefined ? undefined : f.lab === true ? 'builtin' : String(f.lab);
+  // A file that cannot be written is found before the run, not after it.
+  if (f.junit) await assertWritable('--junit', f.junit);
+  if (f.html) await assertWritable('--html', f.html);
   if (engine !== undefined && engine !== 'builtin') {
     if (!isRealEngine(engine)) throw new UsageError(`--lab ${engine}: expected builtin, ipvs, nft or haproxy`);
     return drainTestOnLabEngine(engine, labPassThrough(input.rawArgs));
@@ -138,6 +142,7 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
       signal: io.signal,
     });
     if (f.junit) await writeFile(f.junit, (await import('../../report/junit.js')).buildJunit(report));
+    if (f.html) await writeHtmlReport(report, f.html, io.stderr);
     if (f.json) io.stdout.write(`${stringifyReport(report)}\n`);
     else io.stdout.write(renderHuman(report, { color: useColor(io.stdout) }));
     return exitCodeForReport(report);
