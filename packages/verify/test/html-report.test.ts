@@ -9,7 +9,7 @@ import { FAILURE_COLORS, outcomeColor, probeStarts } from '../src/report/html/sh
 import { stringifyReport } from '../src/report/json.js';
 import type { DrainReport, TimelineReport } from '../src/report/types.js';
 import { type Browser, openReport, startBrowser } from './browser.js';
-import { markerPosition, pixelAt, rgba, sameColor } from './report-page.js';
+import { markerPosition, pagePoint, pixelAt, rgba, sameColor } from './report-page.js';
 import { syntheticReport } from './synthetic-report.js';
 
 // The HTML report opened in a real headless Chromium: what a person would see, read back from the DOM
@@ -98,6 +98,11 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
       const between = await pixelAt(page, 'old', t.probes.sentMs[first]! + 45, rowOf(rows, i));
       expect(sameColor(between, rgba(color))).toBe(false);
     }
+
+    // Pointing at a row names its connection.
+    const point = await pagePoint(page, 'old', t.probes.sentMs[starts[2]! + 1]!, rowOf(rows, 2));
+    await page.mouse.move(point.x, point.y);
+    expect(await page.textContent('#readout-old')).toContain(`old#3 on ${t.outcomes[t.old.server[2]!]}`);
 
     // The drain at 0 on the time axis, which is the drain phase's moment in the JSON, between the last
     // line before it and the first after it; restore and return where the JSON has them.

@@ -66,6 +66,18 @@ export function pixelAt(page: Page, chart: ChartName, ms: number, row: number): 
   );
 }
 
+/** Where (ms, row) of a chart is on the page, in CSS pixels: for pointing at it. */
+export function pagePoint(page: Page, chart: ChartName, ms: number, row: number): Promise<{ x: number; y: number }> {
+  return page.evaluate(
+    ([chart, ms, row]) => {
+      const u = (globalThis as unknown as PageGlobals).ldk.charts[chart as string]!;
+      const plot = u.over.getBoundingClientRect() as Box & { top: number };
+      return { x: plot.left + u.valToPos(ms as number, 'x'), y: plot.top + u.valToPos(row as number, 'y') };
+    },
+    [chart, ms, row] as const,
+  );
+}
+
 /** `#rrggbb` as [r, g, b, 255]. */
 export function rgba(hex: string): number[] {
   return [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).concat(255);

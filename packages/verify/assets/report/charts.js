@@ -29,7 +29,8 @@ function chartOptions(data, o) {
         scale: 'x',
         label: data.origin === 'drain' ? 'time since the drain' : 'time since the start',
         labelSize: 20,
-        values: (_u, splits) => splits.map((v) => fmtMs(v)),
+        space: 64,
+        values: (_u, splits, _axis, _space, incr) => splits.map((v) => fmtTick(v, incr)),
       },
       { scale: 'y', size: Y_AXIS_SIZE, ...o.yAxis },
     ],
@@ -208,4 +209,14 @@ function latencyChart(data, el, width) {
 /** A latency axis value: `0.05`, `2`, `1,000`. */
 function fmtNumber(/** @type {number} */ v) {
   return v >= 1 ? Math.round(v).toLocaleString('en') : String(Number(v.toPrecision(2)));
+}
+
+/** A time axis tick: ms while ticks are under 100 ms apart, else seconds with the decimals the step needs. */
+function fmtTick(/** @type {number} */ ms, /** @type {number} */ step) {
+  if (ms === 0) return '0';
+  const sign = ms > 0 ? '+' : '−';
+  const a = Math.abs(ms);
+  if (step < 100) return `${sign}${Math.round(a)} ms`;
+  const decimals = step >= 1000 ? 0 : step % 100 === 0 ? 1 : 2;
+  return `${sign}${(a / 1000).toFixed(decimals)} s`;
 }

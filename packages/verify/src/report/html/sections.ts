@@ -61,13 +61,13 @@ ${rows}
 function failureList(failures: readonly Failure[]): string {
   if (failures.length === 0) return '';
   const items = failures
-    .slice(0, 10)
+    .slice(0, 5)
     .map(
       (f) =>
         `<li><span class="fc fc-${esc(f.class)}">${esc(f.class)}</span> ${esc(f.connection)} on ${esc(f.server || '?')} at +${f.atMs} ms${f.detail ? ` — ${esc(f.detail)}` : ''}</li>`,
     )
     .join('');
-  const more = failures.length > 10 ? `<li>… ${failures.length - 10} more (in the JSON report)</li>` : '';
+  const more = failures.length > 5 ? `<li>… ${failures.length - 5} more (the table of old connections below)</li>` : '';
   return `<ul class="failures">${items}${more}</ul>`;
 }
 
