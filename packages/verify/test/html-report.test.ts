@@ -21,7 +21,7 @@ const OUT = fileURLToPath(new URL('../../../test-output/html-report/', import.me
 const FAST = ['--hold', '1s', '--interval', '100ms', '--timeout', '1s', '--restore-timeout', '2s'];
 
 /** The README's bounds for a 10,000-connection report (generous: this is not a timing test). */
-export const LARGE_REPORT_MAX_BYTES = 6 * 1024 * 1024;
+export const LARGE_REPORT_MAX_BYTES = 6_000_000;
 export const LARGE_REPORT_MAX_OPEN_MS = 20_000;
 
 let browser: Browser;
@@ -85,6 +85,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     // One row per old connection: in the table, and on the chart, each drawn in its server's colour.
     const opens = report.servers.reduce((a, s) => a + s.connectionsBefore, 0);
     expect(t.old.server).toHaveLength(opens);
+    await page.click('#connections summary');
     expect(await page.locator('#connections-body tr').count()).toBe(opens);
     const rows = await chartRows(opened);
     const starts = probeStarts(t);
@@ -100,6 +101,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     }
 
     // Pointing at a row names its connection.
+    await page.locator('#chart-old').scrollIntoViewIfNeeded();
     const point = await pagePoint(page, 'old', t.probes.sentMs[starts[2]! + 1]!, rowOf(rows, 2));
     await page.mouse.move(point.x, point.y);
     expect(await page.textContent('#readout-old')).toContain(`old#3 on ${t.outcomes[t.old.server[2]!]}`);
@@ -154,6 +156,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
       expect(sameColor(pixel, rgba(FAILURE_COLORS.reset)), `old#${f.connection + 1}: ${pixel}`).toBe(true);
     }
     expect(await page.locator('#chart-old .u-legend').textContent()).toContain(`reset · ${resets.length}`);
+    await page.click('#connections summary');
     expect(await page.locator('#connections-body tr.fail').count()).toBe(resets.length);
     expect(await page.locator('#checks tr.fail', { hasText: 'old-connections-survive' }).textContent()).toContain(
       check.message,
@@ -189,6 +192,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     expect(opened.errors).toEqual([]);
     nothingFetched(opened, file);
     await opened.page.screenshot({ path: join(OUT, 'large.png') });
+    await opened.page.click('#connections summary');
     expect(await opened.page.locator('#connections-body tr').count()).toBe(10_000);
     const figures = {
       connections: 10_000,

@@ -3,7 +3,7 @@ import { parseReport } from '../src/report/read.js';
 import { UsageError } from '../src/errors.js';
 import { renderHtml } from '../src/report/html/index.js';
 import { jsonForScript } from '../src/report/html/page.js';
-import { FAILURE_COLORS, quantile, shapeCharts } from '../src/report/html/shape.js';
+import { FAILURE_COLORS, quantile, runLengths, shapeCharts } from '../src/report/html/shape.js';
 import { stringifyReport } from '../src/report/json.js';
 import type { DrainReport, TimelineReport } from '../src/report/types.js';
 import { syntheticReport } from './synthetic-report.js';
@@ -49,9 +49,9 @@ describe('shapeCharts', () => {
     ]);
     const [rs1, rs2, reset] = c.old.series;
     expect(rs1!.x).toEqual([-60, 10, 210, -40]);
-    expect(rs1!.y).toEqual([0, 0, 0, 1]);
-    expect(rs2!.y).toEqual([3, 3, 3]);
-    expect(reset).toMatchObject({ x: [12], y: [1], color: FAILURE_COLORS.reset });
+    expect(rs1!.yRuns).toEqual([0, 3, 1, 1]);
+    expect(rs2!.yRuns).toEqual([3, 3]);
+    expect(reset).toMatchObject({ x: [12], yRuns: [1, 1], color: FAILURE_COLORS.reset });
   });
 
   it('gives fresh connections a row per kind and destination, failures last in their kind', () => {
@@ -63,8 +63,9 @@ describe('shapeCharts', () => {
       'return → rs1',
     ]);
     const timeout = c.fresh.series.find((s) => s.label === 'timeout')!;
-    expect(timeout).toMatchObject({ x: [440], y: [1], failure: true });
-    expect(c.fresh.series.find((s) => s.label === 'rs1')).toMatchObject({ x: [510], y: [3] });
+    expect(timeout).toMatchObject({ x: [440], yRuns: [1, 1], failure: true });
+    expect(c.fresh.series.find((s) => s.label === 'rs1')).toMatchObject({ x: [510], yRuns: [3, 1] });
+    expect(c.fresh.series.find((s) => s.label === 'rs2')).toMatchObject({ x: [420, 430, 450], yRuns: [0, 2, 2, 1] });
   });
 
   it('shifts the phases to the drain, and names the moments', () => {
@@ -109,6 +110,11 @@ describe('shapeCharts', () => {
     expect(c.moments.map((m) => m.id)).toEqual(['restore', 'return']);
     expect(c.phases[0]!.fromMs).toBe(0);
     expect(shapeCharts({ ...r, timeline: undefined })).toBeUndefined();
+  });
+
+  it('run-length encodes rows', () => {
+    expect(runLengths([])).toEqual([]);
+    expect(runLengths([5, 5, 5, 7, 5])).toEqual([5, 3, 7, 1, 5, 1]);
   });
 
   it('quantile is nearest-rank', () => {

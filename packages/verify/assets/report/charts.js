@@ -45,7 +45,24 @@ function chartOptions(data, o) {
  * @returns {uPlot.AlignedData}
  */
 function markData(series) {
-  return /** @type {uPlot.AlignedData} */ (/** @type {unknown} */ ([null, ...series.map((s) => [s.x, s.y])]));
+  return /** @type {uPlot.AlignedData} */ (
+    /** @type {unknown} */ ([null, ...series.map((s) => [s.x, expandRuns(s.yRuns)])])
+  );
+}
+
+/**
+ * `[row, count, row, count, …]` back to one row per mark.
+ * @param {number[]} runs
+ */
+function expandRuns(runs) {
+  let n = 0;
+  for (let i = 1; i < runs.length; i += 2) n += runs[i];
+  const out = new Array(n);
+  for (let i = 0, at = 0; i < runs.length; i += 2) {
+    out.fill(runs[i], at, at + runs[i + 1]);
+    at += runs[i + 1];
+  }
+  return out;
 }
 
 /**

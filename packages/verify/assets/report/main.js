@@ -17,7 +17,13 @@
     if (data.latency.length > 0) charts.latency = latencyChart(data, place('chart-latency'), width());
     syncX(Object.values(charts));
     hoverReadout(data, charts.old, place('readout-old'));
-    connectionsTable(data, place('connections-body'));
+    // Ten thousand rows cost a noticeable moment: built when the table is first opened.
+    const details = /** @type {HTMLDetailsElement} */ (document.querySelector('#connections details'));
+    details.addEventListener('toggle', function build() {
+      if (!details.open) return;
+      details.removeEventListener('toggle', build);
+      connectionsTable(data, place('connections-body'));
+    });
     let resizing = 0;
     addEventListener('resize', () => {
       clearTimeout(resizing);

@@ -24,13 +24,19 @@ function markPaths(size) {
         const xMax = /** @type {number} */ (scaleX.max);
         const yLo = Math.min(/** @type {number} */ (scaleY.min), /** @type {number} */ (scaleY.max));
         const yHi = Math.max(/** @type {number} */ (scaleY.min), /** @type {number} */ (scaleY.max));
+        // Thousands of rows share a pixel row: a mark where this series already has one adds nothing.
+        const cols = Math.ceil(u.bbox.left + u.bbox.width) + pw + 1;
+        const drawn = new Uint8Array(cols * (Math.ceil(u.bbox.top + u.bbox.height) + ph + 1));
         for (let i = 0; i < dataX.length; i++) {
           const x = /** @type {number} */ (dataX[i]);
           const y = /** @type {number} */ (dataY[i]);
           if (x < xMin || x > xMax || y < yLo || y > yHi) continue;
-          const cx = valToPosX(x, scaleX, xDim, xOff);
-          const cy = valToPosY(y, scaleY, yDim, yOff);
-          rect(fill, Math.round(cx - pw / 2), Math.round(cy - ph / 2), pw, ph);
+          const left = Math.round(valToPosX(x, scaleX, xDim, xOff) - pw / 2);
+          const top = Math.round(valToPosY(y, scaleY, yDim, yOff) - ph / 2);
+          const cell = (top + ph) * cols + left + pw;
+          if (drawn[cell] === 1) continue;
+          drawn[cell] = 1;
+          rect(fill, left, top, pw, ph);
         }
         paths = { fill, stroke: null };
       },
