@@ -146,6 +146,22 @@ export function renderReport(r: BenchReport): string {
     );
   }
 
+  if (r.htmlReports.length > 0) {
+    const ht = table(['old connections', 'lines', 'JSON', 'HTML', 'render (Node)', 'open in Chromium']);
+    for (const p of r.htmlReports) {
+      const size = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : kb(bytes));
+      ht.push([
+        n(p.connections),
+        n(p.lines),
+        size(p.jsonBytes),
+        size(p.htmlBytes),
+        `${p.renderMs} ms`,
+        `${p.openMs} ms`,
+      ]);
+    }
+    out.push('', 'HTML report (drain-test --html), median of runs', ht.toString());
+  }
+
   const t = table(['target', 'measured', '']);
   for (const c of r.targets) if (c.met !== undefined) t.push([c.target, c.measured, c.met ? 'met' : 'MISSED']);
   const unmeasured = r.targets.filter((c) => c.met === undefined).map((c) => c.target);

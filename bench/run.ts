@@ -10,13 +10,14 @@ import { parseArgs } from 'node:util';
 import { RS_SERVER_BIN } from '@lvs-drain-kit/common';
 import { drainAtScale } from './drain.js';
 import { prepareGenerator } from './generator.js';
+import { htmlReports } from './html.js';
 import { fileLimit, javaSeed, javaStatus, nodeFloor, type PeerSpec, rsServer } from './peers.js';
 import { type BenchReport, renderReport, writeReport } from './report.js';
 import { type BenchContext, connectRate, idleMemory, type RoundTripPoint, roundTrips, startTime } from './scenarios.js';
 import { type BenchResults, checkTargets } from './targets.js';
 
 const CONNECT_BURST = 128;
-const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start', 'drain'] as const;
+const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start', 'html', 'drain'] as const;
 /** `drain` needs root and the nft lab: only on request. */
 const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'drain');
 type Section = (typeof SECTIONS)[number];
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
     connectRate: [],
     startTime: [],
     drain: undefined,
+    htmlReports: [],
   };
 
   // Each measurement is independent: one that fails is noted and the run goes on.
@@ -188,6 +190,11 @@ async function main(): Promise<void> {
         notes.push('lvs-verify is not built: its start time was not measured');
       }
     }
+    if (only.has('html')) {
+      ctx.progress('HTML report at 2 … 10,000 old connections');
+      const points = await attempt('html report', () => htmlReports([2, 100, 1000, 10_000], quick ? 1 : 3));
+      if (points) results.htmlReports = points;
+    }
     if (only.has('drain')) {
       ctx.progress('drain-test --lab nft --connections 10000');
       results.drain = await attempt('drain-test at 10,000', () => drainAtScale(10_000));
@@ -216,8 +223,9 @@ async function main(): Promise<void> {
     targets: checkTargets(results),
   };
   process.stdout.write(`${renderReport(report)}\n`);
-  // A drain-only run has its own latest file, so that it does not replace the server figures.
-  const prefix = only.size === 1 && only.has('drain') ? 'drain-' : '';
+  // A drain-only or html-only run has its own latest file, so that it does not replace the server figures.
+  const alone = only.size === 1 ? [...only][0] : undefined;
+  const prefix = alone === 'drain' || alone === 'html' ? `${alone}-` : '';
   const file = writeReport(report, values.results, prefix);
   process.stdout.write(`\nwritten: ${file} (and ${prefix}latest.json), ${report.durationSeconds} s\n`);
 }

@@ -1,5 +1,6 @@
 /** The performance targets of rs-server, checked against figures from one run. */
 import type { DrainPoint } from './drain.js';
+import type { HtmlReportPoint } from './html.js';
 import type { ConnectRatePoint, IdleMemoryPoint, RoundTripPoint, StartTimePoint } from './scenarios.js';
 
 export interface BenchResults {
@@ -10,6 +11,7 @@ export interface BenchResults {
   connectRate: ConnectRatePoint[];
   startTime: StartTimePoint[];
   drain: DrainPoint | undefined;
+  htmlReports: HtmlReportPoint[];
 }
 
 export interface TargetCheck {
@@ -75,6 +77,14 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       target: `drain-test --connections ${r.drain.connections.toLocaleString('en-US')}: verdict ≤ 30 s`,
       measured: `${r.drain.verdict} in ${s.toFixed(1)} s`,
       met: r.drain.verdict === 'pass' && s <= 30,
+    });
+  }
+  const large = r.htmlReports.find((p) => p.connections === 10_000);
+  if (large) {
+    checks.push({
+      target: 'HTML report at 10,000 connections ≤ 6 MB, drawn in the browser ≤ 3 s',
+      measured: `${(large.htmlBytes / 1e6).toFixed(1)} MB, ${(large.openMs / 1000).toFixed(1)} s`,
+      met: large.htmlBytes <= 6e6 && large.openMs <= 3000,
     });
   }
   return checks;
