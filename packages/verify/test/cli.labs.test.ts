@@ -36,9 +36,13 @@ afterAll(async () => {
 describe('lvs-verify lab commands (real engines)', () => {
   it('drain-test --lab nft: up, test from the client namespace, down — one command, the usual report', async () => {
     const before = await namespaces();
-    const r = await verify(['drain-test', '--lab', 'nft', '--json', '--hold', '1s', '--timeout', '1s']);
+    const html = join(base, 'nft.html');
+    const r = await verify(['drain-test', '--lab', 'nft', '--json', '--hold', '1s', '--timeout', '1s', '--html', html]);
     const report = JSON.parse(r.stdout) as DrainReport;
     expect(r.exitCode, r.stderr).toBe(0);
+    // --html reaches the run inside the client namespace, which writes the page.
+    expect(await readFile(html, 'utf8')).toContain('<div class="word" id="verdict">PASS</div>');
+    expect(report.timeline?.old.server.length).toBeGreaterThanOrEqual(8);
     expect(report.verdict).toBe('pass');
     expect(report.driver.name).toBe('nft');
     expect(report.vip).toBe('198.18.0.2:2100');
