@@ -1,7 +1,10 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { TimelineRecorder } from '../src/measure/timeline.js';
 import { stringifyReport } from '../src/report/json.js';
-import type { DrainReport } from '../src/report/types.js';
+import { type DrainReport, FRESH_KINDS } from '../src/report/types.js';
+import { runDrainTest } from '../src/run/drain-test.js';
+import { startInProcessLab } from './in-process-lab.js';
 
 const servers = new Map([
   ['rs1', {}],
@@ -75,5 +78,46 @@ describe('stringifyReport', () => {
     expect(text).toContain('"sentMs": [1,-2,3]');
     expect(text).toContain('"outcomes": ["rs1","reset"]');
     expect(text).toContain('\n  "checks": [\n    {\n      "id": "drain",');
+  });
+});
+
+describe('the timeline of a real run (in-process lab)', () => {
+  it('has every reply the servers were counted for, the hold after the drain, the moments in their phases', async () => {
+    const lab = await startInProcessLab(pino({ level: 'silent' }));
+    try {
+      const report = await runDrainTest({ ...lab.base, driver: lab.builtin });
+      expect(report.verdict).toBe('pass');
+      const t = report.timeline!;
+      const n = report.servers.reduce((a, s) => a + s.connectionsBefore, 0);
+      expect(t.old.server).toHaveLength(n);
+      // Every reply counted per server is a line or a fresh connection on the timeline, and no more.
+      const answered = [...t.probes.outcome, ...t.fresh.outcome].filter((o) => o < t.serverCount).length;
+      expect(answered).toBe(report.servers.reduce((a, s) => a + s.replies, 0));
+      // The hello before the drain, then one line a round through the hold.
+      const rounds = report.verifier.hold!.rounds;
+      expect(t.old.probes).toEqual(new Array(n).fill(1 + rounds));
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        expect(t.probes.sentMs[p]).toBeLessThan(0);
+        expect(t.probes.outcome[p]).toBe(t.old.server[i]);
+        for (let k = 1; k < t.old.probes[i]!; k++) expect(t.probes.sentMs[p + k]).toBeGreaterThanOrEqual(0);
+        p += t.old.probes[i]!;
+      }
+      const kinds = t.fresh.kind.map((k) => FRESH_KINDS[k]);
+      expect(kinds.filter((k) => k === 'new')).toHaveLength(report.settings.newConnections);
+      expect(kinds.filter((k) => k === 'reused-port')).toHaveLength(1);
+      expect(t.outcomes[t.fresh.outcome.at(-1)!]).toBe('rs1');
+      const phase = (id: string) => report.phases.find((x) => x.id === id)!;
+      const within = (ms: number, id: string) => {
+        const ph = phase(id);
+        expect(ms, id).toBeGreaterThanOrEqual(ph.startMs);
+        expect(ms, id).toBeLessThanOrEqual(ph.startMs + ph.durationMs);
+      };
+      within(t.drainAtMs!, 'drain');
+      within(t.drainAtMs! + t.restoreMs!, 'restore');
+      expect(t.returnMs).toBeGreaterThanOrEqual(t.restoreMs!);
+    } finally {
+      await lab.close();
+    }
   });
 });
