@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseReport } from '../src/report/read.js';
 import { UsageError } from '../src/errors.js';
+import { htmlAscii, jsAscii, jsonForScript } from '../src/report/html/escape.js';
 import { renderHtml } from '../src/report/html/index.js';
-import { jsonForScript } from '../src/report/html/page.js';
 import { FAILURE_COLORS, quantile, runLengths, shapeCharts } from '../src/report/html/shape.js';
 import { stringifyReport } from '../src/report/json.js';
 import type { DrainReport, TimelineReport } from '../src/report/types.js';
@@ -135,6 +135,19 @@ describe('the page', () => {
     expect(html).not.toContain('</script><script>alert(2)');
     expect(JSON.parse(jsonForScript({ a: '</script>' }))).toEqual({ a: '</script>' });
     expect(jsonForScript({ a: '</script>' })).not.toContain('<');
+  });
+
+  it('is all ASCII: other characters escaped for HTML, JSON and JavaScript alike', () => {
+    const r = small();
+    r.checks[0]!.message = 'weight 1 → 0 · ✓ 🙂';
+    const html = renderHtml(r);
+    expect(html).toMatch(/^[\x20-\x7e\n\t]*$/);
+    expect(html).toContain('weight 1 &#x2192; 0 &#xb7; &#x2713; &#x1f642;');
+    expect(htmlAscii('→🙂')).toBe('&#x2192;&#x1f642;');
+    expect(JSON.parse(jsAscii(JSON.stringify({ a: '→🙂' })))).toEqual({ a: '→🙂' });
+    // In a string and in a template literal of a script.
+    const source = `'−' + \`·$` + '{1}`';
+    expect(new Function(`return ${jsAscii(source)}`)()).toBe('−·1');
   });
 
   it('is one file: no src or href that would fetch, and a policy that forbids fetching', () => {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { jsAscii } from './escape.js';
 
 /** The page's scripts, in the order they run: helpers first, `main.js` last. */
 const SCRIPTS = ['marks.js', 'overlay.js', 'charts.js', 'main.js'];
@@ -28,12 +29,14 @@ export function pageAssets(): PageAssets {
   const assets: PageAssets = {
     uplotVersion: (require('uplot/package.json') as { version: string }).version,
     styles: [uplot('uPlot.min.css'), own('report.css')],
-    scripts: [uplot('uPlot.iife.min.js'), ...SCRIPTS.map(own)],
+    scripts: [uplot('uPlot.iife.min.js'), ...SCRIPTS.map(own)].map(jsAscii),
   };
-  // Inlined as they are: a closing tag inside would end the element early.
+  // Inlined as they are: a closing tag inside would end the element early; a stylesheet has no escape
+  // that keeps the page ASCII in every place, so it must be ASCII already.
   for (const text of [...assets.styles, ...assets.scripts]) {
     if (/<\/(script|style)/i.test(text)) throw new Error('a page asset contains a closing script or style tag');
   }
+  if (assets.styles.some((css) => /[\u0080-\uffff]/.test(css))) throw new Error('a page stylesheet is not ASCII');
   cached = assets;
   return assets;
 }

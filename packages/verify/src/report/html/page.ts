@@ -1,25 +1,22 @@
 /**
  * The whole page as one string: text sections, the chart data as a JSON block, the assets inline. The
  * Content-Security-Policy forbids every fetch, so the file works offline and shows it loads nothing.
+ * The page is all ASCII (`escape.ts`).
  */
 import esc from 'escape-html';
 import type { DrainReport } from '../types.js';
 import type { PageAssets } from './assets.js';
+import { htmlAscii, jsonForScript } from './escape.js';
 import { checksSection, runSection, serversSection, setupSection, verdictSection } from './sections.js';
 import type { ChartData } from './shape.js';
 
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
-/** JSON inside a script element: `<` escaped, so no `</script>` or `<!--` in a string can end it. */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
-}
-
 export function pageHtml(report: DrainReport, charts: ChartData | undefined, assets: PageAssets): string {
   const name = report.drain.name ?? `${report.drain.host}:${report.drain.port}`;
   const title = `${report.verdict.toUpperCase()} · drain-test ${name} · VIP ${report.vip} · ${report.startedAt}`;
   const n = charts?.connections.server.length ?? 0;
-  return `<!doctype html>
+  const text = htmlAscii(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -40,6 +37,8 @@ ${setupSection(report)}
 <table><thead><tr><th>connection</th><th>server</th><th>lines answered</th><th>result</th></tr></thead><tbody id="connections-body"></tbody></table>
 </details></section>
 <footer>lvs-verify ${esc(report.version)} · drawn with uPlot ${esc(assets.uplotVersion)} (MIT) · everything is in this file; it fetches nothing.</footer>
+`);
+  return `${text}
 <script type="application/json" id="chart-data">${charts ? jsonForScript(charts) : ''}</script>
 ${assets.scripts.map((s) => `<script>\n${s}\n</script>`).join('\n')}
 </body>
