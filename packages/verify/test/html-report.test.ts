@@ -171,6 +171,19 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     expect(await readFile(again, 'utf8')).toBe(await readFile(html, 'utf8'));
   });
 
+  it('refuses an --html file it cannot write before the run, and a report file that is not one (exit 2)', async () => {
+    const run = (args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
+    const noDir = await run(['drain-test', '--lab', '--html', join(dir, 'missing', 'x.html')]);
+    expect(noDir.exitCode).toBe(2);
+    expect(noDir.stderr).toMatch(/--html .*missing\/x\.html: cannot write there \(ENOENT\)/);
+    expect(noDir.stderr).not.toContain('starting the builtin lab');
+    const notJson = join(dir, 'not.json');
+    await writeFile(notJson, 'PASS\n');
+    const bad = await run(['report', notJson, '--html', join(dir, 'x.html')]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain(`${notJson} is not JSON`);
+  });
+
   it('notices a page that tries to fetch something (the check above can fail)', async () => {
     const report = syntheticReport({ connections: 4 });
     const file = join(dir, 'fetching.html');
