@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../src/report/html/index.js';
 import { FAILURE_COLORS, outcomeColor, probeStarts } from '../src/report/html/shape.js';
@@ -60,6 +61,12 @@ async function chartRows(opened: Awaited<ReturnType<typeof openReport>>): Promis
   });
 }
 
+/** Opens the table of old connections; its rows are built on the (asynchronous) toggle event. */
+async function openConnectionsTable(page: Page): Promise<void> {
+  await page.click('#connections summary');
+  await page.locator('#connections-body tr').first().waitFor();
+}
+
 function nothingFetched(opened: Awaited<ReturnType<typeof openReport>>, file: string) {
   expect(opened.requests.map((u) => decodeURIComponent(u))).toEqual([`file://${file}`]);
 }
@@ -85,7 +92,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     // One row per old connection: in the table, and on the chart, each drawn in its server's colour.
     const opens = report.servers.reduce((a, s) => a + s.connectionsBefore, 0);
     expect(t.old.server).toHaveLength(opens);
-    await page.click('#connections summary');
+    await openConnectionsTable(page);
     expect(await page.locator('#connections-body tr').count()).toBe(opens);
     const rows = await chartRows(opened);
     const starts = probeStarts(t);
@@ -156,7 +163,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
       expect(sameColor(pixel, rgba(FAILURE_COLORS.reset)), `old#${f.connection + 1}: ${pixel}`).toBe(true);
     }
     expect(await page.locator('#chart-old .u-legend').textContent()).toContain(`reset · ${resets.length}`);
-    await page.click('#connections summary');
+    await openConnectionsTable(page);
     expect(await page.locator('#connections-body tr.fail').count()).toBe(resets.length);
     expect(await page.locator('#checks tr.fail', { hasText: 'old-connections-survive' }).textContent()).toContain(
       check.message,
@@ -205,7 +212,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     expect(opened.errors).toEqual([]);
     nothingFetched(opened, file);
     await opened.page.screenshot({ path: join(OUT, 'large.png') });
-    await opened.page.click('#connections summary');
+    await openConnectionsTable(opened.page);
     expect(await opened.page.locator('#connections-body tr').count()).toBe(10_000);
     const figures = {
       connections: 10_000,

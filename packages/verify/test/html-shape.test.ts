@@ -66,6 +66,11 @@ describe('shapeCharts', () => {
     expect(timeout).toMatchObject({ x: [440], yRuns: [1, 1], failure: true });
     expect(c.fresh.series.find((s) => s.label === 'rs1')).toMatchObject({ x: [510], yRuns: [3, 1] });
     expect(c.fresh.series.find((s) => s.label === 'rs2')).toMatchObject({ x: [420, 430, 450], yRuns: [0, 2, 2, 1] });
+    // A new connection on the drained server is named so on its row; a return to it is what should happen.
+    const leaked = small();
+    leaked.timeline!.fresh.outcome[1] = 0;
+    expect(shapeCharts(leaked)!.fresh.groups.map((g) => g.label)).toContain('new → rs1 (drained!)');
+    expect(shapeCharts(leaked)!.fresh.groups.map((g) => g.label)).toContain('return → rs1');
   });
 
   it('shifts the phases to the drain, and names the moments', () => {
@@ -87,6 +92,11 @@ describe('shapeCharts', () => {
     expect(rs1.map((s) => s.kind)).toEqual(['line', 'line', 'baseline', 'marks']);
     // Buckets of 200 ms: [-200, 0) holds the two hellos (1.0, 1.0), [0, 200) one line (2.0), [200, 400) one (4.0).
     expect(rs1[0]).toMatchObject({ x: [-100, 100, 300], y: [1, 2, 4] });
+    // A bucket without lines breaks the line.
+    const gap = small();
+    gap.timeline!.probes.sentMs[2] = 610;
+    const rs1gap = shapeCharts(gap)!.latency[0]!;
+    expect(rs1gap).toMatchObject({ x: [-100, 100, 300, 500, 700], y: [1, 2, null, null, 4] });
     expect(rs1[2]!.y).toEqual([1]);
     // Connect times: the old connections' (0 ms drawn at the log scale's floor) and the return's.
     expect(rs1[3]).toMatchObject({ x: [-60, -40, 510], y: [0.5, 0.05, 0.6] });

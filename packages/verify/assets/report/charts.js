@@ -2,8 +2,18 @@
 // The three charts of the page, all on one x axis (milliseconds since the drain): the old connections'
 // lines, the fresh connections, and latency per server. Each takes its arrays ready-made from the data block.
 
-/** Room for the y axis' labels, the same on every chart so their plot areas line up. */
-const Y_AXIS_SIZE = 150;
+/**
+ * Room for the y axes' labels: the widest label of any chart, the same on every chart so their plot
+ * areas (and time axes) line up.
+ * @param {ChartData} data
+ */
+function yAxisSize(data) {
+  const ctx = /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
+  ctx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif';
+  const labels = [...data.old.groups, ...data.fresh.groups].map((g) => g.label).concat('1,000 ms');
+  const widest = Math.max(...labels.map((l) => ctx.measureText(l).width));
+  return Math.min(320, Math.ceil(widest) + 24);
+}
 
 /**
  * @param {ChartData} data
@@ -32,7 +42,7 @@ function chartOptions(data, o) {
         space: 64,
         values: (_u, splits, _axis, _space, incr) => splits.map((v) => fmtTick(v, incr)),
       },
-      { scale: 'y', size: Y_AXIS_SIZE, ...o.yAxis },
+      { scale: 'y', size: yAxisSize(data), ...o.yAxis },
     ],
     series: [{}, ...o.series],
     plugins: [overlayPlugin(data, o.labels)],

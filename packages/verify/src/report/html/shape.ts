@@ -35,8 +35,8 @@ export interface LatencySeries {
   /** A thinner line (p99 beside p50). */
   thin?: boolean;
   x: number[];
-  /** Milliseconds. */
-  y: number[];
+  /** Milliseconds; null where a bucket had no line (the line breaks there). */
+  y: Array<number | null>;
 }
 
 export interface Moment {
@@ -102,7 +102,7 @@ export function shapeCharts(report: DrainReport): ChartData | undefined {
   if (t.restoreMs !== undefined) moments.push({ id: 'restore', label: 'restore', ms: t.restoreMs });
   if (t.returnMs !== undefined) moments.push({ id: 'return', label: 'return', ms: t.returnMs });
   const old = shapeOld(report, t);
-  const fresh = shapeFresh(t);
+  const fresh = shapeFresh(report, t);
   const xs = [
     ...phases.flatMap((p) => [p.fromMs, p.toMs]),
     ...moments.map((m) => m.ms),
@@ -172,8 +172,11 @@ function shapeOld(report: DrainReport, t: TimelineReport): ChartData['old'] {
   return { rows: connectionAtRow.length, groups, series: withMarks(series), connectionAtRow };
 }
 
-/** A row per kind of fresh connection and where it went (`new → rs2`, `return: no answer`). */
-function shapeFresh(t: TimelineReport): ChartData['fresh'] {
+/**
+ * A row per kind of fresh connection and where it went (`new → rs2`, `new ✗ no answer`); a connection
+ * after the drain that reached the drained server says so on its row.
+ */
+function shapeFresh(report: DrainReport, t: TimelineReport): ChartData['fresh'] {
   const keys = new Map<string, { kind: number; outcome: number }>();
   const f = t.fresh;
   for (let i = 0; i < f.kind.length; i++) {
@@ -184,8 +187,10 @@ function shapeFresh(t: TimelineReport): ChartData['fresh'] {
     ([, a], [, b]) => a.kind - b.kind || (a.outcome < 0 ? 1e9 : a.outcome) - (b.outcome < 0 ? 1e9 : b.outcome),
   );
   const rowOf = new Map(order.map(([key], row) => [key, row]));
+  const drained = (k: { kind: number; outcome: number }) =>
+    FRESH_KINDS[k.kind] !== 'return' && k.outcome >= 0 && t.outcomes[k.outcome] === report.drain.name;
   const groups = order.map(([, k], row) => ({
-    label: `${FRESH_KINDS[k.kind]} ${k.outcome < 0 ? '✗ no answer' : `→ ${t.outcomes[k.outcome]}`}`,
+    label: `${FRESH_KINDS[k.kind]} ${k.outcome < 0 ? '✗ no answer' : `→ ${t.outcomes[k.outcome]}`}${drained(k) ? ' (drained!)' : ''}`,
     from: row,
     to: row,
   }));
@@ -256,19 +261,18 @@ function shapeLatency(report: DrainReport, t: TimelineReport): LatencySeries[] {
       else buckets.set(b, [took]);
     }
     if (buckets.size > 0) {
-      const keys = [...buckets.keys()].sort((a, b) => a - b);
+      // Every bucket from the first to the last: one without lines (the drain, a pause) breaks the line.
+      const [first = 0, last = 0] = minMax([...buckets.keys()]);
+      const keys = Array.from({ length: last - first + 1 }, (_, k) => first + k);
       const x = keys.map((b) => b * bucketMs + bucketMs / 2);
       // A typed array sorts numbers without a comparator call per pair.
-      const sorted = keys.map((b) => Float64Array.from(buckets.get(b)!).sort());
-      out.push({ label: `${name} round trip p50`, color, kind: 'line', x, y: sorted.map((v) => quantile(v, 0.5)) });
-      out.push({
-        label: `${name} p99`,
-        color,
-        kind: 'line',
-        thin: true,
-        x,
-        y: sorted.map((v) => quantile(v, 0.99)),
+      const sorted = keys.map((b) => {
+        const values = buckets.get(b);
+        return values ? Float64Array.from(values).sort() : undefined;
       });
+      const at = (q: number) => sorted.map((v) => (v ? quantile(v, q) : null));
+      out.push({ label: `${name} round trip p50`, color, kind: 'line', x, y: at(0.5) });
+      out.push({ label: `${name} p99`, color, kind: 'line', thin: true, x, y: at(0.99) });
     }
     if (before.length > 0) {
       const base = quantile(Float64Array.from(before).sort(), 0.5);
