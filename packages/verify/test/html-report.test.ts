@@ -163,6 +163,15 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
       expect(sameColor(pixel, rgba(FAILURE_COLORS.reset)), `old#${f.connection + 1}: ${pixel}`).toBe(true);
     }
     expect(await page.locator('#chart-old .u-legend').textContent()).toContain(`reset · ${resets.length}`);
+    // The failure's name in the checks has the colour of its marks.
+    const color = await page
+      .locator('#checks .fc-reset')
+      .first()
+      .evaluate(
+        (el) =>
+          (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(el).color,
+      );
+    expect(color).toBe(`rgb(${rgba(FAILURE_COLORS.reset).slice(0, 3).join(', ')})`);
     await openConnectionsTable(page);
     expect(await page.locator('#connections-body tr.fail').count()).toBe(resets.length);
     expect(await page.locator('#checks tr.fail', { hasText: 'old-connections-survive' }).textContent()).toContain(

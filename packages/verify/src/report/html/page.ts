@@ -8,7 +8,7 @@ import type { DrainReport } from '../types.js';
 import type { PageAssets } from './assets.js';
 import { htmlAscii, jsonForScript } from './escape.js';
 import { checksSection, runSection, serversSection, setupSection, verdictSection } from './sections.js';
-import type { ChartData } from './shape.js';
+import { type ChartData, FAILURE_COLORS } from './shape.js';
 
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
@@ -25,6 +25,9 @@ export function pageHtml(report: DrainReport, charts: ChartData | undefined, ass
 <meta name="generator" content="lvs-verify ${esc(report.version)}">
 <title>${esc(title)}</title>
 ${assets.styles.map((s) => `<style>\n${s}\n</style>`).join('\n')}
+<style>${Object.entries(FAILURE_COLORS)
+    .map(([cls, color]) => `.fc-${cls}{color:${color}}`)
+    .join('')}</style>
 </head>
 <body>
 ${verdictSection(report)}
