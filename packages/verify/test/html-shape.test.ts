@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseReport } from '../src/report/read.js';
 import { UsageError } from '../src/errors.js';
 import { htmlAscii, jsAscii, jsonForScript } from '../src/report/html/escape.js';
 import { renderHtml } from '../src/report/html/index.js';
 import { FAILURE_COLORS, quantile, runLengths, shapeCharts } from '../src/report/html/shape.js';
 import { stringifyReport } from '../src/report/json.js';
+import { parseReport } from '../src/report/read.js';
 import type { DrainReport, TimelineReport } from '../src/report/types.js';
 import { syntheticReport } from './synthetic-report.js';
 
