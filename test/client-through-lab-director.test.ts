@@ -1,4 +1,5 @@
 import { formatHostPort } from '@lvs-drain-kit/common';
+import { type LabDirector, startLabDirector } from '@lvs-drain-kit/lab';
 import {
   LVS_CLIENT_BIN as CLIENT_BIN,
   count,
@@ -8,7 +9,6 @@ import {
   startClient,
   TmuxPane,
 } from '@lvs-drain-kit/testkit';
-import { type LabDirector, startLabDirector } from '@lvs-drain-kit/verify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /**

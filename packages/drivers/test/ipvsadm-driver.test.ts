@@ -1,5 +1,5 @@
 import type { CommandResult, CommandTransport } from '@lvs-drain-kit/common';
-import { startLabDirector } from '@lvs-drain-kit/verify';
+import { startLabDirector } from '@lvs-drain-kit/lab';
 import { describe, expect, it } from 'vitest';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';
 import { DriverError } from '../src/errors.js';

@@ -1,6 +1,11 @@
 export * from './cpio.js';
 export * from './director-image.js';
+export { type LabDirector, type LabDirectorOptions, startLabDirector } from './engines/builtin/director.js';
+export { MISBEHAVIOURS, type Misbehaviour, parseMisbehaviours } from './engines/builtin/misbehaviour.js';
+export { type WrrDest, WrrScheduler } from './engines/builtin/wrr.js';
+export type { DirectorEngine, DirectorExec, EngineOptions } from './engines/engine.js';
 export { HAPROXY_BACKEND, haproxyCommand } from './engines/haproxy.js';
+export { ENGINES } from './engines/index.js';
 export { NFT_CHAIN, NFT_MAP, NFT_TABLE } from './engines/nft.js';
 export * from './errors.js';
 export * from './haproxy-config.js';
@@ -11,5 +16,4 @@ export * from './module-order.js';
 export * from './nft-ruleset.js';
 export * from './paths.js';
 export * from './plan.js';
-export { isRecordedAlive } from './processes.js';
-export type { LabState, RecordedProcess } from './state.js';
+export type { LabProcess, LabState } from './state.js';

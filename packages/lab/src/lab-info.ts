@@ -1,4 +1,4 @@
-import type { HaproxySpec, IpvsadmSpec, NftSpec } from '@lvs-drain-kit/drivers';
+import type { BuiltinSpec, HaproxySpec, IpvsadmSpec, NftSpec } from '@lvs-drain-kit/drivers';
 import type { LabEngine } from './plan.js';
 
 /**
@@ -6,6 +6,7 @@ import type { LabEngine } from './plan.js';
  * engine always gives made required (the VM's serial channel, the director's namespace).
  */
 export type LabDriverSpec =
+  | BuiltinSpec
   | (IpvsadmSpec & { director: string })
   | (NftSpec & { netns: string; family: 'ip' })
   | HaproxySpec;
@@ -15,8 +16,11 @@ export interface LabInfo {
   id: string;
   vip: { host: string; port: number };
   reals: Array<{ host: string; port: number; name: string }>;
-  /** Run clients here: the VIP and the real servers are reachable from this namespace only. */
-  clientNetns: string;
+  /**
+   * Run clients here: the VIP and the real servers are reachable from this namespace only.
+   * Undefined for the builtin lab: clients run on this host.
+   */
+  clientNetns?: string;
   driver: LabDriverSpec;
   stateDir: string;
   /** Extra facts for reports: kernel release of the VM, package versions, director address. */

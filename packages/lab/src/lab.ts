@@ -1,34 +1,39 @@
+/**
+ * Lab life cycle for every engine: `labUp` builds what all labs share (namespaces on a bridge, or nothing
+ * for the loopback lab; the real servers; the state file) and lets the engine start its director;
+ * `labDown` removes whatever the state file records; `labStatus` and `labExecArgv`/`labDirectorExec` read it.
+ */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DirectorEngine, EngineContext } from './engines/engine.js';
-import { haproxyEngine } from './engines/haproxy.js';
-import { ipvsEngine } from './engines/ipvs.js';
-import { nftEngine } from './engines/nft.js';
+import { isStillOurs, stopRecordedProcess } from '@lvs-drain-kit/common';
+import type { DirectorExec, EngineContext, EngineOptions, ReadyReal } from './engines/engine.js';
+import { ENGINES } from './engines/index.js';
 import { LabError, LabNeedsRootError, LabToolMissingError } from './errors.js';
 import type { LabInfo } from './lab-info.js';
-import { defaultCacheDir, defaultStateDir } from './paths.js';
-import { type LabEngine, NETNS_PREFIX, planLab, planNamespaces } from './plan.js';
-import { isRecordedAlive, memoryOf, stopRecorded } from './processes.js';
+import { defaultCacheDir, labStateBase } from './paths.js';
+import { type LabEngine, type LabPlanOptions, NETNS_PREFIX, planLab, planNamespaces } from './plan.js';
+import { memoryOf } from './processes.js';
 import { realServerLog, startRealServer, waitRealServerReady } from './real-servers.js';
-import { type LabState, type RecordedProcess, readState, STATE_FILE, writeState } from './state.js';
+import { type LabProcess, type LabState, readState, STATE_FILE, writeState } from './state.js';
 import { addBridge, addMember, addTap, deleteNamespace, listNamespaces, makeDirectRoutingReal } from './topology.js';
 
-export interface LabUpOptions {
+export interface LabUpOptions extends LabPlanOptions, EngineOptions {
   engine: LabEngine;
-  /** Where the lab records what it made; one lab per state dir. Default /run/lvs-drain-kit/lab-ENGINE. */
+  /** Where the lab records what it made; one lab per state dir. Default: `defaultStateDir(engine)`. */
   stateDir?: string;
   /** Downloads and built images. Default $XDG_CACHE_HOME/lvs-drain-kit or ~/.cache/lvs-drain-kit. */
   cacheDir?: string;
-  /** Service port (the VIP's and every real server's). Default 2100, the classic line server's. */
-  port?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
 
-const ENGINES: Record<LabEngine, DirectorEngine> = { ipvs: ipvsEngine, nft: nftEngine, haproxy: haproxyEngine };
+/** The state dir of an engine's lab: `<base>/lab-ENGINE` (`lab-ENGINE-SUFFIX` for a lab of another purpose). */
+export function defaultStateDir(engine: LabEngine, suffix?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(labStateBase(ENGINES[engine].needsRoot, env), `lab-${engine}${suffix ? `-${suffix}` : ''}`);
+}
 
 function isRoot(): boolean {
   return process.getuid?.() === 0;
@@ -43,31 +48,61 @@ function onPath(tool: string): boolean {
 
 /** Throws the typed error a CLI maps to "environment" when the lab cannot run here. */
 export function assertLabCanRun(engine: LabEngine): void {
-  if (!isRoot()) throw new LabNeedsRootError(engine);
-  for (const tool of [
-    { name: 'ip', hint: 'apt-get install iproute2' },
-    { name: 'sysctl', hint: 'apt-get install procps' },
-    ...ENGINES[engine].tools,
-  ]) {
+  const director = ENGINES[engine];
+  if (director.needsRoot && !isRoot()) throw new LabNeedsRootError(engine);
+  const base =
+    director.network === 'namespaces'
+      ? [
+          { name: 'ip', hint: 'apt-get install iproute2' },
+          { name: 'sysctl', hint: 'apt-get install procps' },
+        ]
+      : [];
+  for (const tool of [...base, ...director.tools]) {
     if (!onPath(tool.name)) throw new LabToolMissingError(tool.name, tool.hint);
   }
 }
 
+function engineOptions(options: LabUpOptions): EngineOptions {
+  const given: EngineOptions = {
+    ...(options.misbehave?.length ? { misbehave: options.misbehave } : {}),
+    ...(options.ownedBy !== undefined ? { ownedBy: options.ownedBy } : {}),
+  };
+  for (const key of Object.keys(given) as Array<keyof EngineOptions>) {
+    if (!ENGINES[options.engine].options.includes(key)) {
+      throw new LabError(`the ${options.engine} lab has no option ${key}`, 'LAB_OPTION');
+    }
+  }
+  return given;
+}
+
+/** Both settled (nothing is still starting when the caller cleans up), then the first failure, if any. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
+
 /**
- * Builds a lab: client, bridge and two real servers (the real `rs-server`) in namespaces, and the
- * engine's director. Replaces whatever lab the state dir still records (e.g. after a crash).
- * On any failure everything made so far is removed before the error is thrown.
+ * Builds a lab: the real servers (the real `rs-server`) and the engine's director — for namespace
+ * engines with a client, a bridge and every member in namespaces of their own. Replaces whatever lab
+ * the state dir still records (e.g. after a crash). On any failure everything made so far is removed
+ * before the error is thrown.
  */
 export async function labUp(options: LabUpOptions): Promise<LabInfo> {
   const { engine } = options;
   assertLabCanRun(engine);
+  const ownOptions = engineOptions(options);
   const stateDir = options.stateDir ?? defaultStateDir(engine);
   const log = options.log ?? (() => {});
   if (await readState(stateDir)) {
-    log(`removing the previous lab recorded in ${stateDir}`);
+    log(`replacing the lab recorded in ${stateDir}`);
     await labDown({ stateDir });
   }
-  const plan = planLab(engine, randomBytes(2).toString('hex'), options.port ?? 2100);
+  const plan = planLab(engine, randomBytes(2).toString('hex'), {
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.realCount !== undefined ? { realCount: options.realCount } : {}),
+  });
   const director = ENGINES[engine];
   const state: LabState = {
     version: 1,
@@ -86,54 +121,72 @@ export async function labUp(options: LabUpOptions): Promise<LabInfo> {
   };
   // Recorded before anything exists: a crash from here on leaves a state `lab down` can clean.
   await save();
+  const recordProcess = async (p: LabProcess) => {
+    state.processes.push(p);
+    await save();
+  };
+  const recordFile = async (f: string) => {
+    if (!state.files.includes(f)) state.files.push(f);
+    await save();
+  };
+  const startReals = async (): Promise<ReadyReal[]> => {
+    const ready = await Promise.all(
+      plan.reals.map(async (real) => {
+        await recordFile(`${real.name}.log`);
+        const p = startRealServer(real, stateDir);
+        await recordProcess(p);
+        const port = await waitRealServerReady(p, realServerLog(stateDir, real.name));
+        return { name: real.name, host: real.host, port, process: p };
+      }),
+    );
+    log(`real servers up: ${ready.map((r) => `${r.name} ${r.host}:${r.port}`).join(', ')}`);
+    return ready;
+  };
+  // The real servers start once the namespaces exist; engines may wait for them (a picked port).
+  let startRealsNow = () => {};
+  const reals = new Promise<void>((resolve) => {
+    startRealsNow = resolve;
+  }).then(startReals);
   const ctx: EngineContext = {
     plan,
     stateDir,
     cacheDir: options.cacheDir ?? defaultCacheDir(),
+    options: ownOptions,
     log,
-    recordProcess: async (p) => {
-      state.processes.push(p);
-      await save();
-    },
-    recordFile: async (f) => {
-      if (!state.files.includes(f)) state.files.push(f);
-      await save();
-    },
+    reals,
+    recordProcess,
+    recordFile,
   };
   try {
     const prepared = (await director.prepare?.(ctx)) ?? {};
-    log(`lab ${plan.id}: namespaces`);
-    await addBridge(plan);
-    if (director.needsTap) await addTap(plan);
-    await addMember(plan, plan.clientNetns, 'client', plan.clientHost);
-    if (plan.directorNetns) await addMember(plan, plan.directorNetns, 'dir', plan.directorHost);
-    for (const real of plan.reals) {
-      await addMember(plan, real.netns, real.name, real.host);
-      if (director.directRouting) await makeDirectRoutingReal(real.netns, plan.vip.host);
-    }
-    const startReals = async () => {
+    if (plan.segment) {
+      log(`lab ${plan.id}: namespaces`);
+      await addBridge(plan.segment);
+      if (director.needsTap) await addTap(plan.segment);
+      if (plan.clientNetns) await addMember(plan.segment, plan.clientNetns, 'client', plan.clientHost);
+      if (plan.directorNetns) await addMember(plan.segment, plan.directorNetns, 'dir', plan.directorHost);
       for (const real of plan.reals) {
-        await ctx.recordFile(`${real.name}.log`);
-        const p = startRealServer(real, stateDir);
-        await ctx.recordProcess(p);
-        await waitRealServerReady(p, realServerLog(stateDir, real.name));
+        if (!real.netns) continue;
+        await addMember(plan.segment, real.netns, real.name, real.host);
+        if (director.directRouting) await makeDirectRoutingReal(real.netns, plan.vip.host);
       }
-      log(`real servers up: ${plan.reals.map((r) => `${r.name} ${r.host}:${r.port}`).join(', ')}`);
-    };
-    const [started] = await Promise.all([director.start(ctx), startReals()]);
+    }
+    startRealsNow();
+    const [started, ready] = await settleBoth(director.start(ctx), reals);
+    const vip = started.vip ?? plan.vip;
     const info: LabInfo = {
       engine,
       id: plan.id,
-      vip: plan.vip,
-      reals: plan.reals.map((r) => ({ host: r.host, port: r.port, name: r.name })),
-      clientNetns: plan.clientNetns,
+      vip,
+      reals: ready.map((r) => ({ host: r.host, port: r.port, name: r.name })),
+      ...(plan.clientNetns ? { clientNetns: plan.clientNetns } : {}),
       driver: started.driver,
       stateDir,
       details: { ...prepared, ...started.details },
     };
     state.info = info;
     await save();
-    log(`lab ${plan.id} (${engine}) ready: VIP ${plan.vip.host}:${plan.vip.port}`);
+    log(`lab ${plan.id} (${engine}) ready: VIP ${vip.host}:${vip.port}`);
     return info;
   } catch (err) {
     await saving.catch(() => {});
@@ -157,42 +210,40 @@ function stateDirOf(ref: LabRef): string {
 export interface LabDownResult {
   /** False when the state dir recorded no lab. */
   found: boolean;
+  engine?: LabEngine;
   stoppedProcesses: string[];
   removedNamespaces: string[];
 }
 
 /**
- * Removes everything the recorded lab made: processes (by PID, after checking their command line),
- * namespaces (which takes the bridge, veths and tap with them), and its files.
+ * Removes everything the recorded lab made: processes (by PID, after checking it is still the process
+ * recorded), namespaces (which takes the bridge, veths and tap with them), and its files.
  */
 export async function labDown(ref: LabRef): Promise<LabDownResult> {
   const stateDir = stateDirOf(ref);
   const state = await readState(stateDir);
   if (!state) return { found: false, stoppedProcesses: [], removedNamespaces: [] };
   const stoppedProcesses: string[] = [];
-  const pidFileProcesses = async (): Promise<RecordedProcess[]> => {
-    const found: RecordedProcess[] = [];
+  const pidFileProcesses = async (): Promise<LabProcess[]> => {
+    const found: LabProcess[] = [];
     for (const f of ENGINES[state.engine].pidFiles?.(stateDir) ?? []) {
       const pid = Number.parseInt(await readFile(f.file, 'utf8').catch(() => ''), 10);
       if (pid > 0) found.push({ role: f.role, pid, cmdlineMarkers: f.cmdlineMarkers });
     }
     return found;
   };
-  const stop = async (processes: RecordedProcess[]) => {
+  const stop = async (processes: LabProcess[]) => {
     for (const p of processes) {
-      if (await isRecordedAlive(p)) {
-        await stopRecorded(p);
-        stoppedProcesses.push(`${p.role} (pid ${p.pid})`);
-      }
+      if (await stopRecordedProcess(p)) stoppedProcesses.push(`${p.role} (pid ${p.pid})`);
     }
   };
   await stop([...state.processes].reverse().concat(await pidFileProcesses()));
-  if (!state.info) {
+  if (!state.info && ENGINES[state.engine].pidFiles) {
     // `lab up` died half-way: a daemon it was starting may write its pid file only now.
     await sleep(500);
     await stop(await pidFileProcesses());
   }
-  const present = new Set(await listNamespaces());
+  const present = state.namespaces.length > 0 ? new Set(await listNamespaces()) : new Set<string>();
   // Names made with this lab's id, even ones a crash left unrecorded.
   const own = [...present].filter((n) => n.startsWith(`${NETNS_PREFIX}${state.id}-`));
   const removedNamespaces: string[] = [];
@@ -205,7 +256,7 @@ export async function labDown(ref: LabRef): Promise<LabDownResult> {
   for (const f of [...state.files, `${STATE_FILE}.tmp`]) await rm(join(stateDir, f), { force: true });
   await rm(join(stateDir, STATE_FILE), { force: true });
   if (existsSync(stateDir) && (await readdir(stateDir)).length === 0) await rmdir(stateDir).catch(() => {});
-  return { found: true, stoppedProcesses, removedNamespaces };
+  return { found: true, engine: state.engine, stoppedProcesses, removedNamespaces };
 }
 
 export interface LabStatus {
@@ -225,18 +276,20 @@ export async function labStatus(ref: LabRef): Promise<LabStatus> {
   const stateDir = stateDirOf(ref);
   const state = await readState(stateDir);
   if (!state) return { up: false, stateDir, processes: [], namespaces: [] };
-  const present = new Set(await listNamespaces());
+  const present = state.namespaces.length > 0 ? new Set(await listNamespaces()) : new Set<string>();
   const processes = await Promise.all(
     state.processes.map(async (p) => {
-      const alive = await isRecordedAlive(p);
+      const alive = await isStillOurs(p);
       const mem = alive ? await memoryOf(p.pid) : undefined;
       return { role: p.role, pid: p.pid, alive, ...(mem ?? {}) };
     }),
   );
   const namespaces = state.namespaces.map((name) => ({ name, present: present.has(name) }));
   const up = Boolean(state.info) && processes.every((p) => p.alive) && namespaces.every((n) => n.present);
-  const plan = planLab(state.engine, state.id, state.info?.vip.port ?? 2100);
-  const director = up ? await ENGINES[state.engine].describe({ plan, stateDir }) : undefined;
+  const director =
+    up && state.info
+      ? await ENGINES[state.engine].describe({ plan: planOf(state.info), stateDir, info: state.info })
+      : undefined;
   return {
     up,
     stateDir,
@@ -250,15 +303,29 @@ export async function labStatus(ref: LabRef): Promise<LabStatus> {
   };
 }
 
+/** The plan a lab was built from (plans are pure: the same id and port give the same names). */
+function planOf(info: LabInfo) {
+  return planLab(info.engine, info.id, { port: info.vip.port, realCount: info.reals.length });
+}
+
 /** The LabInfo of the lab that is up in `stateDir`, or an error saying none is. */
 export async function readLabInfo(ref: LabRef): Promise<LabInfo> {
   const stateDir = stateDirOf(ref);
   const info = (await readState(stateDir))?.info;
-  if (!info) throw new LabError(`no lab is up in ${stateDir} (lvs-verify lab up --engine ...)`, 'LAB_NOT_UP');
+  if (!info) {
+    const hint = ref.engine ? `lvs-verify lab up --engine ${ref.engine}` : 'lvs-verify lab up';
+    throw new LabError(`no lab is up in ${stateDir} (${hint})`, 'LAB_NOT_UP');
+  }
   return info;
 }
 
-/** argv that runs `argv` inside the lab's client namespace, where the VIP is reachable. */
+/** argv that runs `argv` where the lab's clients run: its client namespace, or this host (builtin). */
 export function labExecArgv(info: Pick<LabInfo, 'clientNetns'>, argv: readonly string[]): string[] {
-  return ['ip', 'netns', 'exec', info.clientNetns, ...argv];
+  return info.clientNetns ? ['ip', 'netns', 'exec', info.clientNetns, ...argv] : [...argv];
+}
+
+/** How to run a command on the director of the lab that is up (`lab exec --director`). */
+export async function labDirectorExec(ref: LabRef): Promise<DirectorExec> {
+  const info = await readLabInfo(ref);
+  return ENGINES[info.engine].directorExec({ plan: planOf(info), stateDir: info.stateDir, info });
 }

@@ -1,3 +1,4 @@
+/** Where labs keep their state and their downloads. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,9 +9,13 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Where a running lab records what it made (PIDs, namespaces, LabInfo). Root only, so /run.
- * One per engine: each lab has its own namespaces and bridge, so an ipvs and an nft lab can run side by side.
+ * Where labs record what they made (PIDs, namespaces, LabInfo), one directory per lab:
+ * `$LVS_DRAIN_KIT_LAB_STATE` for every engine; else /run/lvs-drain-kit for engines that need root,
+ * and the user's state directory (`$XDG_STATE_HOME/lvs-drain-kit`, `~/.local/state/lvs-drain-kit`)
+ * for the builtin lab, which any user may run.
  */
-export function defaultStateDir(engine: string, env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.LVS_DRAIN_KIT_LAB_STATE || '/run/lvs-drain-kit', `lab-${engine}`);
+export function labStateBase(needsRoot: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LVS_DRAIN_KIT_LAB_STATE) return env.LVS_DRAIN_KIT_LAB_STATE;
+  if (needsRoot) return '/run/lvs-drain-kit';
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'lvs-drain-kit');
 }

@@ -1,74 +1,112 @@
 /**
  * The address and name plan of a lab: pure, so the same plan is used to build, describe and tear down.
- * All addresses come from 198.18.0.0/15 (benchmarking range) and live only in the lab's own namespaces.
+ * Namespace labs take every address from 198.18.0.0/15 (benchmarking range) and keep them inside the
+ * lab's own namespaces; the builtin lab lives on this host's 127.0.0.0/8, every port picked by the kernel.
  */
-export type LabEngine = 'ipvs' | 'nft' | 'haproxy';
 
-export const LAB_ENGINES: readonly LabEngine[] = ['ipvs', 'nft', 'haproxy'];
-
-export interface RealServerPlan {
-  name: string;
-  netns: string;
-  host: string;
-  port: number;
-}
-
-export interface LabPlan {
-  id: string;
-  engine: LabEngine;
-  prefixLength: number;
-  /** Holds the L2 bridge (and, for ipvs, the VM's tap). */
-  bridgeNetns: string;
-  bridge: string;
-  clientNetns: string;
-  clientHost: string;
-  /** nft and haproxy: the director's namespace; ipvs: the VM (no namespace). */
-  directorNetns: string | undefined;
-  /** The director's own address (DIP) on the lab subnet. */
-  directorHost: string;
-  vip: { host: string; port: number };
-  reals: RealServerPlan[];
-  tap: string;
-}
-
-export const NETNS_PREFIX = 'ldk-';
+/** Every lab engine, in the order help texts list them; `builtin` is the default and needs no root. */
+export const LAB_ENGINES = ['builtin', 'ipvs', 'nft', 'haproxy'] as const;
+export type LabEngine = (typeof LAB_ENGINES)[number];
 
 export function isLabEngine(value: string): value is LabEngine {
   return (LAB_ENGINES as readonly string[]).includes(value);
 }
 
-export function planLab(engine: LabEngine, id: string, port = 2100, realCount = 2): LabPlan {
+/**
+ * What a caller may choose about a lab. Plain data, one field per choice, read by `planLab` and by the
+ * engines through the plan. Choices still to come go here the same way (each engine reading its field
+ * from the plan): the scheduler, persistence, several client addresses.
+ */
+export interface LabPlanOptions {
+  /** Service port, the VIP's and every real server's. Default 2100 (the classic line server's); the builtin lab: 0, each picked by the kernel. */
+  port?: number;
+  /** Number of real servers (rs1, rs2 …). Default 2. */
+  realCount?: number;
+}
+
+export interface RealServerPlan {
+  name: string;
+  /** Its namespace; undefined: this host (builtin). */
+  netns?: string;
+  host: string;
+  /** 0: picked by the kernel, known once the server listens. */
+  port: number;
+}
+
+/** One L2 bridge in a namespace of its own, joining the lab's namespaces (never the host's). */
+export interface SegmentPlan {
+  netns: string;
+  bridge: string;
+  prefixLength: number;
+  /** The VM's tap on the bridge (ipvs). */
+  tap: string;
+}
+
+export interface LabPlan {
+  id: string;
+  engine: LabEngine;
+  /** Namespace labs: the bridge they share. Undefined for the builtin lab (this host's loopback). */
+  segment?: SegmentPlan;
+  /** Where clients run; undefined: this host. */
+  clientNetns?: string;
+  clientHost: string;
+  /** nft and haproxy: the director's namespace; ipvs: the VM (no namespace); builtin: this host. */
+  directorNetns?: string;
+  /** The director's own address (DIP). */
+  directorHost: string;
+  /** The service address; port 0: picked by the kernel (builtin). */
+  vip: { host: string; port: number };
+  reals: RealServerPlan[];
+  /** Every engine schedules weighted round-robin (ipvs wrr, nft numgen map slots, haproxy roundrobin). */
+  scheduler: 'wrr';
+}
+
+export const NETNS_PREFIX = 'ldk-';
+
+export function planLab(engine: LabEngine, id: string, options: LabPlanOptions = {}): LabPlan {
+  const realCount = options.realCount ?? 2;
+  if (engine === 'builtin') {
+    const port = options.port ?? 0;
+    return {
+      id,
+      engine,
+      clientHost: '127.0.0.1',
+      directorHost: '127.0.0.1',
+      vip: { host: '127.0.0.1', port },
+      reals: Array.from({ length: realCount }, (_, i) => ({ name: `rs${i + 1}`, host: `127.0.0.${2 + i}`, port })),
+      scheduler: 'wrr',
+    };
+  }
+  const port = options.port ?? 2100;
   const ns = (role: string) => `${NETNS_PREFIX}${id}-${role}`;
-  const reals: RealServerPlan[] = Array.from({ length: realCount }, (_, i) => ({
-    name: `rs${i + 1}`,
-    netns: ns(`rs${i + 1}`),
-    host: `198.18.0.${11 + i}`,
-    port,
-  }));
   return {
     id,
     engine,
-    prefixLength: 24,
-    bridgeNetns: ns('br'),
-    bridge: 'br0',
+    segment: { netns: ns('br'), bridge: 'br0', prefixLength: 24, tap: 'tap0' },
     clientNetns: ns('client'),
     clientHost: '198.18.0.10',
-    directorNetns: engine === 'ipvs' ? undefined : ns('dir'),
+    ...(engine === 'ipvs' ? {} : { directorNetns: ns('dir') }),
     directorHost: '198.18.0.2',
     // ipvs (DR): the VIP is a separate address owned by the director, and on every real server's lo.
     // nft/haproxy: the director's own address is the service address.
     vip: { host: engine === 'ipvs' ? '198.18.0.100' : '198.18.0.2', port },
-    reals,
-    tap: 'tap0',
+    reals: Array.from({ length: realCount }, (_, i) => ({
+      name: `rs${i + 1}`,
+      netns: ns(`rs${i + 1}`),
+      host: `198.18.0.${11 + i}`,
+      port,
+    })),
+    scheduler: 'wrr',
   };
 }
 
 /** Namespaces the plan creates, in the order they are made (removal goes the other way). */
 export function planNamespaces(plan: LabPlan): string[] {
+  if (!plan.segment) return [];
   return [
-    plan.bridgeNetns,
-    plan.clientNetns,
+    plan.segment.netns,
+    ...(plan.clientNetns ? [plan.clientNetns] : []),
     ...(plan.directorNetns ? [plan.directorNetns] : []),
-    ...plan.reals.map((r) => r.netns),
+    ...plan.reals.flatMap((r) => (r.netns ? [r.netns] : [])),
   ];
 }

@@ -1,49 +1,14 @@
+/**
+ * Lab processes outlive `lab up`: each is started detached, in its own process group, writing to a log
+ * file of its own that is made new at every start (a log left from an earlier lab is never read), and
+ * recorded (PID, start time, command line) before anything waits on it.
+ */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RecordedProcess } from './state.js';
-
-/** argv of a running process, or undefined if it is gone or a zombie. */
-export async function liveCmdline(pid: number): Promise<string[] | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The state letter follows the ")" that closes the command name.
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return undefined;
-    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return raw.split('\0').filter(Boolean);
-  } catch {
-    return undefined;
-  }
-}
-
-/** True while the recorded PID runs the recorded program (a reused PID does not count). */
-export async function isRecordedAlive(p: RecordedProcess): Promise<boolean> {
-  const argv = await liveCmdline(p.pid);
-  if (!argv) return false;
-  const joined = argv.join(' ');
-  return p.cmdlineMarkers.every((m) => joined.includes(m));
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; only if the PID still runs the recorded command line. */
-export async function stopRecorded(p: RecordedProcess, graceMs = 2000): Promise<void> {
-  if (!(await isRecordedAlive(p))) return;
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(p.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!(await isRecordedAlive(p))) return;
-    await sleep(25);
-  }
-  signal('SIGKILL');
-  for (let i = 0; i < 40 && (await isRecordedAlive(p)); i++) await sleep(25);
-}
+import { isStillOurs, type RecordedProcess, recordProcessSync } from '@lvs-drain-kit/common';
+import { LabError } from './errors.js';
 
 /** Peak and current resident memory of a process, in kB (from /proc/PID/status). */
 export async function memoryOf(pid: number): Promise<{ rssKb: number; peakRssKb: number } | undefined> {
@@ -56,19 +21,67 @@ export async function memoryOf(pid: number): Promise<{ rssKb: number; peakRssKb:
   }
 }
 
-/**
- * Starts argv inside a namespace, detached from this process so the lab outlives `lab up`.
- * `ip netns exec` execs the command in place, so the PID returned is the program's own.
- */
-export function spawnDetachedInNetns(netns: string, argv: readonly string[], logFile: string): number {
-  const fd = openSync(logFile, 'a', 0o600);
+export interface SpawnDetachedOptions {
+  /** stdout and stderr go here; the file is emptied first. */
+  logFile: string;
+  /** Run inside this network namespace (`ip netns exec` execs in place: the PID is the program's own). */
+  netns?: string;
+  /** Strings of argv that identify the process later (see RecordedProcess). */
+  cmdlineMarkers: string[];
+}
+
+/** Starts argv detached from this process, so it outlives `lab up`; returns its record. */
+export function spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): RecordedProcess {
+  const fd = openSync(options.logFile, 'w', 0o600);
   try {
-    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { detached: true, stdio: ['ignore', fd, fd] });
+    const full = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : [...argv];
+    const child = spawn(full[0]!, full.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
     child.on('error', () => {});
     child.unref();
-    if (child.pid === undefined) throw new Error(`cannot start ${argv[0]} in ${netns}`);
-    return child.pid;
+    if (child.pid === undefined)
+      throw new LabError(`cannot start ${argv[0]}${options.netns ? ` in ${options.netns}` : ''}`);
+    // The start time is fixed at fork: exact even before the exec gives the process its final command line.
+    return recordProcessSync(child.pid, options.cmdlineMarkers);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Waits for the first JSON line of `logFile` that `accept` turns into a value (a readiness banner).
+ * Fails as soon as the process is gone, with the end of its log.
+ */
+export async function waitForLogRecord<T>(
+  p: RecordedProcess & { role: string },
+  logFile: string,
+  accept: (record: Record<string, unknown>) => T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let checked = 0;
+  for (;;) {
+    const text = await readFile(logFile, 'utf8').catch(() => '');
+    const lines = text.split('\n');
+    // The last piece may be a line still being written: parse complete lines only, each once.
+    for (; checked < lines.length - 1; checked++) {
+      const value = parse(lines[checked]!, accept);
+      if (value !== undefined) return value;
+    }
+    // Only a vanished process counts: while `ip netns exec` execs, the command line briefly matches nothing.
+    if (!(await isStillOurs({ ...p, cmdlineMarkers: [] }))) {
+      throw new LabError(`${p.role} exited: ${text.slice(-800).trim()}`);
+    }
+    if (Date.now() > deadline)
+      throw new LabError(`${p.role} did not start within ${timeoutMs} ms: ${text.slice(-800).trim()}`);
+    await sleep(20);
+  }
+}
+
+function parse<T>(line: string, accept: (record: Record<string, unknown>) => T | undefined): T | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return accept(JSON.parse(line) as Record<string, unknown>);
+  } catch {
+    return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+/** The lab's one way to run a command (ip, nft, haproxy, qemu, apt-get …) and get its output. */
 import { LabCommandError } from './errors.js';
 
 export interface RunResult {
@@ -14,6 +14,8 @@ export async function run(
 ): Promise<RunResult> {
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
+  // Loaded on first use: most of a CLI's start-up time otherwise, for commands that never run one.
+  const { execa } = await import('execa');
   const result = await execa(file, args, {
     reject: false,
     stripFinalNewline: false,

@@ -1,18 +1,17 @@
+/**
+ * What a lab made, written before each thing is made: `lab down` after a crash finds every namespace
+ * and process from this file, never by guessing from names. One file (state.json) for every engine.
+ */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RecordedProcess } from '@lvs-drain-kit/common';
 import type { LabInfo } from './lab-info.js';
 import type { LabEngine } from './plan.js';
 
-/**
- * What a lab made, written before each thing is made: `lab down` after a crash finds every namespace
- * and process from this file, never by guessing from names.
- */
-export interface RecordedProcess {
+export interface LabProcess extends RecordedProcess {
+  /** rs1, rs2, director, director-vm, haproxy … */
   role: string;
-  pid: number;
-  /** Strings the process's command line must contain before it may be signalled (PIDs get reused). */
-  cmdlineMarkers: string[];
 }
 
 export interface LabState {
@@ -21,7 +20,7 @@ export interface LabState {
   engine: LabEngine;
   createdAt: string;
   namespaces: string[];
-  processes: RecordedProcess[];
+  processes: LabProcess[];
   /** Files in the state dir that belong to the lab (removed by `lab down`). */
   files: string[];
   /** Set once the lab is ready. */

@@ -1,4 +1,4 @@
-import type { LabPlan } from './plan.js';
+import type { SegmentPlan } from './plan.js';
 import { inNetns, run } from './run-command.js';
 
 /**
@@ -21,28 +21,28 @@ export async function addNamespace(netns: string): Promise<void> {
   await run(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
 }
 
-export async function addBridge(plan: LabPlan): Promise<void> {
-  const br = plan.bridgeNetns;
+export async function addBridge(segment: SegmentPlan): Promise<void> {
+  const br = segment.netns;
   await addNamespace(br);
-  await run(['ip', '-n', br, 'link', 'add', plan.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
-  await run(['ip', '-n', br, 'link', 'set', plan.bridge, 'up']);
+  await run(['ip', '-n', br, 'link', 'add', segment.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  await run(['ip', '-n', br, 'link', 'set', segment.bridge, 'up']);
 }
 
 /** The VM's tap on the bridge, made beforehand so qemu needs no helper scripts. */
-export async function addTap(plan: LabPlan): Promise<void> {
-  const br = plan.bridgeNetns;
-  await run(['ip', '-n', br, 'tuntap', 'add', 'dev', plan.tap, 'mode', 'tap']);
-  await run(['ip', '-n', br, 'link', 'set', plan.tap, 'master', plan.bridge, 'up']);
+export async function addTap(segment: SegmentPlan): Promise<void> {
+  const br = segment.netns;
+  await run(['ip', '-n', br, 'tuntap', 'add', 'dev', segment.tap, 'mode', 'tap']);
+  await run(['ip', '-n', br, 'link', 'set', segment.tap, 'master', segment.bridge, 'up']);
 }
 
 /** A namespace joined to the bridge, `eth0` inside with `host/prefix`; the bridge port is `v-<role>`. */
-export async function addMember(plan: LabPlan, netns: string, role: string, host: string): Promise<void> {
-  const br = plan.bridgeNetns;
+export async function addMember(segment: SegmentPlan, netns: string, role: string, host: string): Promise<void> {
+  const br = segment.netns;
   await addNamespace(netns);
   const port = bridgePortName(role);
   await run(['ip', '-n', br, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
-  await run(['ip', '-n', br, 'link', 'set', port, 'master', plan.bridge, 'up']);
-  await run(['ip', '-n', netns, 'addr', 'add', `${host}/${plan.prefixLength}`, 'dev', 'eth0']);
+  await run(['ip', '-n', br, 'link', 'set', port, 'master', segment.bridge, 'up']);
+  await run(['ip', '-n', netns, 'addr', 'add', `${host}/${segment.prefixLength}`, 'dev', 'eth0']);
   await run(['ip', '-n', netns, 'link', 'set', 'eth0', 'up']);
 }
 

@@ -12,7 +12,7 @@ afterEach(() => {
 describe('lab plan', () => {
   it('keeps every address in 198.18.0.0/15 and every namespace under the lab prefix', () => {
     for (const engine of ['ipvs', 'nft', 'haproxy'] as const) {
-      const plan = planLab(engine, 'ab12', 2100);
+      const plan = planLab(engine, 'ab12');
       const addresses = [plan.clientHost, plan.directorHost, plan.vip.host, ...plan.reals.map((r) => r.host)];
       for (const a of addresses) expect(a).toMatch(/^198\.1[89]\.\d+\.\d+$/);
       for (const ns of planNamespaces(plan)) expect(ns).toMatch(/^ldk-ab12-/);
@@ -21,10 +21,10 @@ describe('lab plan', () => {
   });
 
   it('ipvs: a separate VIP and no director namespace (the director is the VM); nft/haproxy: the director is the VIP', () => {
-    const ipvs = planLab('ipvs', 'x', 2100);
+    const ipvs = planLab('ipvs', 'x');
     expect(ipvs.directorNetns).toBeUndefined();
     expect(ipvs.vip.host).not.toBe(ipvs.directorHost);
-    const nft = planLab('nft', 'x', 8080);
+    const nft = planLab('nft', 'x', { port: 8080 });
     expect(nft.vip).toEqual({ host: nft.directorHost, port: 8080 });
     expect(nft.reals.every((r) => r.port === 8080)).toBe(true);
   });

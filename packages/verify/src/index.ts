@@ -16,10 +16,6 @@ export {
 export { loadConfig, validateConfig } from './config.js';
 export * from './errors.js';
 export { defaultJournalPath, Journal, type JournalEntry, stateDir } from './journal.js';
-export { type BuiltinLab, type BuiltinLabInfo, startBuiltinLab } from './lab/builtin.js';
-export { type LabDirector, type LabDirectorOptions, startLabDirector } from './lab/director.js';
-export { MISBEHAVIOURS, type Misbehaviour } from './lab/misbehaviour.js';
-export { WrrScheduler } from './lab/wrr.js';
 export type { DrainTestOptions, RealSpec } from './options.js';
 export { DEFAULTS } from './options.js';
 export type { ProgressEvent } from './progress.js';

@@ -1,30 +1,29 @@
 /**
- * The real-engine labs (ipvs, nft, haproxy) of @lvs-drain-kit/lab, as the CLI calls them.
- * This module is the seam between lvs-verify and the lab package: `lab up|down|status|exec`
- * and `drain-test --lab ENGINE` for engines other than `builtin` land here.
+ * The labs of @lvs-drain-kit/lab as the CLI calls them, the same calls for every engine (builtin, ipvs,
+ * nft, haproxy): `lab up|down|status|exec` and `drain-test --lab ENGINE`.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatHostPort } from '@lvs-drain-kit/common';
+import { formatHostPort, shellJoin } from '@lvs-drain-kit/common';
 import { flagsFromSpec } from '@lvs-drain-kit/drivers';
 import {
   defaultStateDir,
+  ENGINES,
+  type LabEngine,
   LabError,
   type LabInfo,
+  labDirectorExec,
   labDown,
   labExecArgv,
   labStatus,
   labUp,
+  type Misbehaviour,
   readLabInfo,
 } from '@lvs-drain-kit/lab';
 import { EnvironmentError } from './errors.js';
-
-export const REAL_ENGINES = ['ipvs', 'nft', 'haproxy'] as const;
-export type RealEngine = (typeof REAL_ENGINES)[number];
-
-export function isRealEngine(engine: string): engine is RealEngine {
-  return (REAL_ENGINES as readonly string[]).includes(engine);
-}
 
 const LVS_VERIFY_BIN = fileURLToPath(new URL('../bin/lvs-verify.js', import.meta.url));
 const progress = (line: string) => process.stderr.write(`lab: ${line}\n`);
@@ -55,40 +54,58 @@ export function drainTestArgs(info: LabInfo, passThrough: readonly string[] = []
   ];
 }
 
+/**
+ * Command lines to try on a lab that is up, runnable as printed from the repository: a drain test
+ * where the lab's clients run, and a look at the director. `sudo` when the lab was made under sudo.
+ */
+export function tryLines(info: LabInfo, env: NodeJS.ProcessEnv = process.env): string[] {
+  const sudo = ENGINES[info.engine].needsRoot && env.SUDO_USER ? ['sudo'] : [];
+  const verify = [...sudo, 'npx', 'lvs-verify'];
+  const engine = info.engine === 'builtin' ? [] : ['--engine', info.engine];
+  // Without a client namespace (builtin) the verifier runs right here.
+  const drainTest = info.clientNetns
+    ? [...verify, 'lab', 'exec', ...engine, '--', 'npx', 'lvs-verify', ...drainTestArgs(info)]
+    : [...verify, ...drainTestArgs(info)];
+  const director = [...verify, 'lab', 'exec', ...engine, '--director', '--', ...ENGINES[info.engine].exampleCommand];
+  return [shellJoin(drainTest), shellJoin(director)];
+}
+
 function describe(info: LabInfo): string[] {
+  const details = Object.entries(info.details)
+    .filter(([k]) => k !== 'packages')
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return [
     `${info.engine} lab ${info.id} up: VIP ${formatHostPort(info.vip)}, ${info.reals.map((r) => `${r.name} ${formatHostPort(r)}`).join(', ')}`,
-    `client namespace ${info.clientNetns}; ${Object.entries(info.details)
-      .filter(([k]) => k !== 'packages')
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-    `try: lvs-verify lab exec --engine ${info.engine} -- ${['lvs-verify', ...drainTestArgs(info)].join(' ')}`,
+    `${info.clientNetns ? `client namespace ${info.clientNetns}` : 'clients run on this host'}; ${details}`,
   ];
 }
 
-/** `lab up --engine ENGINE`: prints what is up. */
-export async function labUpEngine(engine: RealEngine, out: (line: string) => void): Promise<void> {
+/** `lab up --engine ENGINE`: prints what is up and what to try. */
+export async function labUpEngine(engine: LabEngine, out: (line: string) => void): Promise<void> {
   const info = await asEnvironment(() => labUp({ engine, log: progress }));
   for (const line of describe(info)) out(line);
+  for (const line of tryLines(info)) out(`try: ${line}`);
 }
 
-export async function labDownEngine(engine: RealEngine, out: (line: string) => void): Promise<void> {
+export async function labDownEngine(engine: LabEngine, out: (line: string) => void): Promise<void> {
   const r = await asEnvironment(() => labDown({ engine }));
-  if (!r.found) out(`no ${engine} lab was up`);
-  else
-    out(
-      `${engine} lab down: stopped ${r.stoppedProcesses.join(', ') || 'nothing'}; removed namespaces ${r.removedNamespaces.join(' ') || 'none'}`,
-    );
+  if (!r.found) {
+    out(`no ${engine} lab was up`);
+    return;
+  }
+  const namespaces = r.removedNamespaces.length > 0 ? `; removed namespaces ${r.removedNamespaces.join(' ')}` : '';
+  out(`${engine} lab down: stopped ${r.stoppedProcesses.join(', ') || 'nothing'}${namespaces}`);
 }
 
-export async function labStatusEngine(engine: RealEngine, out: (line: string) => void): Promise<void> {
+export async function labStatusEngine(engine: LabEngine, out: (line: string) => void): Promise<void> {
   const s = await asEnvironment(() => labStatus({ engine }));
   if (!s.id) {
     out(`${engine} lab: down`);
     return;
   }
   out(`${engine} lab ${s.id}: ${s.up ? 'up' : 'broken (lvs-verify lab down to clean up)'} since ${s.createdAt}`);
-  if (s.info) for (const line of describe(s.info).slice(0, 2)) out(`  ${line}`);
+  if (s.info) for (const line of describe(s.info)) out(`  ${line}`);
   for (const p of s.processes) {
     const mem =
       p.rssKb !== undefined
@@ -126,17 +143,59 @@ function runAttached(argv: string[], ownGroup: boolean): Promise<number> {
   });
 }
 
-/** `lab exec --engine ENGINE -- CMD`: runs CMD in the lab's client namespace; resolves with its exit code. */
-export async function labExecEngine(engine: RealEngine, argv: string[]): Promise<number> {
-  const info = await asEnvironment(() => readLabInfo({ engine }));
-  return runAttached(labExecArgv(info, argv), false);
+export interface LabExecIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
 }
 
 /**
- * `drain-test --lab ENGINE`: up, run the verifier inside the client namespace with explicit flags
- * (`--vip --real --drain --driver ... ` plus `passThrough`), down. Resolves with the verifier's exit code.
+ * `lab exec --engine ENGINE -- CMD`: runs CMD where the lab's clients run (its client namespace, or this
+ * host); with `director`, on the director (its namespace, the VM over its serial channel, or the builtin
+ * director's ipvsadm control port). Resolves with CMD's exit code.
  */
-export async function drainTestOnLabEngine(engine: RealEngine, passThrough: string[]): Promise<number> {
+export async function labExecEngine(
+  engine: LabEngine,
+  argv: string[],
+  options: { director?: boolean },
+  io: LabExecIo,
+): Promise<number> {
+  if (!options.director) {
+    const info = await asEnvironment(() => readLabInfo({ engine }));
+    return runAttached(labExecArgv(info, argv), false);
+  }
+  const exec = await asEnvironment(() => labDirectorExec({ engine }));
+  if ('argvPrefix' in exec) return runAttached([...exec.argvPrefix, ...argv], false);
+  let result: Awaited<ReturnType<typeof exec.run>>;
+  try {
+    result = await exec.run(argv);
+  } catch (err) {
+    throw new EnvironmentError(`cannot run ${argv[0]} on the ${engine} lab director: ${(err as Error).message}`);
+  }
+  if (result.stdout) io.out(result.stdout);
+  if (result.stderr) io.err(result.stderr);
+  return result.exitCode;
+}
+
+/** A builtin lab that lives as long as this process (`drain-test --lab`): its director watches us. */
+export async function startOwnedLab(
+  misbehave: readonly Misbehaviour[],
+): Promise<{ info: LabInfo; down: () => Promise<void> }> {
+  // A directory of its own: two runs at once never share a lab.
+  const stateDir = await mkdtemp(join(tmpdir(), 'ldk-lab-builtin-'));
+  const info = await asEnvironment(() => labUp({ engine: 'builtin', stateDir, misbehave, ownedBy: process.pid }));
+  return {
+    info,
+    down: async () => {
+      await labDown({ stateDir });
+    },
+  };
+}
+
+/**
+ * `drain-test --lab ENGINE` for an engine with a client namespace: up, run the verifier inside it with
+ * explicit flags (`--vip --real --drain --driver ...` plus `passThrough`), down. Resolves with its exit code.
+ */
+export async function drainTestOnLabEngine(engine: LabEngine, passThrough: string[]): Promise<number> {
   const started = performance.now();
   // A signal while the lab comes up: finish bringing it up (so it can be taken down whole), then stop.
   let interrupted: NodeJS.Signals | undefined;
@@ -145,14 +204,14 @@ export async function drainTestOnLabEngine(engine: RealEngine, passThrough: stri
   };
   process.on('SIGINT', note).on('SIGTERM', note);
   // Its own state dir: a lab kept up with `lab up` is left alone; a crashed run is replaced by the next.
-  const stateDir = defaultStateDir(`${engine}-drain-test`);
+  const stateDir = defaultStateDir(engine, 'drain-test');
   const info = await asEnvironment(() => labUp({ engine, stateDir, log: progress })).finally(() => {
     process.off('SIGINT', note).off('SIGTERM', note);
   });
   try {
     if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
     progress(
-      `ready in ${((performance.now() - started) / 1000).toFixed(1)} s; running drain-test in ${info.clientNetns}`,
+      `ready in ${((performance.now() - started) / 1000).toFixed(1)} s; running drain-test in ${info.clientNetns ?? 'this host'}`,
     );
     return await runAttached(
       labExecArgv(info, [process.execPath, LVS_VERIFY_BIN, ...drainTestArgs(info, passThrough)]),

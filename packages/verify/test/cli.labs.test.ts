@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRecordedAlive, type LabState, labDown } from '@lvs-drain-kit/lab';
+import { isStillOurs } from '@lvs-drain-kit/common';
+import { type LabState, labDown } from '@lvs-drain-kit/lab';
 import { LVS_VERIFY_BIN } from '@lvs-drain-kit/testkit';
 import type { DrainReport } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
@@ -132,7 +133,7 @@ describe('lvs-verify lab commands (real engines)', () => {
 
     const down = await verify(['lab', 'down', '--engine', 'ipvs']);
     expect(down.exitCode, down.stderr).toBe(0);
-    for (const p of state.processes) expect(await isRecordedAlive(p), p.role).toBe(false);
+    for (const p of state.processes) expect(await isStillOurs(p), p.role).toBe(false);
     expect((await namespaces()).filter((n) => n.startsWith(`ldk-${state.id}-`))).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isRunning, readProcessSync } from '@lvs-drain-kit/common';
 import { type DrainReport, runVerify, startVerify, tempDir } from '@lvs-drain-kit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -157,25 +158,11 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
 function childrenOf(pid: number): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return (
-          readFileSync(`/proc/${d}/stat`, 'utf8')
-            .replace(/^.*\) /, '')
-            .split(' ')[1] === String(pid)
-        );
-      } catch {
-        return false;
-      }
-    })
+    .filter((d) => readProcessSync(Number(d))?.ppid === pid)
     .map(Number);
 }
 
 /** Alive and not a zombie. */
 function running(pid: number): boolean {
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  return isRunning(readProcessSync(pid));
 }

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { createDriver } from '@lvs-drain-kit/drivers';
+import { type LabDirector, startLabDirector } from '@lvs-drain-kit/lab';
 import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import type { Logger } from 'pino';
-import { type LabDirector, startLabDirector } from '../src/lab/director.js';
 import type { DrainTestOptions } from '../src/options.js';
 
 /** Two real rs-servers (rs1, rs2) and the lab director, all in this process, plus short drain-test settings. */

@@ -1,14 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type LabInfo, readLabInfo } from '@lvs-drain-kit/lab';
 import { LVS_VERIFY_BIN, runVerify, TmuxPane, tempDir } from '@lvs-drain-kit/testkit';
 import { createDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-interface LabState {
-  vip: { host: string; port: number };
-  reals: Array<{ host: string; port: number; name: string }>;
-  driver: { control: string };
-}
+type LabState = LabInfo & { driver: { kind: 'builtin' } };
 
 let state: Awaited<ReturnType<typeof tempDir>>;
 let lab: LabState;
@@ -18,7 +14,7 @@ beforeAll(async () => {
   state = await tempDir();
   const up = await runVerify(['lab', 'up'], state.path);
   expect(up.code, up.stderr).toBe(0);
-  lab = JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'lab-builtin.json'), 'utf8')) as LabState;
+  lab = (await readLabInfo({ stateDir: join(state.path, 'lvs-drain-kit', 'lab-builtin') })) as LabState;
 });
 
 afterAll(async () => {

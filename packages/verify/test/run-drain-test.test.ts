@@ -1,9 +1,9 @@
 import type { DrainDriver } from '@lvs-drain-kit/drivers';
+import type { LabDirector } from '@lvs-drain-kit/lab';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exitCodeForReport, InterruptedError } from '../src/errors.js';
 import { Journal } from '../src/journal.js';
-import type { LabDirector } from '../src/lab/director.js';
 import { runDrainTest } from '../src/run/drain-test.js';
 import { type InProcessLab, startInProcessLab } from './in-process-lab.js';
 

@@ -1,18 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isRunning, readProcessSync } from '@lvs-drain-kit/common';
+import { type LabInfo, type LabState, readLabInfo } from '@lvs-drain-kit/lab';
 import { LVS_VERIFY_BIN, runVerify, startVerify, tempDir } from '@lvs-drain-kit/testkit';
 import { createDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-interface LabState {
-  vip: { host: string; port: number };
-  reals: Array<{ host: string; port: number; name: string }>;
-  driver: { control: string };
-}
+type BuiltinLabInfo = LabInfo & { driver: { kind: 'builtin' } };
 
 let state: Awaited<ReturnType<typeof tempDir>>;
-let lab: LabState;
+let lab: BuiltinLabInfo;
 let target: string[];
 
 /** rs1's weight as the lab director reports it (read in-process through the builtin driver). */
@@ -29,7 +26,7 @@ beforeAll(async () => {
   state = await tempDir();
   const up = await runVerify(['lab', 'up'], state.path);
   expect(up.code, up.stderr).toBe(0);
-  lab = JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'lab-builtin.json'), 'utf8')) as LabState;
+  lab = (await readLabInfo({ stateDir: join(state.path, 'lvs-drain-kit', 'lab-builtin') })) as BuiltinLabInfo;
   target = [
     'drain-test',
     '--vip',
@@ -344,21 +341,16 @@ describe('exit codes for bad input and a missing environment', () => {
 
 describe('lab down', () => {
   it('stops every process `lab up` started, by recorded PID', async () => {
-    const { pids } = JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'lab-builtin.json'), 'utf8')) as {
-      pids: number[];
-    };
-    expect(pids).toHaveLength(3);
+    const { processes } = JSON.parse(
+      await readFile(join(state.path, 'lvs-drain-kit', 'lab-builtin', 'state.json'), 'utf8'),
+    ) as LabState;
+    expect(processes.map((p) => p.role).sort()).toEqual(['director', 'rs1', 'rs2']);
     const down = await runVerify(['lab', 'down'], state.path);
-    expect(down.stdout).toContain('builtin lab down (3 processes stopped)');
+    expect(down.stdout).toMatch(
+      /^builtin lab down: stopped director \(pid \d+\), rs\d \(pid \d+\), rs\d \(pid \d+\)$/m,
+    );
     // Gone, or a zombie waiting for whoever is PID 1 here to reap it (its parent, `lab up`, has exited).
-    const alive = (pid: number) => {
-      try {
-        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    expect(pids.filter(alive)).toEqual([]);
+    expect(processes.filter((p) => isRunning(readProcessSync(p.pid)))).toEqual([]);
     expect((await runVerify(['lab', 'status'], state.path)).stdout).toContain('builtin lab: down');
   });
 });

@@ -1,14 +1,15 @@
+/** HAProxy (Debian's) in the director namespace: mode tcp, roundrobin, runtime API on a unix socket. */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { recordProcess } from '@lvs-drain-kit/common';
 import { LabError } from '../errors.js';
 import { haproxyConfig } from '../haproxy-config.js';
 import { inNetns, run } from '../run-command.js';
 import type { DirectorEngine } from './engine.js';
 
-/** HAProxy (Debian's) in the director namespace: mode tcp, roundrobin, runtime API on a unix socket. */
 export const HAPROXY_BACKEND = 'lab';
 const files = { cfg: 'haproxy.cfg', sock: 'haproxy.sock', pid: 'haproxy.pid', log: 'haproxy.log' };
 
@@ -28,6 +29,10 @@ export function haproxyCommand(socket: string, command: string): Promise<string>
 }
 
 export const haproxyEngine: DirectorEngine = {
+  description: 'HAProxy in mode tcp, roundrobin, runtime API on a unix socket (root)',
+  needsRoot: true,
+  network: 'namespaces',
+  options: [],
   tools: [{ name: 'haproxy', hint: 'apt-get install haproxy' }],
   directRouting: false,
   needsTap: false,
@@ -50,7 +55,7 @@ export const haproxyEngine: DirectorEngine = {
     // -D: haproxy forks into the background and writes the daemon's PID to the pidfile.
     await run(inNetns(plan.directorNetns!, ['haproxy', '-D', '-f', path(files.cfg), '-p', path(files.pid)]));
     const pid = Number((await readFile(path(files.pid), 'utf8')).trim().split('\n')[0]);
-    await ctx.recordProcess({ role: 'haproxy', pid, cmdlineMarkers: ['haproxy', path(files.cfg)] });
+    await ctx.recordProcess({ role: 'haproxy', ...(await recordProcess(pid, ['haproxy', path(files.cfg)])) });
     const deadline = Date.now() + 10_000;
     while (!existsSync(path(files.sock))) {
       if (Date.now() > deadline) throw new LabError('haproxy did not open its runtime API socket');
@@ -79,4 +84,7 @@ export const haproxyEngine: DirectorEngine = {
     );
     return out.trimEnd();
   },
+
+  exampleCommand: ['ss', '-ltn'],
+  directorExec: ({ plan }) => ({ argvPrefix: inNetns(plan.directorNetns!, []) }),
 };

@@ -1,7 +1,9 @@
+/** IPVS in Direct Routing mode, in a stock Debian kernel booted under qemu (software emulation). */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { recordProcess } from '@lvs-drain-kit/common';
 import { createSerialTransport } from '@lvs-drain-kit/drivers';
 import { buildDirectorImage, type DirectorImage } from '../director-image.js';
 import { LabError } from '../errors.js';
@@ -10,7 +12,6 @@ import { qemuArgs } from '../qemu-args.js';
 import { inNetns, run } from '../run-command.js';
 import type { DirectorEngine, EngineContext } from './engine.js';
 
-/** IPVS in Direct Routing mode, in a stock Debian kernel booted under qemu (software emulation). */
 const files = { console: 'console.log', ctl: 'ctl.sock', pid: 'qemu.pid' };
 const images = new WeakMap<EngineContext, DirectorImage>();
 
@@ -29,6 +30,10 @@ async function waitForBanner(consoleLog: string, timeoutMs: number): Promise<str
 }
 
 export const ipvsEngine: DirectorEngine = {
+  description: 'IPVS in Direct Routing mode, in a Debian kernel under qemu (root)',
+  needsRoot: true,
+  network: 'namespaces',
+  options: [],
   tools: [
     { name: 'qemu-system-x86_64', hint: 'apt-get install --no-install-recommends qemu-system-x86' },
     { name: 'apt-get', hint: 'the ipvs lab fetches a Debian kernel with apt-get download' },
@@ -50,6 +55,7 @@ export const ipvsEngine: DirectorEngine = {
     const image = images.get(ctx);
     if (!image) throw new LabError('ipvs engine started before prepare');
     const { plan, stateDir } = ctx;
+    const segment = plan.segment!;
     const path = (f: string) => join(stateDir, f);
     for (const f of Object.values(files)) await ctx.recordFile(f);
     const argv = qemuArgs({
@@ -58,23 +64,26 @@ export const ipvsEngine: DirectorEngine = {
       consoleLog: path(files.console),
       ctlSock: path(files.ctl),
       pidFile: path(files.pid),
-      tap: plan.tap,
+      tap: segment.tap,
       mac: '52:54:00:12:00:02',
-      dip: `${plan.directorHost}/${plan.prefixLength}`,
+      dip: `${plan.directorHost}/${segment.prefixLength}`,
       vip: plan.vip.host,
       accel: 'tcg',
     });
     // -daemonize returns once the VM runs; qemu lives in the bridge namespace, next to its tap.
-    await run(inNetns(plan.bridgeNetns, argv), { timeoutMs: 30_000 });
+    await run(inNetns(segment.netns, argv), { timeoutMs: 30_000 });
     const pid = Number((await readFile(path(files.pid), 'utf8')).trim());
-    await ctx.recordProcess({ role: 'director-vm', pid, cmdlineMarkers: ['qemu-system-x86_64', path(files.ctl)] });
+    await ctx.recordProcess({
+      role: 'director-vm',
+      ...(await recordProcess(pid, ['qemu-system-x86_64', path(files.ctl)])),
+    });
     const release = await waitForBanner(path(files.console), 60_000);
     ctx.log(`director VM up (kernel ${release}, pid ${pid})`);
 
     const vip = `${plan.vip.host}:${plan.vip.port}`;
     const transport = createSerialTransport(path(files.ctl));
     const script = [
-      `ipvsadm -A -t ${vip} -s wrr`,
+      `ipvsadm -A -t ${vip} -s ${plan.scheduler}`,
       ...plan.reals.map((r) => `ipvsadm -a -t ${vip} -r ${r.host}:${r.port} -g -w 1`),
     ].join(' && ');
     const result = await transport.run(['sh', '-c', script]);
@@ -100,5 +109,12 @@ export const ipvsEngine: DirectorEngine = {
       .run(['ipvsadm', '-Ln'])
       .catch((err: Error) => ({ stdout: `director VM unreachable: ${err.message}`, exitCode: -1 }));
     return result.stdout.trimEnd();
+  },
+
+  exampleCommand: ['ipvsadm', '-L', '-n'],
+  // Over the VM's serial command channel: output comes back when the command ends (no terminal).
+  directorExec: ({ stateDir }) => {
+    const vm = createSerialTransport(ctlSocketPath(stateDir));
+    return { run: (argv) => vm.run(argv) };
   },
 };

@@ -1,3 +1,4 @@
+/** An nftables kernel load balancer in the director namespace: DNAT via a numgen map, masquerade. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { directorRuleset } from '../nft-ruleset.js';
@@ -5,12 +6,15 @@ import { inNetns, run } from '../run-command.js';
 import { sysctl } from '../topology.js';
 import type { DirectorEngine } from './engine.js';
 
-/** An nftables kernel load balancer in the director namespace: DNAT via a numgen map, masquerade. */
 export const NFT_TABLE = 'ldk_lb';
 export const NFT_CHAIN = 'lb';
 export const NFT_MAP = 'backends';
 
 export const nftEngine: DirectorEngine = {
+  description: 'an nftables director: DNAT by a numgen map, conntrack, masquerade (root)',
+  needsRoot: true,
+  network: 'namespaces',
+  options: [],
   tools: [{ name: 'nft', hint: 'apt-get install nftables' }],
   directRouting: false,
   needsTap: false,
@@ -40,4 +44,7 @@ export const nftEngine: DirectorEngine = {
     const r = await run(inNetns(plan.directorNetns!, ['nft', 'list', 'table', 'ip', NFT_TABLE]), { allowFail: true });
     return (r.exitCode === 0 ? r.stdout : `nft: ${r.stderr}`).trimEnd();
   },
+
+  exampleCommand: ['nft', 'list', 'ruleset'],
+  directorExec: ({ plan }) => ({ argvPrefix: inNetns(plan.directorNetns!, []) }),
 };

@@ -5,7 +5,7 @@
  */
 import type { HostPort } from '@lvs-drain-kit/common';
 import { DRIVER_KINDS, type DriverKind, type DriverSpec, driverConfigSchema } from '@lvs-drain-kit/drivers';
-import { MISBEHAVIOURS } from '../lab/misbehaviour.js';
+import { MISBEHAVIOURS } from '@lvs-drain-kit/lab';
 import { DEFAULTS, type RealSpec } from '../options.js';
 import { addressSchema, type ConfigValuesOf, count, duration, type FlagValues, flag, option } from './define.js';
 

@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { AddressError, DurationError, parseHostPort } from '@lvs-drain-kit/common';
 import { createDriver, type DriverSpec, driverKindList, specFromFlags } from '@lvs-drain-kit/drivers';
+import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbehaviours } from '@lvs-drain-kit/lab';
 import { exitCodeForReport, UsageError } from '../../errors.js';
-import { type BuiltinLab, startBuiltinLab } from '../../lab/builtin.js';
-import { type Misbehaviour, parseMisbehaviours } from '../../lab/misbehaviour.js';
-import { drainTestOnLabEngine, isRealEngine } from '../../lab-engines.js';
+import { drainTestOnLabEngine, startOwnedLab } from '../../lab-engines.js';
 import { type ConfigValues, type DrainTestFlags, RUN_SETTINGS } from '../../options/drain-test.js';
 import type { DrainTestOptions, RealSpec } from '../../options.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
@@ -75,7 +74,7 @@ function labPassThrough(rawArgs: string[]): string[] {
 }
 
 /** `--lab` (builtin): two rs-servers and the userspace director, misbehaving on request. */
-async function startLab(f: DrainTestFlags, stderr: NodeJS.WritableStream): Promise<BuiltinLab> {
+async function startLab(f: DrainTestFlags, stderr: NodeJS.WritableStream): ReturnType<typeof startOwnedLab> {
   let misbehave: Misbehaviour[];
   try {
     misbehave = parseMisbehaviours(f.labMisbehave ? f.labMisbehave.split(',').map((s) => s.trim()) : []);
@@ -85,11 +84,11 @@ async function startLab(f: DrainTestFlags, stderr: NodeJS.WritableStream): Promi
   stderr.write(
     `starting the builtin lab (2 rs-server processes, userspace wrr director on loopback)${misbehave.length ? `, misbehaving: ${misbehave.join(', ')}` : ''}\n`,
   );
-  return startBuiltinLab({ misbehave });
+  return startOwnedLab(misbehave);
 }
 
 /** The lab's servers, drained by `--drain` (a name or HOST:PORT) or rs1. */
-function labTarget(lab: BuiltinLab, f: DrainTestFlags): Target {
+function labTarget(lab: LabInfo, f: DrainTestFlags): Target {
   const reals = lab.reals.map((r) => ({ host: r.host, port: r.port, name: r.name }));
   return { vip: lab.vip, reals, drain: f.drain ? resolveDrain(f.drain, reals) : reals[0]!, driverSpec: lab.driver };
 }
@@ -117,17 +116,17 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
   if (f.junit) await assertWritable('--junit', f.junit);
   if (f.html) await assertWritable('--html', f.html);
   if (engine !== undefined && engine !== 'builtin') {
-    if (!isRealEngine(engine)) throw new UsageError(`--lab ${engine}: expected builtin, ipvs, nft or haproxy`);
+    if (!isLabEngine(engine)) throw new UsageError(`--lab ${engine}: expected one of ${LAB_ENGINES.join(', ')}`);
     return drainTestOnLabEngine(engine, labPassThrough(input.rawArgs));
   }
   if (f.labMisbehave && engine !== 'builtin') throw new UsageError('--lab-misbehave works with --lab (builtin) only');
-  let lab: BuiltinLab | undefined;
+  let lab: Awaited<ReturnType<typeof startOwnedLab>> | undefined;
   try {
     let target: Target;
     let config: ConfigValues | undefined;
     if (engine === 'builtin') {
       lab = await startLab(f, io.stderr);
-      target = labTarget(lab, f);
+      target = labTarget(lab.info, f);
     } else {
       ({ target, config } = await targetFromFlags(input));
     }
@@ -147,6 +146,6 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
     else io.stdout.write(renderHuman(report, { color: useColor(io.stdout) }));
     return exitCodeForReport(report);
   } finally {
-    await lab?.stop();
+    await lab?.down();
   }
 }

@@ -1,15 +1,31 @@
+import { ENGINES, LAB_ENGINES, type LabEngine } from '@lvs-drain-kit/lab';
 import { type Command, Option } from 'commander';
+import { helpRows, helpSection } from '../help.js';
 
 type Out = (line: string) => void;
 const out: Out = (line) => process.stdout.write(`${line}\n`);
 const err: Out = (line) => process.stderr.write(`${line}\n`);
 
-/** `lvs-verify lab up|down|status|exec|ipvsadm`. */
+const EXAMPLES = [
+  'npx lvs-verify lab up                       # builtin: no root',
+  'npx lvs-verify lab exec --director -- ipvsadm -L -n',
+  'sudo npx lvs-verify lab up --engine ipvs',
+  'sudo npx lvs-verify lab exec --engine ipvs --director -- sysctl net.ipv4.vs.conn_reuse_mode',
+];
+
+/** `lvs-verify lab up|down|status|exec|ipvsadm`: the same commands for every engine of the lab's table. */
 export function register(program: Command): void {
-  const lab = program.command('lab').description('start, inspect and stop labs (builtin needs no root)');
+  const lab = program
+    .command('lab')
+    .description('start, inspect and stop labs (builtin needs no root)')
+    .addHelpText(
+      'after',
+      helpSection('Engines (--engine)', helpRows(LAB_ENGINES.map((e) => [e, ENGINES[e].description]))),
+    )
+    .addHelpText('after', helpSection('Examples', EXAMPLES));
   const engine = () =>
-    new Option('--engine <engine>', 'builtin (userspace, no root), ipvs (qemu VM), nft, haproxy')
-      .choices(['builtin', 'ipvs', 'nft', 'haproxy'])
+    new Option('--engine <engine>', 'the lab engine (see `lvs-verify lab --help`)')
+      .choices(LAB_ENGINES)
       .default('builtin');
   // Each command loads its own modules: start-up time matters for a tool run in loops and tests.
   const actions = () => import('./actions.js');
@@ -23,24 +39,31 @@ export function register(program: Command): void {
       .command(name)
       .description(description)
       .addOption(engine())
-      .action(async (f: { engine: string }) => {
+      .action(async (f: { engine: LabEngine }) => {
         process.exitCode = await (await actions())[action](f.engine, out);
       });
   }
   lab
     .command('exec')
-    .description('run a command in the lab client namespace')
+    .description(
+      'run a command where the lab clients run (the client namespace; builtin: this host), or with --director on the director',
+    )
     .addOption(engine())
+    .option(
+      '--director',
+      'run it on the director: its namespace (nft, haproxy), the VM over its serial channel (ipvs), the ipvsadm control port (builtin)',
+    )
     .argument('<command...>', 'the command (after --)')
-    .action(async (command: string[], f: { engine: string }) => {
-      process.exitCode = await (await actions()).labExec(f.engine, command);
+    .action(async (command: string[], f: { engine: LabEngine; director?: boolean }) => {
+      process.exitCode = await (await actions()).labExec(f.engine, command, f.director ?? false, out, err);
     });
   lab
     .command('ipvsadm')
-    .description('run ipvsadm arguments against the builtin lab director')
-    .option('--control <HOST:PORT>', 'control port (default: the lab started by `lvs-verify lab up`)')
+    .description('run ipvsadm arguments on the lab director (= lab exec --director -- ipvsadm ARGS)')
+    .addOption(engine())
+    .option('--control <HOST:PORT>', 'a builtin director control port (default: the lab started by `lab up`)')
     .argument('[args...]', 'ipvsadm arguments (after --)')
-    .action(async (args: string[], f: { control?: string }) => {
-      process.exitCode = await (await actions()).labIpvsadm(f.control, args, out, err);
+    .action(async (args: string[], f: { engine: LabEngine; control?: string }) => {
+      process.exitCode = await (await actions()).labIpvsadm(f.engine, f.control, args, out, err);
     });
 }

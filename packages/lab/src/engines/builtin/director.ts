@@ -1,3 +1,8 @@
+/**
+ * The builtin lab's userspace director: a TCP relay on the VIP that schedules like IPVS wrr
+ * (weight 0 = no new connections, open ones keep flowing) and is driven with ipvsadm commands
+ * on a control port. A lab for rehearsals and tests, never a production director.
+ */
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { formatHostPort, LineFramer } from '@lvs-drain-kit/common';
 import { formatIpvsadmList, type IpvsService } from '@lvs-drain-kit/drivers';
@@ -5,11 +10,6 @@ import { type IpvsadmCommand, parseIpvsadmArgs } from './ipvsadm-args.js';
 import type { Misbehaviour } from './misbehaviour.js';
 import { WrrScheduler } from './wrr.js';
 
-/**
- * The builtin lab's userspace director: a TCP relay on the VIP that schedules like IPVS wrr
- * (weight 0 = no new connections, open ones keep flowing) and is driven with ipvsadm commands
- * on a control port. A lab for rehearsals and tests, never a production director.
- */
 export interface LabDirectorOptions {
   vip: { host: string; port: number };
   control: { host: string; port: number };

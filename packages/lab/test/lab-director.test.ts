@@ -2,7 +2,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { formatReply } from '@lvs-drain-kit/common';
 import { parseIpvsadmList } from '@lvs-drain-kit/drivers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LabDirector, startLabDirector } from '../src/lab/director.js';
+import { type LabDirector, startLabDirector } from '../src/engines/builtin/director.js';
 
 /** Tiny line servers that answer like rs-server, in-process. */
 async function lineServer(name: string): Promise<{ server: Server; port: number }> {
@@ -66,6 +66,8 @@ describe('builtin lab director', () => {
     const { d, vip, ports } = await lab();
     const list = d.ipvsadm(['-L', '-n']);
     expect(list.stdout).toContain('Prot LocalAddress:Port Scheduler Flags');
+    // Grouped short options, as getopt reads them.
+    expect(d.ipvsadm(['-Ln'])).toEqual(list);
     expect(parseIpvsadmList(list.stdout)[0]?.servers.map((s) => s.weight)).toEqual([1, 1]);
     const thresholds = d.ipvsadm(['-L', '-n', '--thresholds']).stdout.split('\n');
     expect(thresholds.slice(1, 3)).toEqual([

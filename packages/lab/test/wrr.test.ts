@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type WrrDest, WrrScheduler } from '../src/lab/wrr.js';
+import { type WrrDest, WrrScheduler } from '../src/engines/builtin/wrr.js';
 
 function sequence(dests: WrrDest[], n: number, s = new WrrScheduler(dests)): string {
   let out = '';

@@ -56,6 +56,8 @@ function int(flag: string, v: string | undefined, max: number): number {
 
 /** Parses ipvsadm's argv (without the program name); messages follow ipvsadm's wording. */
 export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
+  // Short options without a value may be grouped, as getopt allows: `-Ln` is `-L -n`.
+  argv = argv.flatMap((a) => (/^-[LlnZC]{2,}$/.test(a) ? [...a.slice(1)].map((c) => `-${c}`) : [a]));
   let command: IpvsadmCommand['command'] | undefined;
   const out: Partial<IpvsadmCommand> = {};
   for (let i = 0; i < argv.length; i++) {
