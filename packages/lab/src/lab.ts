@@ -91,8 +91,8 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
  */
 export async function labUp(options: LabUpOptions): Promise<LabInfo> {
   const { engine } = options;
-  assertLabCanRun(engine);
   const ownOptions = engineOptions(options);
+  assertLabCanRun(engine);
   const stateDir = options.stateDir ?? defaultStateDir(engine);
   const log = options.log ?? (() => {});
   if (await readState(stateDir)) {
