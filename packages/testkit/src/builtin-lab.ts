@@ -27,8 +27,8 @@ export async function labUp(stateDir: string): Promise<CliLab> {
   const down = async () => {
     await runVerify(['lab', 'down'], stateDir);
   };
-  // "builtin lab up: VIP 127.0.0.1:P, rs1 127.0.0.2:P, rs2 127.0.0.3:P" and "director control 127.0.0.1:P".
-  const addresses = /lab up: VIP (\S+), (.*)$/m.exec(up.stdout);
+  // "builtin lab ID up: VIP 127.0.0.1:P, rs1 127.0.0.2:P, rs2 127.0.0.3:P" and "…; control 127.0.0.1:P, …".
+  const addresses = /lab \w+ up: VIP (\S+), (.*)$/m.exec(up.stdout);
   const control = /control (\S+?:\d+)/.exec(up.stdout)?.[1];
   if (up.code !== 0 || !addresses || !control) {
     await down();
