@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
 /** A parsed `HOST:PORT`; `host` carries no brackets, `family` is 0 for a host name. */
@@ -63,6 +64,55 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort {
     port = defaultPort;
   } else port = parsePort(portText);
   return { host, port, family: family as 0 | 4 | 6 };
+}
+
+/**
+ * The one spelling of an IP address, so that what a person wrote and what a director prints compare as
+ * text: IPv6 compressed and in lower case (`2001:DB8:0::1` → `2001:db8::1`, as inet_ntop and so ipvsadm
+ * and HAProxy print it); IPv4 addresses and host names as they are.
+ */
+export function canonicalHost(host: string): string {
+  if (isIP(host) !== 6) return host;
+  try {
+    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    // A zone (fe80::1%eth0) is no URL host: compare it as written, in lower case.
+    return host.toLowerCase();
+  }
+}
+
+/** Same address and port, however each was spelled. */
+export function sameHostPort(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
+  return a.port === b.port && canonicalHost(a.host) === canonicalHost(b.host);
+}
+
+/**
+ * Resolves host names to one address each, once: every later question about a name gets the first
+ * answer, so the probes, the director's table and the journal all speak of the same address. Addresses
+ * come back canonical (see `canonicalHost`).
+ */
+export class AddressResolver {
+  readonly #cache = new Map<string, Promise<string>>();
+
+  constructor(readonly lookupHost: (host: string) => Promise<string> = async (h) => (await lookup(h)).address) {}
+
+  async host(host: string): Promise<string> {
+    if (isIP(host) !== 0) return canonicalHost(host);
+    let answer = this.#cache.get(host);
+    if (!answer) {
+      answer = this.lookupHost(host).then(canonicalHost, (err: NodeJS.ErrnoException) => {
+        throw new AddressError(`cannot resolve "${host}": ${err.code ?? err.message}`);
+      });
+      this.#cache.set(host, answer);
+    }
+    return answer;
+  }
+
+  /** `hp` with its host resolved; its other fields are kept (a `family` is brought up to date). */
+  async resolve<T extends { host: string }>(hp: T): Promise<T> {
+    const host = await this.host(hp.host);
+    return 'family' in hp ? { ...hp, host, family: isIP(host) } : { ...hp, host };
+  }
 }
 
 /** Formats an address for people and for ipvsadm: IPv6 in brackets. */

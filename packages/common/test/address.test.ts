@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   AddressError,
+  AddressResolver,
+  canonicalHost,
   formatHostPort,
   formatPeer,
   formatSocketAddress,
   parseHostPort,
   parsePort,
+  sameHostPort,
 } from '../src/address.js';
 
 describe('parseHostPort', () => {
@@ -93,5 +96,48 @@ describe('formatSocketAddress / formatPeer', () => {
     for (const host of ['::1', '2001:db8::1', '198.18.0.2']) {
       expect(formatSocketAddress(host, 2100)).toBe(formatHostPort({ host, port: 2100 }));
     }
+  });
+});
+
+describe('one spelling of an address', () => {
+  it('writes IPv6 as inet_ntop does, and leaves IPv4 and names alone', () => {
+    expect(canonicalHost('2001:DB8:0:0::1')).toBe('2001:db8::1');
+    expect(canonicalHost('2001:db8:0:1:0:0:0:1')).toBe('2001:db8:0:1::1');
+    expect(canonicalHost('0:0:0:0:0:0:0:1')).toBe('::1');
+    expect(canonicalHost('198.18.0.11')).toBe('198.18.0.11');
+    expect(canonicalHost('lb1.example')).toBe('lb1.example');
+  });
+
+  it('compares what a person wrote with what ipvsadm prints', () => {
+    const printed = parseHostPort('[2001:db8::11]:2100');
+    expect(sameHostPort(parseHostPort('[2001:db8:0::0011]:2100'), printed)).toBe(true);
+    expect(sameHostPort(parseHostPort('[2001:db8::11]:2101'), printed)).toBe(false);
+    expect(sameHostPort({ host: '::ffff:198.18.0.1', port: 1 }, { host: '::ffff:c612:1', port: 1 })).toBe(true);
+  });
+
+  it('resolves a name once: later questions get the first answer', async () => {
+    const answers = ['198.18.0.11', '198.18.0.99'];
+    const asked: string[] = [];
+    const resolver = new AddressResolver(async (h) => {
+      asked.push(h);
+      return answers.shift()!;
+    });
+    expect(await resolver.resolve(parseHostPort('rs1.lab:2100'))).toEqual({
+      host: '198.18.0.11',
+      port: 2100,
+      family: 4,
+    });
+    expect(await resolver.host('rs1.lab')).toBe('198.18.0.11');
+    expect(await resolver.host('2001:DB8::1')).toBe('2001:db8::1');
+    expect(asked).toEqual(['rs1.lab']);
+  });
+
+  it('a name that does not resolve is an AddressError naming it', async () => {
+    const resolver = new AddressResolver(async () => {
+      throw Object.assign(new Error('nope'), { code: 'ENOTFOUND' });
+    });
+    await expect(resolver.host('nowhere.invalid')).rejects.toThrow(
+      new AddressError('cannot resolve "nowhere.invalid": ENOTFOUND'),
+    );
   });
 });
