@@ -26,9 +26,10 @@ export function parsePort(text: string, options: { allowZero?: boolean } = {}): 
 
 /**
  * Parses `HOST:PORT`, `[IPv6]:PORT`, or `HOST` alone when `defaultPort` is given.
- * A bare IPv6 address is accepted only without a port (`::1` with `defaultPort`).
+ * A bare IPv6 address is accepted only without a port (`::1` with `defaultPort`). Port 0 only with
+ * `allowZero` (what a director lists for a real server that takes the packet's port).
  */
-export function parseHostPort(text: string, defaultPort?: number): HostPort {
+export function parseHostPort(text: string, defaultPort?: number, options: { allowZero?: boolean } = {}): HostPort {
   const t = text.trim();
   if (t.length === 0) throw new AddressError('empty address: expected HOST:PORT');
   let host: string;
@@ -62,7 +63,7 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort {
   if (portText === undefined) {
     if (defaultPort === undefined) throw new AddressError(`invalid address "${text}": missing ":PORT"`);
     port = defaultPort;
-  } else port = parsePort(portText);
+  } else port = parsePort(portText, options);
   return { host, port, family: family as 0 | 4 | 6 };
 }
 

@@ -22,6 +22,11 @@ describe('parseHostPort', () => {
     expect(parseHostPort(text)).toEqual(want);
   });
 
+  it('port 0 only when allowed (a director lists it for a real server without a port)', () => {
+    expect(() => parseHostPort('198.18.0.11:0')).toThrow(/invalid port "0"/);
+    expect(parseHostPort('198.18.0.11:0', undefined, { allowZero: true }).port).toBe(0);
+  });
+
   it('uses the default port when none is given', () => {
     expect(parseHostPort('10.0.0.1', 2100)).toEqual({ host: '10.0.0.1', port: 2100, family: 4 });
     expect(parseHostPort('::1', 2100)).toEqual({ host: '::1', port: 2100, family: 6 });

@@ -1,6 +1,6 @@
 /**
  * What a driver or a transport throws. lvs-verify maps them to exit codes in its own errors.ts:
- * DriverError (and DrainCommandError) are environment errors (exit 3 before a drain), DriverSpecError
+ * DriverError (and DrainCommandError, UnsupportedSetupError) are environment errors (exit 3 before a drain), DriverSpecError
  * is a usage error (exit 2).
  */
 import { EnvironmentError } from '@lvs-drain-kit/common';
@@ -16,6 +16,15 @@ export class DriverError extends EnvironmentError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * The director is set up in a way the driver does not fully understand (a forwarding method or tunnel it
+ * cannot repeat, a chain with other rules, two servers on one address): it refuses before changing
+ * anything, in one line that says what to do. Exit 3, like any setup a run cannot test.
+ */
+export class UnsupportedSetupError extends DriverError {
+  override name = 'UnsupportedSetupError';
 }
 
 /** A drain/restore command template ran and failed (non-zero exit, timeout). */

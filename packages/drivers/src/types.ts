@@ -1,4 +1,5 @@
 /** What every drain driver is and returns: the interface the verifier drives a director through. */
+import { sameHostPort } from '@lvs-drain-kit/common';
 
 /** A real server or a virtual service address. */
 export interface RealServerRef {
@@ -18,6 +19,8 @@ export interface DirectorServer {
   weight: number;
   /** ipvsadm's words: Route, Masq, Tunnel, Local; other drivers may leave it out. */
   forwarding?: string;
+  /** A tunnel's type, port and checksum as ipvsadm --tun-info prints them (`gue:6080:-c`). */
+  tunnel?: string;
   activeConn?: number;
   inactConn?: number;
 }
@@ -45,11 +48,30 @@ export interface DrainDriver {
   readonly name: string;
   /** For people, e.g. "ipvsadm via ssh root@lb1". */
   readonly description: string;
+  /** The service's transport protocol where the driver knows it (drain-test probes tcp only). */
+  readonly protocol?: 'tcp' | 'udp' | 'sctp';
+  /** False where getWeight can never read a weight (a command driver without --get-cmd). Default true. */
+  readonly readsWeight?: boolean;
+  /**
+   * False where every weight above 0 puts the server back the same way (a command driver whose restore
+   * command has no {weight}): a run may then drain a server whose weight it cannot read. Default true.
+   */
+  readonly restoreNeedsWeight?: boolean;
   /** Reads what can be read; throws DriverError if the director cannot be reached (exit 3). */
   inspect(service: ServiceRef): Promise<DirectorState>;
   /** The current weight, or undefined where the driver cannot read it. */
   getWeight(service: ServiceRef, real: RealServerRef): Promise<number | undefined>;
   setWeight(service: ServiceRef, real: RealServerRef, weight: number): Promise<void>;
+  /** One line naming what setting `weight` runs, for the report (`ipvsadm -e …`, `command: …`); default: the description. */
+  describeChange?(service: ServiceRef, real: RealServerRef, weight: number): string;
   /** The exact command a person would run to put `weight` back by hand (exit-4 messages, the journal). */
   manualCommand(service: ServiceRef, real: RealServerRef, weight: number): string;
+}
+
+/**
+ * Whether the director's entry `listed` is the real server `real`, however its address was spelled. Port
+ * 0 is a firewall-mark service's real server added without a port: it takes the packet's port.
+ */
+export function isListedAs(listed: { host: string; port: number }, real: RealServerRef): boolean {
+  return sameHostPort(listed, { host: real.host, port: listed.port === 0 ? 0 : real.port });
 }

@@ -2,7 +2,8 @@ import type { CommandResult, CommandTransport } from '@lvs-drain-kit/common';
 import { startLabDirector } from '@lvs-drain-kit/lab';
 import { describe, expect, it } from 'vitest';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';
-import { DriverError } from '../src/errors.js';
+import { parseIpvsadmList } from '../src/drivers/ipvsadm-list.js';
+import { DriverError, UnsupportedSetupError } from '../src/errors.js';
 
 /** A transport that records argv and answers ipvsadm from a lab director, like a director host would. */
 async function director() {
@@ -67,7 +68,7 @@ describe('ipvsadm driver', () => {
   it('edits with an argument array that repeats the forwarding method; -e alone would reset it', async () => {
     const { d, calls, transport, vip } = await director();
     try {
-      d.ipvsadm(['-e', '-t', `127.0.0.1:${vip.port}`, '-r', '172.16.0.114:2100', '-i', '-w', '2']);
+      d.ipvsadm(['-e', '-t', `127.0.0.1:${vip.port}`, '-r', '172.16.0.114:2100', '-m', '-w', '2']);
       const driver = createIpvsadmDriver({ transport });
       const real = { host: '172.16.0.114', port: 2100 };
       await driver.setWeight({ vip }, real, 0);
@@ -78,15 +79,33 @@ describe('ipvsadm driver', () => {
         `127.0.0.1:${vip.port}`,
         '-r',
         '172.16.0.114:2100',
-        '-i',
+        '-m',
         '-w',
         '0',
       ]);
       expect(await driver.getWeight({ vip }, real)).toBe(0);
-      expect((await driver.inspect({ vip })).servers[0]?.forwarding).toBe('Tunnel');
+      expect((await driver.inspect({ vip })).servers[0]?.forwarding).toBe('Masq');
       expect(driver.manualCommand({ vip }, real, 2)).toBe(
-        `ssh root@lb1 'ipvsadm -e -t 127.0.0.1:${vip.port} -r 172.16.0.114:2100 -i -w 2'`,
+        `ssh root@lb1 'ipvsadm -e -t 127.0.0.1:${vip.port} -r 172.16.0.114:2100 -m -w 2'`,
       );
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('refuses a tunnel whose settings this ipvsadm cannot list, before any edit', async () => {
+    const { d, calls, transport, vip } = await director();
+    try {
+      d.ipvsadm(['-e', '-t', `127.0.0.1:${vip.port}`, '-r', '172.16.0.114:2100', '-i', '-w', '2']);
+      const driver = createIpvsadmDriver({ transport });
+      const real = { host: '172.16.0.114', port: 2100 };
+      await expect(driver.getWeight({ vip }, real)).rejects.toThrow(UnsupportedSetupError);
+      await expect(driver.setWeight({ vip }, real, 0)).rejects.toThrow(/-e would reset them to plain ipip/);
+      expect(calls.filter((c) => c[1] === '-e')).toEqual([]);
+      expect(parseIpvsadmList(d.ipvsadm(['-L', '-n']).stdout)[0]?.servers[0]).toMatchObject({
+        forwarding: 'Tunnel',
+        weight: 2,
+      });
     } finally {
       await d.close();
     }
@@ -97,7 +116,9 @@ describe('ipvsadm driver', () => {
     try {
       const driver = createIpvsadmDriver({ transport });
       await expect(driver.inspect({ vip: { host: '127.0.0.1', port: 1 } })).rejects.toThrow(DriverError);
-      await expect(driver.setWeight({ vip }, { host: '10.9.9.9', port: 1 }, 0)).rejects.toThrow(/is not in TCP/);
+      await expect(driver.setWeight({ vip }, { host: '10.9.9.9', port: 1 }, 0)).rejects.toThrow(
+        /is not in TCP 127\.0\.0\.1:/,
+      );
     } finally {
       await d.close();
     }

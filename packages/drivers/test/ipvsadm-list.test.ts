@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { editWeightArgv, formatIpvsadmList, parseIpvsadmList } from '../src/drivers/ipvsadm-list.js';
+import {
+  editWeightArgv,
+  findDest,
+  findService,
+  formatIpvsadmList,
+  parseIpvsadmList,
+  parseTunnelInfo,
+  serviceArgs,
+  serviceName,
+  tunnelArgs,
+} from '../src/drivers/ipvsadm-list.js';
+import { UnsupportedSetupError } from '../src/errors.js';
 
 // Shapes as printed by ipvsadm 1.31 (`ipvsadm -L -n`, with and without --thresholds), trailing blanks included.
 const DR = `IP Virtual Server version 1.2.1 (size=4096)
@@ -27,6 +38,21 @@ Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn
   -> RemoteAddress:Port
 TCP  172.16.0.113:2100 wrr
   -> 172.16.0.114:2100            100        10         0          0         
+`;
+
+// Firewall-mark services as ipvsadm 1.31 lists them (the IPVS lab's kernel): IPv6 marks say so.
+const FWM = `Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+FWM  1 wrr persistent 60
+  -> 198.18.0.11:0                Route   1      0          0         
+  -> 198.18.0.12:0                Route   2      0          0         
+FWM  2 IPv6 rr
+  -> [2001:db8::12]:2100          Masq    1      0          0         
+`;
+
+const FLAGS = `Prot LocalAddress:Port Scheduler Flags
+TCP  198.18.0.100:2302 sh (sh-fallback,sh-port)
+UDP  198.18.0.100:2301 wrr ops
 `;
 
 describe('parseIpvsadmList', () => {
@@ -83,7 +109,7 @@ describe('parseIpvsadmList', () => {
 describe('editWeightArgv', () => {
   it('repeats the forwarding method, since -e resets what it is not given', () => {
     const [s] = parseIpvsadmList(DR);
-    expect(editWeightArgv('TCP', s!.address, s!.servers[0], { host: '172.16.0.114', port: 2100 }, 0)).toEqual([
+    expect(editWeightArgv(s!, s!.servers[0]!, 0)).toEqual([
       '-e',
       '-t',
       '172.16.0.113:2100',
@@ -98,7 +124,7 @@ describe('editWeightArgv', () => {
   it('keeps thresholds and masquerading; UDP services use -u', () => {
     const [s] = parseIpvsadmList(THRESHOLDS);
     const dest = { ...s!.servers[0]!, forwarding: 'Route', weight: 3 };
-    expect(editWeightArgv('TCP', s!.address, dest, dest, 3)).toEqual([
+    expect(editWeightArgv(s!, dest, 3)).toEqual([
       '-e',
       '-t',
       '172.16.0.113:2100',
@@ -113,7 +139,7 @@ describe('editWeightArgv', () => {
       '10',
     ]);
     const udp = parseIpvsadmList(MIXED)[1]!;
-    expect(editWeightArgv('UDP', udp.address, udp.servers[0], udp.servers[0]!, 0)).toEqual([
+    expect(editWeightArgv(udp, udp.servers[0]!, 0)).toEqual([
       '-e',
       '-u',
       '10.0.0.10:53',
@@ -123,5 +149,94 @@ describe('editWeightArgv', () => {
       '-w',
       '0',
     ]);
+  });
+
+  it('refuses a forwarding method it cannot repeat, and a tunnel whose settings it could not read', () => {
+    const [s] = parseIpvsadmList(DR);
+    const local = { ...s!.servers[0]!, forwarding: 'Local' };
+    expect(() => editWeightArgv(s!, local, 0)).toThrow(UnsupportedSetupError);
+    expect(() => editWeightArgv(s!, local, 0)).toThrow(/forwards by "Local".*nothing was changed/);
+    expect(() => editWeightArgv(s!, { ...s!.servers[0]!, forwarding: 'FullNat' }, 0)).toThrow(/FullNat/);
+    // A listing without --tun-info (ipvsadm before 1.31) cannot say which tunnel: never fall back to ipip.
+    const ipv6 = parseIpvsadmList(MIXED)[2]!;
+    expect(() => editWeightArgv(ipv6, ipv6.servers[0]!, 0)).toThrow(/cannot show its tunnel.*upgrade ipvsadm/);
+    expect(() => editWeightArgv(ipv6, { ...ipv6.servers[0]!, tunnelInfo: 'vxlan:4789' }, 0)).toThrow(
+      /tunnel settings "vxlan:4789"/,
+    );
+  });
+});
+
+describe('tunnel settings (--tun-info)', () => {
+  it.each([
+    ['ipip', { type: 'ipip' }, ['--tun-type', 'ipip']],
+    [
+      'gue:6080:-c',
+      { type: 'gue', port: 6080, checksum: 'nocsum' },
+      ['--tun-type', 'gue', '--tun-port', '6080', '--tun-nocsum'],
+    ],
+    [
+      'gue:6081:r+c',
+      { type: 'gue', port: 6081, checksum: 'remcsum' },
+      ['--tun-type', 'gue', '--tun-port', '6081', '--tun-remcsum'],
+    ],
+    ['gre:+c', { type: 'gre', checksum: 'csum' }, ['--tun-type', 'gre', '--tun-csum']],
+    ['gre:-c', { type: 'gre', checksum: 'nocsum' }, ['--tun-type', 'gre', '--tun-nocsum']],
+  ] as const)('%s', (text, tunnel, args) => {
+    expect(parseTunnelInfo(text)).toEqual(tunnel);
+    expect(tunnelArgs(tunnel)).toEqual(args);
+  });
+
+  it.each(['n/a', 'gue:6080', 'gue:0:-c', 'gue:70000:-c', 'gre:', 'gre:x', 'vxlan:4789', ''])('refuses %j', (text) => {
+    expect(parseTunnelInfo(text)).toBeUndefined();
+  });
+});
+
+describe('finding a service and a real server however they were written', () => {
+  const services = parseIpvsadmList(MIXED);
+
+  it("IPv6 as a person writes it matches ipvsadm's spelling; the protocol must match too", () => {
+    const key = { protocol: 'TCP', vip: { host: '2001:DB8:0::10', port: 80 } } as const;
+    const s = findService(services, key);
+    expect(s?.address).toBe('[2001:db8::10]:80');
+    expect(findDest(s!, { host: '2001:db8:0:0::11', port: 80 })?.weight).toBe(2);
+    expect(findService(services, { protocol: 'UDP', vip: { host: '10.0.0.1', port: 443 } })).toBeUndefined();
+    expect(serviceArgs(key)).toEqual(['-t', '[2001:db8::10]:80']);
+    expect(serviceName(key)).toBe('TCP [2001:db8::10]:80');
+  });
+
+  it('firewall-mark services: -f MARK (-6 for IPv6), real servers listed with port 0 take any port', () => {
+    const fwm = parseIpvsadmList(FWM);
+    expect(fwm.map((s) => [s.protocol, s.address, s.ipv6 ?? false, s.scheduler, s.persistent])).toEqual([
+      ['FWM', '1', false, 'wrr', 60],
+      ['FWM', '2', true, 'rr', undefined],
+    ]);
+    const one = findService(fwm, { protocol: 'FWM', fwmark: 1, ipv6: false })!;
+    expect(findDest(one, { host: '198.18.0.11', port: 2100 })).toMatchObject({ port: 0, weight: 1 });
+    expect(editWeightArgv(one, findDest(one, { host: '198.18.0.12', port: 2100 })!, 0)).toEqual([
+      '-e',
+      '-f',
+      '1',
+      '-r',
+      '198.18.0.12:0',
+      '-g',
+      '-w',
+      '0',
+    ]);
+    const two = findService(fwm, { protocol: 'FWM', fwmark: 2, ipv6: true })!;
+    expect(findService(fwm, { protocol: 'FWM', fwmark: 2, ipv6: false })).toBeUndefined();
+    expect(editWeightArgv(two, two.servers[0]!, 3).slice(0, 6)).toEqual([
+      '-e',
+      '-f',
+      '2',
+      '-6',
+      '-r',
+      '[2001:db8::12]:2100',
+    ]);
+  });
+
+  it('reads scheduler flags after the scheduler', () => {
+    const [sh, ops] = parseIpvsadmList(FLAGS);
+    expect([sh!.scheduler, sh!.flags]).toEqual(['sh', '(sh-fallback,sh-port)']);
+    expect([ops!.protocol, ops!.flags]).toEqual(['UDP', 'ops']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type DriverFlag, flagName } from '../src/definition.js';
+import { DriverSpecError } from '../src/errors.js';
 import { createDriver } from '../src/registry.js';
 import {
   DRIVERS,
@@ -73,7 +74,10 @@ describe('the driver table', () => {
 
   it('shares a flag between kinds only by sharing its definition', () => {
     const director = driverFlagUses().find((u) => u.name === '--director');
-    expect(director?.kinds).toEqual(['ipvsadm', 'nft']);
+    expect(director?.kinds).toEqual(['ipvsadm', 'nft', 'manual']);
+    for (const flag of ['--ipvs-protocol', '--ipvs-fwmark']) {
+      expect(driverFlagUses().find((u) => u.name === flag)?.kinds).toEqual(['ipvsadm', 'manual']);
+    }
     const names = driverFlagUses().map((u) => u.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual(expect.arrayContaining(['--nft-table', '--nft-chain', '--nft-map', '--nft-netns']));
@@ -114,6 +118,24 @@ describe('specs from flags and files', () => {
     const bad = schema.safeParse({ ...command, timeout: 'soon' });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['timeout']);
+  });
+
+  it('ipvsadm and manual: a UDP or SCTP service, or a firewall mark, from flags and from a cluster file', async () => {
+    expect(await specFromFlags('ipvsadm', { '--ipvs-protocol': 'udp' })).toEqual({ kind: 'ipvsadm', protocol: 'udp' });
+    const fwmark = driverFlagUses().find((u) => u.name === '--ipvs-fwmark')!.flag;
+    expect(fwmark.parse!('0x10')).toBe(16);
+    expect(() => fwmark.parse!('0')).toThrow('invalid --ipvs-fwmark "0": expected a mark 1-4294967295');
+    expect(await specFromFlags('manual', { '--ipvs-fwmark': 7 })).toEqual({ kind: 'manual', fwmark: 7 });
+    await expect(specFromFlags('ipvsadm', { '--ipvs-protocol': 'icmp' })).rejects.toThrow(/^--ipvs-protocol: /);
+    const schema = driverConfigSchema(z);
+    expect(schema.parse({ kind: 'ipvsadm', fwmark: '1' })).toEqual({ kind: 'ipvsadm', fwmark: 1 });
+    expect(schema.parse({ kind: 'ipvsadm', fwmark: 2, director: 'local' })).toEqual({
+      kind: 'ipvsadm',
+      fwmark: 2,
+      director: 'local',
+    });
+    // A mark names a service of no protocol of its own: both together is a usage error.
+    await expect(createDriver({ kind: 'ipvsadm', protocol: 'udp', fwmark: 1 })).rejects.toThrow(DriverSpecError);
   });
 
   it('flag names are the first word of the flag', () => {
