@@ -3,8 +3,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { haproxyCommand, parseApiAddress, UnsupportedSetupError } from '@lvs-drain-kit/drivers';
 import { runVerify, type SpawnedServer, spawnRsServer, tempDir } from '@lvs-drain-kit/testkit';
 import { createHaproxyDriver } from '@lvs-drain-kit/verify';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A free port on 127.0.0.1 (the kernel picks it; HAProxy binds it right after). */
@@ -51,6 +53,12 @@ beforeAll(async () => {
       'backend be',
       '  balance roundrobin',
       `  server rs1 127.0.0.2:${servers[0]!.port} weight 1`,
+      `  server rs2 127.0.0.3:${servers[1]!.port} weight 1`,
+      // Two servers on one address (a canary beside the regular entry, say), never sent traffic here.
+      'backend shared',
+      '  balance roundrobin',
+      `  server rs1 127.0.0.2:${servers[0]!.port} weight 1`,
+      `  server rs1-canary 127.0.0.2:${servers[0]!.port} weight 2`,
       `  server rs2 127.0.0.3:${servers[1]!.port} weight 1`,
       '',
     ].join('\n'),
@@ -104,8 +112,55 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
     await driver.setWeight(service, rs1, 1);
     expect(await driver.getWeight(service, rs1)).toBe(1);
     expect(driver.manualCommand(service, rs1, 1)).toBe(
-      `echo 'set weight be/rs1 1' | socat stdio unix-connect:${socket}`,
+      `answer=$(echo 'set weight be/rs1 1; get weight be/rs1' | socat stdio unix-connect:${socket}); echo "$answer"; echo "$answer" | grep -Eqx '1 \\(initial [0-9]+\\)'`,
     );
+  });
+
+  it('the command a person is given fails when HAProxy refuses it (HAProxy answers, socat exits 0)', async () => {
+    const driver = createHaproxyDriver({ socket, backend: 'be' });
+    const service = { vip: { host: '127.0.0.1', port: vipPort } };
+    const rs1 = { host: '127.0.0.2', port: servers[0]!.port };
+    await driver.getWeight(service, rs1);
+    const sh = (command: string) => execa('/bin/sh', ['-c', command], { reject: false });
+    const set = await sh(driver.manualCommand(service, rs1, 3));
+    expect(set.exitCode, set.stderr).toBe(0);
+    expect(await driver.getWeight(service, rs1)).toBe(3);
+    const wrongBackend = createHaproxyDriver({ socket, backend: 'nope', server: 'rs1' });
+    const refused = await sh(wrongBackend.manualCommand(service, rs1, 1));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stdout).toContain('No such backend.');
+    const noServer = await sh(
+      createHaproxyDriver({ socket, backend: 'be', server: 'rs9' }).manualCommand(service, rs1, 1),
+    );
+    expect([noServer.exitCode, noServer.stdout]).toEqual([1, 'No such server.\n\nNo such server.']);
+    await driver.setWeight(service, rs1, 1);
+  });
+
+  it('two servers at one address: refused without --haproxy-server (listing them), the named one wins', async () => {
+    const service = { vip: { host: '127.0.0.1', port: vipPort } };
+    const rs1 = { host: '127.0.0.2', port: servers[0]!.port };
+    const api = (command: string) => haproxyCommand(parseApiAddress(socket), command);
+    await expect(createHaproxyDriver({ socket, backend: 'shared' }).getWeight(service, rs1)).rejects.toThrow(
+      new UnsupportedSetupError(
+        `HAProxy backend shared has 2 servers at 127.0.0.2:${rs1.port}: rs1, rs1-canary; name the one to drain with --haproxy-server (nothing was changed)`,
+      ),
+    );
+    const canary = createHaproxyDriver({ socket, backend: 'shared', server: 'rs1-canary' });
+    expect(await canary.getWeight(service, rs1)).toBe(2);
+    await canary.setWeight(service, rs1, 0);
+    expect([await api('get weight shared/rs1'), await api('get weight shared/rs1-canary')]).toEqual([
+      '1 (initial 1)\n\n',
+      '0 (initial 2)\n\n',
+    ]);
+    await canary.setWeight(service, rs1, 2);
+    // A name at another address than the drained server is refused: a typo must not drain rs2.
+    await expect(
+      createHaproxyDriver({ socket, backend: 'shared', server: 'rs2' }).getWeight(service, rs1),
+    ).rejects.toThrow(`server rs2 is at 127.0.0.3:${servers[1]!.port}, not 127.0.0.2:${rs1.port}`);
+    await expect(
+      createHaproxyDriver({ socket, backend: 'shared', server: 'rs3' }).setWeight(service, rs1, 0),
+    ).rejects.toThrow(/has no server "rs3" \(it has rs1 \(127\.0\.0\.2:\d+\), rs1-canary/);
+    expect(await api('get weight shared/rs2')).toBe('1 (initial 1)\n\n');
   });
 
   it('drain-test passes through HAProxy: old connections survive set weight 0, new ones avoid rs1', async () => {
