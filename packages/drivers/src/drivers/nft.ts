@@ -1,8 +1,11 @@
 /**
- * Drains an nftables load balancer built as `dnat to numgen inc mod N map @MAP` in a chain of its own:
- * a server's weight is the number of map slots it holds. Drain rewrites map and modulus without it in one
- * atomic `nft -f` transaction; established connections keep their server through conntrack. The map holds
- * addresses only (the destination port is kept), so every real server listens on the service port.
+ * Drains an nftables load balancer built as `dnat to <hash> mod N map @MAP` (numgen inc, numgen random,
+ * jhash, symhash) in a chain that holds only that rule: a server's weight is the number of map slots it
+ * holds. The chain and map are listed before every change, and anything else is refused before anything
+ * is changed. A change rewrites only the map elements that change and, when the slot count does, the
+ * rule's modulus (the rule replaced by handle, its expression kept): one atomic `nft -j -f -`
+ * transaction. Established connections keep their server through conntrack. The map holds addresses
+ * only (the destination port is kept), so every real server listens on the service port.
  */
 import type { CommandTransport } from '@lvs-drain-kit/common';
 import { formatHostPort, shellJoin, shellQuote } from '@lvs-drain-kit/common';
@@ -12,7 +15,14 @@ import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import { netnsTransport } from '../transports/netns.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
-import { balancerUpdate, numgenSlots, slotsFromMapJson, weightsFromSlots } from './nft-map.js';
+import {
+  type BalancerState,
+  balancerEdit,
+  balancerRewrite,
+  planSlots,
+  readBalancer,
+  weightsFromSlots,
+} from './nft-map.js';
 
 const schema = specSchema('nft', (z) => ({
   table: z.string().min(1),
@@ -29,11 +39,14 @@ export type NftSpec = z.output<ReturnType<typeof schema>>;
 
 export const nftDriver: DriverDefinition<NftSpec> = {
   kind: 'nft',
-  description: 'nftables `dnat to numgen inc mod N map @MAP`: weight = slots held',
+  description: 'nftables `dnat to <numgen|jhash|symhash> mod N map @MAP`: weight = slots held',
   schema,
   flags: {
     table: { flag: '--nft-table <name>', help: 'the table of the balancer' },
-    chain: { flag: '--nft-chain <name>', help: 'the chain holding only `dnat to numgen inc mod N map @MAP`' },
+    chain: {
+      flag: '--nft-chain <name>',
+      help: 'the chain holding only `dnat to numgen inc|numgen random|jhash …|symhash mod N map @MAP`',
+    },
     map: { flag: '--nft-map <name>', help: 'the slot → address map (a server weighs as many slots as it holds)' },
     family: { flag: '--nft-family <family>', help: 'the table family (default ip, the only one supported)' },
     netns: {
@@ -53,7 +66,7 @@ export interface NftDriverOptions {
   transport: CommandTransport;
   family?: string;
   table: string;
-  /** The chain that holds only the balancing rule (the driver rewrites it whole). */
+  /** The chain that holds only the balancing rule. */
   chain: string;
   map: string;
   /** How a person reaches the director's nft, e.g. `ip netns exec lb` (for manual commands). */
@@ -67,9 +80,11 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const balancer = { table: options.table, chain: options.chain, map: options.map };
   if (family !== 'ip') throw new DriverError(`nft driver: only the ip family is supported, not ${family}`);
-  /** Servers seen in the map, in order, so a drained one (no slot left) is still known and put back in place. */
+  /** Servers seen in the map, in order, so a drained one (no slot left) is still known. */
   const known: string[] = [];
-  let lastSlots: string[] | undefined;
+  /** The slots before this driver first changed each server: a restore puts them back exactly. */
+  const before = new Map<string, string[]>();
+  let last: BalancerState | undefined;
 
   async function nft(argv: string[], input?: string): Promise<string> {
     const r = await transport.run(['nft', ...argv], { timeoutMs, ...(input !== undefined ? { input } : {}) });
@@ -82,30 +97,39 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
     return r.stdout;
   }
 
-  async function readSlots(): Promise<string[]> {
-    const json = await nft(['-j', 'list', 'map', family, balancer.table, balancer.map]);
-    let slots: string[];
+  async function read(): Promise<BalancerState> {
+    const chain = await nft(['-j', 'list', 'chain', family, balancer.table, balancer.chain]);
+    const map = await nft(['-j', 'list', 'map', family, balancer.table, balancer.map]);
+    let state: BalancerState;
     try {
-      slots = slotsFromMapJson(json);
+      state = readBalancer(balancer, chain, map);
     } catch (err) {
-      throw new DriverError(`nft map ${balancer.table}/${balancer.map}: ${(err as Error).message}`, json);
+      if (err instanceof SyntaxError) throw new DriverError(`nft printed no JSON: ${err.message}`, chain + map);
+      throw err;
     }
-    for (const host of slots) if (!known.includes(host)) known.push(host);
-    lastSlots = slots;
-    return slots;
+    for (const host of state.slots) if (!known.includes(host)) known.push(host);
+    last = state;
+    return state;
   }
 
-  function updateFor(slots: readonly string[], real: RealServerRef, weight: number): string {
-    const weights = weightsFromSlots(slots);
+  function edit(state: BalancerState, real: RealServerRef, weight: number): string {
     if (!known.includes(real.host)) known.push(real.host);
-    weights.set(real.host, weight);
-    return balancerUpdate(balancer, numgenSlots(known.map((host) => ({ host, weight: weights.get(host) ?? 0 }))));
+    return balancerEdit(balancer, state, planSlots(state.slots, real.host, weight, before.get(real.host)));
+  }
+
+  /**
+   * The slots once `real` has `weight`, as this driver would leave them: a person runs the command later
+   * (after the drain, or from the journal), so it is planned from the map without the server.
+   */
+  function finalSlots(state: BalancerState, real: RealServerRef, weight: number): string[] {
+    const original = before.get(real.host) ?? (state.slots.includes(real.host) ? state.slots : undefined);
+    return planSlots(planSlots(state.slots, real.host, 0), real.host, weight, original);
   }
 
   function checkPort(service: ServiceRef, real: RealServerRef): void {
     if (real.port !== service.vip.port) {
       throw new DriverError(
-        `nft driver: ${formatHostPort(real)} listens on another port than the service ${formatHostPort(service.vip)}; the numgen map keeps the destination port`,
+        `nft driver: ${formatHostPort(real)} listens on another port than the service ${formatHostPort(service.vip)}; the map keeps the destination port`,
       );
     }
   }
@@ -115,29 +139,39 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
     description: `nft ${family} ${balancer.table} map ${balancer.map} via ${transport.description}`,
 
     async inspect(service): Promise<DirectorState> {
-      const slots = await readSlots();
-      const weights = weightsFromSlots(slots);
+      const state = await read();
+      const weights = weightsFromSlots(state.slots);
       return {
-        scheduler: `numgen inc mod ${slots.length}`,
+        scheduler: `${state.hash} mod ${state.modulus}`,
         servers: known.map((host) => ({ host, port: service.vip.port, weight: weights.get(host) ?? 0 })),
-        raw: slots.map((host, i) => `${i} : ${host}`).join('\n'),
+        raw: state.slots.map((host, i) => `${state.offset + i} : ${host}`).join('\n'),
       };
     },
 
     async getWeight(service, real) {
       checkPort(service, real);
-      return weightsFromSlots(await readSlots()).get(real.host) ?? 0;
+      return weightsFromSlots((await read()).slots).get(real.host) ?? 0;
     },
 
     async setWeight(service, real, weight) {
       checkPort(service, real);
-      await nft(['-f', '-'], updateFor(await readSlots(), real, weight));
+      const state = await read();
+      if (!before.has(real.host) && state.slots.includes(real.host)) before.set(real.host, [...state.slots]);
+      await nft(['-j', '-f', '-'], edit(state, real, weight));
+    },
+
+    describeChange(_service, real, weight) {
+      const slots = last ? finalSlots(last, real, weight) : [];
+      return `nft map ${balancer.map}: ${real.host} holds ${weight} of ${slots.length} slots, ${last?.hash ?? '?'} mod ${slots.length}`;
     },
 
     manualCommand(_service, real, weight) {
-      const script = updateFor(lastSlots ?? [], real, weight);
       const prefix = options.manualPrefix ?? [];
-      return `printf '%s' ${shellQuote(script)} | ${shellJoin([...prefix, 'nft', '-f', '-'])}`;
+      if (!last) {
+        return `# first list the balancer: ${shellJoin([...prefix, 'nft', 'list', 'chain', family, balancer.table, balancer.chain])}; then give ${real.host} ${weight} slots in map ${balancer.map} and the rule's mod`;
+      }
+      const script = balancerRewrite(balancer, last, finalSlots(last, real, weight));
+      return `printf '%s\\n' ${shellQuote(script)} | ${shellJoin([...prefix, 'nft', '-j', '-f', '-'])}`;
     },
   };
 }
