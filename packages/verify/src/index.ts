@@ -15,7 +15,16 @@ export {
 } from '@lvs-drain-kit/drivers';
 export { loadConfig, validateConfig } from './config.js';
 export * from './errors.js';
-export { defaultJournalPath, Journal, type JournalEntry, stateDir } from './journal.js';
+export {
+  defaultJournalPath,
+  isRecordedProcessAlive,
+  Journal,
+  type JournalEntry,
+  JournalLockError,
+  journalPaths,
+  SYSTEM_STATE_DIR,
+  stateDir,
+} from './journal.js';
 export type { DrainTestOptions, RealSpec } from './options.js';
 export { DEFAULTS } from './options.js';
 export type { ProgressEvent } from './progress.js';
