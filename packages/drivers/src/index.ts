@@ -1,7 +1,13 @@
 export type { DriverDefinition, DriverFlag, DriverFlags, Zod } from './definition.js';
 export { flagName } from './definition.js';
 export { type BuiltinSpec, builtinDriver, createBuiltinDriver } from './drivers/builtin.js';
-export { type CommandDriverOptions, type CommandSpec, commandDriver, createCommandDriver } from './drivers/command.js';
+export {
+  type CommandDriverOptions,
+  type CommandSpec,
+  commandDriver,
+  createCommandDriver,
+  parseWeightOutput,
+} from './drivers/command.js';
 export { fillTemplate, type TemplateValues, unknownPlaceholders } from './drivers/command-template.js';
 export { createHaproxyDriver, type HaproxyDriverOptions, type HaproxySpec, haproxyDriver } from './drivers/haproxy.js';
 export * from './drivers/haproxy-api.js';

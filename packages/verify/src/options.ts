@@ -28,7 +28,7 @@ export interface DrainTestOptions {
   timeoutMs?: number;
   /** How long new connections may take to reach the server again after the restore. Default 10 s. */
   restoreTimeoutMs?: number;
-  /** The weight to put back when the driver cannot read the current one (command without getCmd, manual). */
+  /** The weight to put back where the driver cannot read the current one (a command driver without --get-cmd). */
   restoreWeight?: number;
   /** Put the original weight back at the end. Default true. */
   restore?: boolean;

@@ -18,9 +18,13 @@ async function rs1Weight(): Promise<number | undefined> {
   return driver.getWeight({ vip: lab.vip }, lab.reals[0]!);
 }
 const rs1 = () => `${lab.reals[0]!.host}:${lab.reals[0]!.port}`;
+/** The journal's entries; with none left the file is gone. */
 const journalEntries = async () =>
-  (JSON.parse(await readFile(join(state.path, 'lvs-drain-kit', 'journal.json'), 'utf8')) as { entries: unknown[] })
-    .entries;
+  (
+    JSON.parse(
+      await readFile(join(state.path, 'lvs-drain-kit', 'journal.json'), 'utf8').catch(() => '{"entries":[]}'),
+    ) as { entries: unknown[] }
+  ).entries;
 
 beforeAll(async () => {
   state = await tempDir();
@@ -141,6 +145,70 @@ describe('command driver (real commands through /bin/sh)', () => {
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/PASS\s+new-connections-return/);
+  });
+
+  it('a restore command without {weight} needs no weight: no --get-cmd, no --restore-weight; the report names it', async () => {
+    const restore = ipvsadm().replace('{weight}', '1');
+    const r = await runVerify(
+      [
+        ...target,
+        '--driver',
+        'command',
+        '--drain-cmd',
+        ipvsadm(),
+        '--restore-cmd',
+        restore,
+        '--hold',
+        '500ms',
+        '--json',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      drain: { originalWeight?: number };
+      restore: { weight?: number; manualCommand: string };
+      checks: Array<{ id: string; message: string }>;
+    };
+    const ran = restore.replace('{vip}', lab.vip.host).replace('{vport}', String(lab.vip.port));
+    const filled = ran.replace('{rip}', lab.reals[0]!.host).replace('{rport}', String(lab.reals[0]!.port));
+    expect(report.checks.find((c) => c.id === 'restore')?.message).toBe(`the server put back (command: ${filled})`);
+    expect(report.checks.find((c) => c.id === 'drain')?.message).toMatch(/^rs1 weight unknown → 0/);
+    expect([report.drain.originalWeight, report.restore.weight, report.restore.manualCommand]).toEqual([
+      undefined,
+      undefined,
+      filled,
+    ]);
+    expect(await rs1Weight()).toBe(1);
+  });
+
+  it('a restore that needs a weight nobody can read: exit 2 before a single connection is opened', async () => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        '127.0.0.1:1',
+        // Nothing listens here: a connection attempt would end in exit 3, not 2.
+        '--real',
+        '127.0.0.1:2',
+        '--real',
+        '127.0.0.1:3',
+        '--drain',
+        '127.0.0.1:2',
+        '--driver',
+        'command',
+        '--drain-cmd',
+        'true {weight}',
+        '--restore-cmd',
+        'lb-weight {rip} {weight}',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toContain(
+      'command: true {weight} cannot read the current weight and puts a weight back: give --restore-weight N (the weight to restore)',
+    );
+    expect(r.stdout).not.toMatch(/cannot reach real server/);
   });
 
   it('a failing drain command is an environment error (exit 3) with its exit code and stderr in the report', async () => {
@@ -278,6 +346,34 @@ describe('exit codes for bad input and a missing environment', () => {
     );
     const r = await runVerify(['drain-test', '--config', file], state.path);
     expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('3: a UDP service, which drain-test cannot probe, refused before a connection (the driver itself drains it)', async () => {
+    const r = await runVerify(
+      [
+        'drain-test',
+        '--vip',
+        '127.0.0.1:53',
+        '--real',
+        '127.0.0.1:2',
+        '--real',
+        '127.0.0.1:3',
+        '--drain',
+        '127.0.0.1:2',
+        '--driver',
+        'ipvsadm',
+        '--ipvs-protocol',
+        'udp',
+        '--director',
+        `builtin:${lab.driver.control}`,
+      ],
+      state.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(
+      /FAIL\s+preflight\s+drain-test probes TCP only: it cannot test the UDP service 127\.0\.0\.1:53/,
+    );
+    expect(r.stdout).not.toMatch(/cannot reach real server/);
   });
 
   it('3: real servers that cannot be reached', async () => {

@@ -1,7 +1,7 @@
 import { durationArgument } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
 import { type DriverDefinition, specSchema } from '../definition.js';
-import { DrainCommandError, DriverSpecError } from '../errors.js';
+import { DrainCommandError, DriverError, DriverSpecError } from '../errors.js';
 import type { DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { fillTemplate, type TemplateValues, unknownPlaceholders } from './command-template.js';
 
@@ -21,8 +21,11 @@ export const commandDriver: DriverDefinition<CommandSpec> = {
   schema,
   flags: {
     drainCmd: { flag: '--drain-cmd <template>', help: `sets the weight to 0; ${PLACEHOLDERS}` },
-    restoreCmd: { flag: '--restore-cmd <template>', help: 'puts the weight back' },
-    getCmd: { flag: '--get-cmd <template>', help: 'prints the current weight (optional)' },
+    restoreCmd: {
+      flag: '--restore-cmd <template>',
+      help: 'puts the server back (with {weight}: the weight read by --get-cmd or given by --restore-weight)',
+    },
+    getCmd: { flag: '--get-cmd <template>', help: 'prints the current weight, a decimal integer (optional)' },
     timeoutMs: {
       flag: '--command-timeout <duration>',
       help: 'how long each command may run (default 30s)',
@@ -96,20 +99,38 @@ export function createCommandDriver(options: CommandDriverOptions): DrainDriver 
   return {
     name: 'command',
     description: `command: ${options.drainCmd}`,
+    readsWeight: options.getCmd !== undefined,
+    restoreNeedsWeight: /\{weight\}/.test(options.restoreCmd),
     async inspect() {
       return { servers: [] };
     },
     async getWeight(service, real) {
       if (!options.getCmd) return undefined;
-      const out = (await sh(fillTemplate(options.getCmd, values(service, real, 0)))).trim();
-      const n = Number(out);
-      return Number.isInteger(n) ? n : undefined;
+      const command = fillTemplate(options.getCmd, values(service, real, 0));
+      return parseWeightOutput(await sh(command), command);
     },
     async setWeight(service, real, weight) {
       await sh(fillTemplate(template(weight), values(service, real, weight)));
+    },
+    describeChange(service, real, weight) {
+      return `command: ${fillTemplate(template(weight), values(service, real, weight))}`;
     },
     manualCommand(service, real, weight) {
       return fillTemplate(template(weight), values(service, real, weight));
     },
   };
+}
+
+/**
+ * What --get-cmd printed, as a weight: a decimal integer and nothing else (surrounding blanks aside).
+ * Empty output, `0x10`, `1e3` or `weight: 3` is a DriverError naming the output, never a number guessed.
+ */
+export function parseWeightOutput(stdout: string, command: string): number {
+  const text = stdout.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text);
+  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  throw new DriverError(
+    `--get-cmd printed ${text.length === 0 ? 'nothing' : JSON.stringify(shown)}, not a weight (a decimal integer): ${command}`,
+    stdout,
+  );
 }

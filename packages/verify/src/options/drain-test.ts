@@ -89,7 +89,12 @@ export const DRAIN_TEST_OPTIONS = {
     DEFAULTS.restoreTimeoutMs,
     'restoreTimeout',
   ),
-  restoreWeight: count('--restore-weight <n>', 'weight to put back when the driver cannot read it', 1, 65535),
+  restoreWeight: count(
+    '--restore-weight <n>',
+    'weight to put back where the driver cannot read it (a restore command with {weight})',
+    1,
+    65535,
+  ),
   restore: flag('--no-restore', 'leave the server drained (undo later with `lvs-verify undo`)'),
   strict: flag('--strict', 'the reused-source-port probe fails instead of warning'),
   json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),

@@ -33,7 +33,8 @@ const NEXT: Readonly<Record<DrainStage, readonly DrainStage[]>> = {
 
 /** What a drain changed: the weight to put back and the journal entry that records it for `undo`. */
 export interface DrainOrigin {
-  weight: number;
+  /** Unknown where the driver cannot read it and its way back needs none (a command without {weight}). */
+  weight: number | undefined;
   entry: JournalEntry;
 }
 

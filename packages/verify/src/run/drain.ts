@@ -7,7 +7,7 @@ import { EnvironmentError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import type { RunContext } from './context.js';
 import type { DrainState } from './drain-state.js';
-import { setWeightVerified, WeightNotAppliedError } from './set-weight-verified.js';
+import { restoreWeightFor, setWeightVerified, WeightNotAppliedError } from './set-weight-verified.js';
 
 /** The director still reports the old weight after the drain: a failed check, not an environment error. */
 export class DrainNotAppliedError extends Error {
@@ -27,17 +27,17 @@ export async function drain(
   const o = ctx.options;
   const service = { vip: o.vip };
   ctx.startPhase('drain', `setting ${ctx.drainedName} (${formatHostPort(o.drain)}) to weight 0`);
-  if (originalWeight === undefined) {
+  if (originalWeight === undefined && o.driver.restoreNeedsWeight !== false) {
     throw new EnvironmentError(`${o.driver.description} cannot read the current weight: give --restore-weight`);
   }
   const started = performance.now();
   const entry = await journal.add({
     vip: o.vip,
     real: { host: o.drain.host, port: o.drain.port },
-    originalWeight,
+    ...(originalWeight !== undefined ? { originalWeight } : {}),
     ...(o.driverSpec ? { driverSpec: o.driverSpec } : {}),
     driverDescription: o.driver.description,
-    manualCommand: o.driver.manualCommand(service, o.drain, originalWeight),
+    manualCommand: o.driver.manualCommand(service, o.drain, restoreWeightFor(originalWeight)),
   });
   const origin = { weight: originalWeight, entry };
   const target = ctx.server(ctx.drainedName);
@@ -71,7 +71,7 @@ export async function drain(
   ctx.check(
     'drain',
     'pass',
-    `${ctx.drainedName} weight ${originalWeight} → 0${readBack === undefined ? ' (the driver cannot read it back)' : ', read back 0'}`,
+    `${ctx.drainedName} weight ${originalWeight ?? 'unknown'} → 0${readBack === undefined ? ' (the driver cannot read it back)' : ', read back 0'}`,
     [],
     started,
   );

@@ -3,8 +3,8 @@
  * A failure here is an environment verdict (exit 3), never a load-balancer FAIL.
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
-import type { DirectorState } from '@lvs-drain-kit/drivers';
-import { EnvironmentError } from '../errors.js';
+import { type DirectorState, isListedAs } from '@lvs-drain-kit/drivers';
+import { EnvironmentError, UsageError } from '../errors.js';
 import type { RealSpec } from '../options.js';
 import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
 import type { RunContext } from './context.js';
@@ -23,6 +23,7 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
   const o = ctx.options;
   const started = performance.now();
   ctx.startPhase('preflight', `checking ${o.reals.length} real servers and the director (${o.driver.description})`);
+  refuseUntestable(ctx);
   const target = o.reals.find((r) => r.host === o.drain.host && r.port === o.drain.port);
   if (!target) {
     const msg = `drain target ${formatHostPort(o.drain)} is not one of the real servers (${o.reals.map(formatHostPort).join(', ')})`;
@@ -61,7 +62,7 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
     throw err instanceof EnvironmentError ? err : new PreflightError(msg);
   }
   for (const s of ctx.servers.values()) {
-    const d = director.servers.find((x) => x.host === s.host && x.port === s.port);
+    const d = director.servers.find((x) => isListedAs(x, s));
     if (d) s.weightBefore = d.weight;
   }
   const targetServer = ctx.server(ctx.drainedName);
@@ -92,6 +93,26 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
     started,
   );
   return { director, weight };
+}
+
+/**
+ * What is known before a single connection: the probes speak TCP, and a weight the restore needs must be
+ * readable or given. A service of another protocol is an environment verdict (exit 3); a missing
+ * --restore-weight a usage error (exit 2).
+ */
+function refuseUntestable(ctx: RunContext): void {
+  const o = ctx.options;
+  const d = o.driver;
+  if (d.protocol !== undefined && d.protocol !== 'tcp') {
+    const msg = `drain-test probes TCP only: it cannot test the ${d.protocol.toUpperCase()} service ${ctx.vipText} (${d.description}); test a TCP service of this director`;
+    ctx.check('preflight', 'fail', msg);
+    throw new PreflightError(msg);
+  }
+  if (d.readsWeight === false && d.restoreNeedsWeight !== false && o.restoreWeight === undefined) {
+    throw new UsageError(
+      `${d.description} cannot read the current weight and puts a weight back: give --restore-weight N (the weight to restore)`,
+    );
+  }
 }
 
 /**

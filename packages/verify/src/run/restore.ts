@@ -9,7 +9,7 @@ import { RestoreError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import type { RunContext } from './context.js';
 import type { DrainState } from './drain-state.js';
-import { setWeightVerified } from './set-weight-verified.js';
+import { restoreWeightFor, setWeightVerified } from './set-weight-verified.js';
 
 /**
  * Puts the original weight back and reads it back; on success the journal forgets the drain. On
@@ -20,30 +20,30 @@ export async function restore(ctx: RunContext, state: DrainState, journal: Journ
   const o = ctx.options;
   const service = { vip: o.vip };
   const { weight, entry } = state.origin!;
-  const manualCommand = o.driver.manualCommand(service, o.drain, weight);
+  const setTo = restoreWeightFor(weight);
+  const what = weight !== undefined ? `weight ${weight}` : 'the server';
+  const manualCommand = o.driver.manualCommand(service, o.drain, setTo);
   state.restoreStarted(manualCommand);
-  ctx.startPhase('restore', `putting ${ctx.drainedName || formatHostPort(o.drain)} back to weight ${weight}`);
+  ctx.startPhase(
+    'restore',
+    `putting ${ctx.drainedName || formatHostPort(o.drain)} back${weight !== undefined ? ` to weight ${weight}` : ''}`,
+  );
   const started = performance.now();
   try {
-    const { readBack, setAt } = await setWeightVerified(o.driver, service, o.drain, weight);
+    const { readBack, setAt } = await setWeightVerified(o.driver, service, o.drain, setTo);
     ctx.timeline.restored(setAt);
     const s = ctx.server(ctx.drainedName);
     if (s) s.weightAfter = readBack;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     state.restoreFailed(msg);
-    ctx.check(
-      'restore',
-      'fail',
-      `could not put weight ${weight} back: ${msg}. Run by hand: ${manualCommand}`,
-      [],
-      started,
-    );
+    ctx.check('restore', 'fail', `could not put ${what} back: ${msg}. Run by hand: ${manualCommand}`, [], started);
     throw new RestoreError(`restore failed: ${msg}`, manualCommand);
   }
   state.restoreSucceeded();
   await journal.remove(entry.id);
-  ctx.check('restore', 'pass', `weight ${weight} put back (${o.driver.description})`, [], started);
+  const ran = o.driver.describeChange?.(service, o.drain, setTo) ?? o.driver.description;
+  ctx.check('restore', 'pass', `${what} put back (${ran})`, [], started);
 }
 
 /** `--no-restore`: the server stays at weight 0, marked on the journal so `undo` can still put it back. */
@@ -52,6 +52,6 @@ export async function skipRestore(ctx: RunContext, state: DrainState, journal: J
   const { weight, entry } = state.origin!;
   state.keptDrained();
   await journal.update(entry.id, { keptDrained: true });
-  const cmd = o.driver.manualCommand({ vip: o.vip }, o.drain, weight);
+  const cmd = o.driver.manualCommand({ vip: o.vip }, o.drain, restoreWeightFor(weight));
   ctx.check('restore', 'skip', `--no-restore: ${ctx.drainedName} left at weight 0; \`lvs-verify undo\` or: ${cmd}`);
 }

@@ -36,6 +36,15 @@ export interface SetWeightResult {
   setAt: number;
 }
 
+/**
+ * The weight handed to a driver to put a server back: the original one, or 1 where the run could not read
+ * it and the driver needs none (`restoreNeedsWeight: false`: every weight above 0 puts it back the same
+ * way). The report and the journal keep the original as unknown.
+ */
+export function restoreWeightFor(originalWeight: number | undefined): number {
+  return originalWeight ?? 1;
+}
+
 /** Attempts after the first; 200 ms, then 400 ms between them. */
 const RETRIES = 2;
 
