@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { AddressError, DurationError, parseHostPort } from '@lvs-drain-kit/common';
+import { AddressError, AddressResolver, DurationError, parseHostPort } from '@lvs-drain-kit/common';
 import { createDriver, type DriverSpec, driverKindList, specFromFlags } from '@lvs-drain-kit/drivers';
 import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbehaviours } from '@lvs-drain-kit/lab';
-import { exitCodeForReport, UsageError } from '../../errors.js';
+import { EnvironmentError, exitCodeForReport, UsageError } from '../../errors.js';
 import { drainTestOnLabEngine, startOwnedLab } from '../../lab-engines.js';
 import { type ConfigValues, type DrainTestFlags, RUN_SETTINGS } from '../../options/drain-test.js';
 import type { DrainTestOptions, RealSpec } from '../../options.js';
@@ -43,6 +43,24 @@ async function targetFromFlags(input: DrainTestInput): Promise<{ target: Target;
     return { target: { vip, reals, drain, driverSpec }, ...(config ? { config } : {}) };
   } catch (err) {
     throw err instanceof AddressError || err instanceof DurationError ? new UsageError(err.message) : err;
+  }
+}
+
+/**
+ * The target with every host name resolved once, addresses in their one spelling (`canonicalHost`): the
+ * probes, the director's table and the journal then all speak of the same address.
+ */
+async function resolveTarget(t: Target): Promise<Target> {
+  const resolver = new AddressResolver();
+  try {
+    return {
+      ...t,
+      vip: await resolver.resolve(t.vip),
+      reals: await Promise.all(t.reals.map((r) => resolver.resolve(r))),
+      drain: await resolver.resolve(t.drain),
+    };
+  } catch (err) {
+    throw err instanceof AddressError ? new EnvironmentError(err.message) : err;
   }
 }
 
@@ -129,6 +147,7 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
       target = labTarget(lab.info, f);
     } else {
       ({ target, config } = await targetFromFlags(input));
+      target = await resolveTarget(target);
     }
     io.signal.throwIfAborted();
     const driver = await createDriver(target.driverSpec);
