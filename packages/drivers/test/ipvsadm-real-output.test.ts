@@ -1,7 +1,9 @@
+import { PassThrough } from 'node:stream';
 import type { CommandResult, CommandTransport } from '@lvs-drain-kit/common';
 import { describe, expect, it } from 'vitest';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';
 import { parseIpvsadmList } from '../src/drivers/ipvsadm-list.js';
+import { createManualDriver } from '../src/drivers/manual.js';
 import { UnsupportedSetupError } from '../src/errors.js';
 
 /**
@@ -127,7 +129,7 @@ function recorded(answers: Record<string, string>, stderr: Record<string, string
       return { stdout: stdout ?? '', stderr: '', exitCode: stdout !== undefined || argv[1] === '-e' ? 0 : 1 };
     },
   };
-  return { driver: createIpvsadmDriver({ transport, readKernel: false }), issued };
+  return { driver: createIpvsadmDriver({ transport, readKernel: false }), issued, transportOf: () => transport };
 }
 
 describe('ipvsadm v1.31 tunnels and NAT (--tun-info)', () => {
@@ -192,5 +194,38 @@ describe('ipvsadm v1.31 tunnels and NAT (--tun-info)', () => {
   it("a failing listing is a DriverError with ipvsadm's words, not a fallback", async () => {
     const { driver } = recorded({}, { 'ipvsadm -L -n --tun-info -t 198.18.0.100:2100': 'No such service\n' });
     await expect(driver.getWeight(service, { host: '198.18.0.11', port: 2100 })).rejects.toThrow(/No such service/);
+  });
+});
+
+describe('manual driver', () => {
+  it('prints exactly the argv the ipvsadm driver runs, waits for Enter, then reads the weight back', async () => {
+    const answers = {
+      'ipvsadm -L -n --tun-info -t 198.18.0.100:2100': TUN_INFO,
+      'ipvsadm -L -n --thresholds -t 198.18.0.100:2100': TUN_THRESHOLDS,
+    };
+    const service = { vip: { host: '198.18.0.100', port: 2100 } };
+    const gue = { host: '198.18.0.13', port: 2100 };
+    const { driver: ipvsadm, issued } = recorded(answers);
+    await ipvsadm.setWeight(service, gue, 0);
+
+    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const output = new PassThrough();
+    let shown = '';
+    output.on('data', (d: Buffer) => {
+      shown += d.toString();
+      if (shown.endsWith('\n\n')) input.write('\n');
+    });
+    const director = recorded(answers);
+    const manual = createManualDriver({ transport: director.transportOf(), input, output });
+    expect(await manual.getWeight(service, gue)).toBe(1);
+    await manual.setWeight(service, gue, 0);
+    const printed = /press Enter:\n\n {4}(.*)\n/.exec(shown)?.[1];
+    expect(printed).toBe(issued.at(-1)!.join(' '));
+    expect(printed).toBe(
+      'ipvsadm -e -t 198.18.0.100:2100 -r 198.18.0.13:2100 -i -w 0 -x 50 -y 10 --tun-type gue --tun-port 6080 --tun-nocsum',
+    );
+    // It only reads the director: a person makes the change.
+    expect(director.issued.filter((a) => a[1] === '-e')).toEqual([]);
+    expect(manual.manualCommand(service, gue, 1)).toBe(printed!.replace('-w 0', '-w 1'));
   });
 });

@@ -26,25 +26,24 @@ afterAll(async () => {
 });
 
 describe('manual driver in a real terminal', () => {
-  it('prints the ipvsadm command, waits for Enter, and the operator’s change is what gets tested', async () => {
+  it('prints the ipvsadm driver’s own argv (read from the director), waits for Enter, and the operator’s change is what gets tested', async () => {
     const vip = `${lab.vip.host}:${lab.vip.port}`;
     const rs1 = `${lab.reals[0]!.host}:${lab.reals[0]!.port}`;
     const reals = lab.reals.map((r) => `--real ${r.host}:${r.port}=${r.name}`).join(' ');
     pane = await TmuxPane.start(
-      `XDG_STATE_HOME=${state.path} ${process.execPath} ${LVS_VERIFY_BIN} drain-test --vip ${vip} ${reals} --drain rs1 --driver manual --restore-weight 1 --hold 500ms --interval 100ms`,
+      `XDG_STATE_HOME=${state.path} ${process.execPath} ${LVS_VERIFY_BIN} drain-test --vip ${vip} ${reals} --drain rs1 --driver manual --director builtin:${lab.driver.control} --hold 500ms --interval 100ms`,
     );
     const operator = async (weight: number) => {
-      // What the operator types on the director, here through the lab's ipvsadm front end.
-      const r = await runVerify(
-        ['lab', 'ipvsadm', '--control', lab.driver.control, '--', '-e', '-t', vip, '-r', rs1, '-w', String(weight)],
-        state.path,
-      );
+      // What the operator types on the director (the printed argv), here through the lab's ipvsadm front end.
+      const argv = ['-e', '-t', vip, '-r', rs1, '-g', '-w', String(weight)];
+      const r = await runVerify(['lab', 'ipvsadm', '--control', lab.driver.control, '--', ...argv], state.path);
       expect(r.code).toBe(0);
       await pane!.keys('Enter');
     };
-    await pane.waitFor(`ipvsadm -e -t ${vip} -r ${rs1} -w 0`);
+    // The forwarding method is repeated, as the ipvsadm driver would: -e alone would reset it.
+    await pane.waitFor(`ipvsadm -e -t ${vip} -r ${rs1} -g -w 0`);
     await operator(0);
-    await pane.waitFor(`ipvsadm -e -t ${vip} -r ${rs1} -w 1`, 15_000);
+    await pane.waitFor(`ipvsadm -e -t ${vip} -r ${rs1} -g -w 1`, 15_000);
     await operator(1);
     const screen = await pane.waitFor('EXIT=', 15_000);
     expect(screen).toContain('EXIT=0');
