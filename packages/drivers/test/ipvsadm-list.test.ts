@@ -186,9 +186,12 @@ describe('tunnel settings (--tun-info)', () => {
     expect(tunnelArgs(tunnel)).toEqual(args);
   });
 
-  it.each(['n/a', 'gue:6080', 'gue:0:-c', 'gue:70000:-c', 'gre:', 'gre:x', 'vxlan:4789', ''])('refuses %j', (text) => {
-    expect(parseTunnelInfo(text)).toBeUndefined();
-  });
+  it.each(['n/a', 'gue:6080', 'gue:0:-c', 'gue:70000:-c', 'gre:', 'gre:x', 'gre:r+c', 'vxlan:4789', ''])(
+    'refuses %j',
+    (text) => {
+      expect(parseTunnelInfo(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('finding a service and a real server however they were written', () => {

@@ -6,7 +6,7 @@ import { parseDriverSpec } from '../src/spec.js';
 
 /**
  * The nft driver against a director that lists its chain and map as `nft -j list` (nftables 1.0.6) does
- * and applies `nft -j -f -` transactions all or nothing; the real nftables is driven by the labs tests
+ * and applies `nft -j JSON` transactions all or nothing; the real nftables is driven by the labs tests
  * (test/labs/nft.labs.test.ts).
  */
 type Rule = { family: string; table: string; chain: string; handle: number; expr: unknown[] };
@@ -51,7 +51,7 @@ function director(initial: { rules: unknown[][]; elements: Array<[number, string
   const scripts: string[] = [];
   const transport: CommandTransport = {
     description: 'fake director',
-    async run(argv, options): Promise<CommandResult> {
+    async run(argv): Promise<CommandResult> {
       const ok = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
       const cmd = argv.join(' ');
       if (cmd === 'nft -j list chain ip ldk_lb lb')
@@ -64,8 +64,8 @@ function director(initial: { rules: unknown[][]; elements: Array<[number, string
         const elem = [...elements].sort((a, b) => a[0] - b[0]);
         return ok(JSON.stringify({ nftables: [{ map: { name: 'backends', ...(elem.length ? { elem } : {}) } }] }));
       }
-      if (cmd === 'nft -j -f -') {
-        const script = options?.input ?? '';
+      if (argv.length === 3 && argv[0] === 'nft' && argv[1] === '-j' && argv[2]!.startsWith('{')) {
+        const script = argv[2]!;
         scripts.push(script);
         // All or nothing, as nft commits a transaction.
         const next = new Map(elements);
@@ -241,7 +241,7 @@ describe('nft driver', () => {
       },
     };
     await expect(createNftDriver({ transport: racing, ...options }).setWeight(service, rs1, 0)).rejects.toThrow(
-      /nft -j -f - failed.*No such file or directory/,
+      /nft -j \{.*failed with exit code 1.*No such file or directory/,
     );
     expect([...d.elements()]).toEqual([[0, A]]);
     d.elements().set(1, B);
@@ -264,10 +264,10 @@ describe('nft driver', () => {
     await driver.getWeight(service, rs1);
     // Taken before the drain (the journal does), run after it: it still puts the map back as it was.
     const restore = driver.manualCommand(service, rs1, 1);
-    expect(restore).toMatch(/^printf '%s\\n' '\{"nftables":\[\{"flush":\{"map":.*\}' \| ip netns exec lb nft -j -f -$/);
+    expect(restore).toMatch(/^ip netns exec lb nft -j '\{"nftables":\[\{"flush":\{"map":.*\}'$/);
     await driver.setWeight(service, rs1, 0);
-    const script = /^printf '%s\\n' '(.*)' \|/.exec(restore)![1]!;
-    await d.transport.run(['nft', '-j', '-f', '-'], { input: script });
+    const script = /^ip netns exec lb nft -j '(.*)'$/.exec(restore)![1]!;
+    await d.transport.run(['nft', '-j', script]);
     expect(d.slots()).toEqual([B, A, B]);
     expect(d.rules()[0]!.expr).toEqual([numgen(3)]);
     expect(driver.describeChange?.(service, rs1, 1)).toBe(

@@ -156,13 +156,14 @@ export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
 
 const CHECKSUM: Record<string, TunnelChecksum> = { '-c': 'nocsum', '+c': 'csum', 'r+c': 'remcsum' };
 
-/** Reads ipvsadm 1.31's TunnelInfo (`ipip`, `gue:6080:-c`, `gre:r+c`); undefined for anything else. */
+/** Reads ipvsadm 1.31's TunnelInfo (`ipip`, `gue:6080:-c`, `gre:+c`); undefined for anything else. */
 export function parseTunnelInfo(text: string): IpvsTunnel | undefined {
   if (text === 'ipip') return { type: 'ipip' };
   const gue = /^gue:(\d{1,5}):(-c|\+c|r\+c)$/.exec(text);
   if (gue && Number(gue[1]) >= 1 && Number(gue[1]) <= 65535)
     return { type: 'gue', port: Number(gue[1]), checksum: CHECKSUM[gue[2]!]! };
-  const gre = /^gre:(-c|\+c|r\+c)$/.exec(text);
+  // ipvsadm takes no --tun-remcsum for gre: a gre:r+c set by other means could not be repeated.
+  const gre = /^gre:(-c|\+c)$/.exec(text);
   if (gre) return { type: 'gre', checksum: CHECKSUM[gre[1]!]! };
   return undefined;
 }
@@ -207,7 +208,7 @@ export function editWeightArgv(service: IpvsService, dest: IpvsDest, weight: num
     const tunnel = parseTunnelInfo(dest.tunnelInfo);
     if (!tunnel) {
       throw new UnsupportedSetupError(
-        `${where} has tunnel settings "${dest.tunnelInfo}" that this driver cannot repeat (it knows ipip, gue:PORT:-c|+c|r+c, gre:-c|+c|r+c): nothing was changed; change its weight by other means`,
+        `${where} has tunnel settings "${dest.tunnelInfo}" that this driver cannot repeat (it knows ipip, gue:PORT:-c|+c|r+c, gre:-c|+c): nothing was changed; change its weight by other means`,
       );
     }
     argv.push(...tunnelArgs(tunnel));

@@ -176,7 +176,7 @@ export function planSlots(
 }
 
 /**
- * One `nft -j -f -` transaction from `state` to `slots`: only the elements whose address changes are
+ * One `nft -j` transaction from `state` to `slots`: only the elements whose address changes are
  * deleted and added (a key gone missing meanwhile makes nft refuse the whole transaction), and the rule is
  * replaced by handle — its expression as listed, only `mod` changed — when the slot count changes.
  */

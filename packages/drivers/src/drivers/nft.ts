@@ -3,12 +3,12 @@
  * jhash, symhash) in a chain that holds only that rule: a server's weight is the number of map slots it
  * holds. The chain and map are listed before every change, and anything else is refused before anything
  * is changed. A change rewrites only the map elements that change and, when the slot count does, the
- * rule's modulus (the rule replaced by handle, its expression kept): one atomic `nft -j -f -`
+ * rule's modulus (the rule replaced by handle, its expression kept): one atomic `nft -j JSON`
  * transaction. Established connections keep their server through conntrack. The map holds addresses
  * only (the destination port is kept), so every real server listens on the service port.
  */
 import type { CommandTransport } from '@lvs-drain-kit/common';
-import { formatHostPort, shellJoin, shellQuote } from '@lvs-drain-kit/common';
+import { formatHostPort, shellJoin } from '@lvs-drain-kit/common';
 import type { z } from 'zod';
 import { type DriverDefinition, specSchema } from '../definition.js';
 import { DriverError } from '../errors.js';
@@ -86,8 +86,8 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
   const before = new Map<string, string[]>();
   let last: BalancerState | undefined;
 
-  async function nft(argv: string[], input?: string): Promise<string> {
-    const r = await transport.run(['nft', ...argv], { timeoutMs, ...(input !== undefined ? { input } : {}) });
+  async function nft(argv: string[]): Promise<string> {
+    const r = await transport.run(['nft', ...argv], { timeoutMs });
     if (r.exitCode !== 0) {
       throw new DriverError(
         `nft ${argv.join(' ')} failed with exit code ${r.exitCode} (${transport.description}): ${(r.stderr || r.stdout).trim()}`,
@@ -157,7 +157,8 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
       checkPort(service, real);
       const state = await read();
       if (!before.has(real.host) && state.slots.includes(real.host)) before.set(real.host, [...state.slots]);
-      await nft(['-j', '-f', '-'], edit(state, real, weight));
+      // JSON on the command line: `nft -j -f -` opens /dev/stdin, which fails when stdin is a socket.
+      await nft(['-j', edit(state, real, weight)]);
     },
 
     describeChange(_service, real, weight) {
@@ -170,8 +171,7 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
       if (!last) {
         return `# first list the balancer: ${shellJoin([...prefix, 'nft', 'list', 'chain', family, balancer.table, balancer.chain])}; then give ${real.host} ${weight} slots in map ${balancer.map} and the rule's mod`;
       }
-      const script = balancerRewrite(balancer, last, finalSlots(last, real, weight));
-      return `printf '%s\\n' ${shellQuote(script)} | ${shellJoin([...prefix, 'nft', '-j', '-f', '-'])}`;
+      return shellJoin([...prefix, 'nft', '-j', balancerRewrite(balancer, last, finalSlots(last, real, weight))]);
     },
   };
 }
