@@ -19,7 +19,7 @@ export type ManualSpec = z.output<ReturnType<typeof schema>>;
 
 export const manualDriver: DriverDefinition<ManualSpec> = {
   kind: 'manual',
-  description: 'prints the exact ipvsadm command (from the table read on --director) to run by hand, waits for Enter',
+  description: "you run the exact ipvsadm command it prints (read from --director's table), then Enter",
   schema,
   flags: IPVS_FLAGS,
   examples: [
