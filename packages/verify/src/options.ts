@@ -34,7 +34,7 @@ export interface DrainTestOptions {
   restore?: boolean;
   /** The reused-source-port probe fails instead of warning. */
   strict?: boolean;
-  /** Journal file; default `<state dir>/lvs-drain-kit/journal.json`. */
+  /** Journal file; default `defaultJournalPath()` (root: /var/lib/lvs-drain-kit/journal.json). */
   journalPath?: string;
   /** Phase lines and notes while running (the CLI writes them to stderr). */
   onProgress?: (event: ProgressEvent) => void;
