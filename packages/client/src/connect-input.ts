@@ -3,6 +3,7 @@
  * what to do with it. A line starting with `/` is a command; `//text` sends
  * `/text`, so any line can still be sent.
  */
+
 export type SessionCommand =
   | { name: 'help' }
   | { name: 'quit' }

@@ -13,6 +13,7 @@
  * | 6    | `listen` could not bind its port                                   |
  * | 7    | `probe` finished but some probes got no reply                      |
  */
+
 export const EXIT = {
   ok: 0,
   internal: 1,

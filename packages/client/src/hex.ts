@@ -4,6 +4,7 @@
  * Only printable ASCII shows in the right column, so nothing reaches the
  * terminal as a control sequence.
  */
+
 const WIDTH = 16;
 
 function printable(byte: number): string {

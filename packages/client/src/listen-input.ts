@@ -1,4 +1,5 @@
 /** What a line typed at the `listen` prompt means. Pure, like `parseInput` for `connect`. */
+
 export type ListenCommand =
   | { name: 'help' }
   | { name: 'quit' }

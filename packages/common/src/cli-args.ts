@@ -1,11 +1,11 @@
-import { InvalidArgumentError } from 'commander';
-import { parseHostPort, parsePort } from './address.js';
-import { parseDuration } from './duration.js';
-
 /**
  * Flag parsers shared by every CLI: each turns a parse error into commander's
  * InvalidArgumentError, which the CLIs report as one line and exit code 2.
  */
+import { InvalidArgumentError } from 'commander';
+import { parseHostPort, parsePort } from './address.js';
+import { parseDuration } from './duration.js';
+
 export function asArgument<T>(parse: (value: string) => T): (value: string) => T {
   return (value) => {
     try {

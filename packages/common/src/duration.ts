@@ -1,4 +1,5 @@
 /** Parses `250ms`, `5s`, `2m`, `1h` or a bare number of milliseconds; returns milliseconds. */
+
 export class DurationError extends Error {
   override name = 'DurationError';
 }

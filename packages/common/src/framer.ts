@@ -7,6 +7,7 @@
  * CRLF). The limit counts the bytes of a line without its terminator; the
  * framer never holds more than `maxLineBytes + 1` bytes of an unfinished line.
  */
+
 export interface LineFramerOptions {
   /** Longest accepted line in bytes, terminator excluded. Default 65536. */
   maxLineBytes?: number;

@@ -1,4 +1,5 @@
 /** The reply every real server gives to every line, as in the original Java server. */
+
 export const REPLY_PREFIX = "it's from the host: ";
 
 /** The command that makes a server answer and then close that one connection. */

@@ -3,6 +3,7 @@
  * Drivers speak only this, so the same ipvsadm driver works everywhere.
  * `argv` is an argument array, never a shell string.
  */
+
 export interface CommandResult {
   stdout: string;
   stderr: string;

@@ -2,6 +2,7 @@
  * A writer for the "newc" cpio format, the only one the kernel unpacks as an initramfs.
  * Pure: entries in, bytes out (gzip is the caller's business).
  */
+
 export type CpioEntry =
   | { type: 'dir'; path: string; mode?: number }
   | { type: 'file'; path: string; data: Uint8Array; mode?: number }

@@ -1,14 +1,14 @@
+/**
+ * Fetches Debian packages with `apt-get download` and unpacks them with `dpkg-deb -x` into the cache,
+ * one folder per package and version, so nothing is installed on the host (never a kernel) and a
+ * second run reuses the folders.
+ */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { run } from './run-command.js';
 
-/**
- * Fetches Debian packages with `apt-get download` and unpacks them with `dpkg-deb -x` into the cache,
- * one folder per package and version, so nothing is installed on the host (never a kernel) and a
- * second run reuses the folders.
- */
 export interface PackageVersion {
   name: string;
   version: string;

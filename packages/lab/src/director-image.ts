@@ -1,3 +1,7 @@
+/**
+ * The IPVS director's boot files: a stock Debian kernel and an initramfs with busybox, ipvsadm and the
+ * modules IPVS needs. Built once per set of package versions and kept in the cache.
+ */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,10 +14,6 @@ import { initScript } from './init-script.js';
 import { type ModuleInfo, modinfoSection, normaliseModuleName, parseModinfo } from './modinfo.js';
 import { moduleLoadOrder } from './module-order.js';
 
-/**
- * The IPVS director's boot files: a stock Debian kernel and an initramfs with busybox, ipvsadm and the
- * modules IPVS needs. Built once per set of package versions and kept in the cache.
- */
 export interface DirectorImage {
   kernel: string;
   initrd: string;

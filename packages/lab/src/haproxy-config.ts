@@ -1,4 +1,5 @@
 /** haproxy.cfg of the HAProxy lab director (pure): mode tcp, roundrobin, runtime API on a unix socket. */
+
 export interface HaproxyConfigOptions {
   socket: string;
   pidFile: string;

@@ -3,6 +3,7 @@
  * modules.dep and the host has no kmod, so dependencies come from each module's own `depends=` and
  * `softdep=` strings.
  */
+
 export interface ModuleInfo {
   name: string;
   depends: string[];

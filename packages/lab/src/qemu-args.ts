@@ -1,4 +1,5 @@
 /** The qemu command line of the director VM (pure). */
+
 export interface QemuArgsOptions {
   kernel: string;
   initrd: string;

@@ -1,10 +1,10 @@
-import type { SegmentPlan } from './plan.js';
-import { inNetns, run } from './run-command.js';
-
 /**
  * Namespaces on one L2 bridge: the bridge namespace holds `br0` (and the VM's tap); every other
  * namespace gets a veth pair whose inside end is `eth0`. Nothing is added to the host's own namespace.
  */
+import type { SegmentPlan } from './plan.js';
+import { inNetns, run } from './run-command.js';
+
 const QUIET_SYSCTLS = [
   // IPv6 off: no router solicitations or DAD chatter on the lab wire.
   'net.ipv6.conf.all.disable_ipv6=1',

@@ -2,6 +2,7 @@
  * lvs-verify as a library: runDrainTest with plain options, the report, the journal and undo. The drivers
  * are @lvs-drain-kit/drivers; what a run needs of them is re-exported here for one import.
  */
+
 export {
   createDirectorTransport,
   createDriver,

@@ -1,5 +1,3 @@
-import { shellJoin } from '@lvs-drain-kit/common';
-
 /**
  * The framing of the VM's serial command channel. A request is one line `<nonce> <length> <base64 script>`;
  * the guest acknowledges it at once with `__ACK__ <nonce>` (a request whose length does not match, i.e.
@@ -8,6 +6,8 @@ import { shellJoin } from '@lvs-drain-kit/common';
  * characters) from being read as framing by the tty or the shell; the nonce lets a reader skip whatever
  * an earlier, abandoned request left on the line.
  */
+import { shellJoin } from '@lvs-drain-kit/common';
+
 export const ACK_MARK = '__ACK__';
 export const BEGIN_MARK = '__BEGIN__';
 export const STDERR_MARK = '__STDERR__';

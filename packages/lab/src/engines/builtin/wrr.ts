@@ -3,6 +3,7 @@
  * a current weight stepping down by the gcd of the weights, restarting at the max weight.
  * Weight 0 is never chosen; with every weight 0 nothing is.
  */
+
 export interface WrrDest {
   weight: number;
   /** IP_VS_DEST_F_OVERLOAD: over its upper threshold. */

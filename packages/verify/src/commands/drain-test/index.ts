@@ -1,3 +1,4 @@
+/** `lvs-verify drain-test`: its options from the option and driver tables, its help, and its action. */
 import { DRIVERS } from '@lvs-drain-kit/drivers';
 import type { Command } from 'commander';
 import { EXIT_HELP } from '../../errors.js';
@@ -17,7 +18,6 @@ const EXAMPLES = [
   'lvs-verify drain-test --config cluster.yaml --hold 30s',
 ];
 
-/** `lvs-verify drain-test`: its options from the option and driver tables, its help, and its action. */
 export function register(program: Command): void {
   const command = program
     .command('drain-test')

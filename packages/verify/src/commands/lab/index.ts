@@ -1,3 +1,4 @@
+/** `lvs-verify lab up|down|status|exec|ipvsadm`: the same commands for every engine of the lab's table. */
 import { ENGINES, LAB_ENGINES, type LabEngine } from '@lvs-drain-kit/lab';
 import { type Command, Option } from 'commander';
 import { helpRows, helpSection } from '../help.js';
@@ -13,7 +14,6 @@ const EXAMPLES = [
   'sudo npx lvs-verify lab exec --engine ipvs --director -- sysctl net.ipv4.vs.conn_reuse_mode',
 ];
 
-/** `lvs-verify lab up|down|status|exec|ipvsadm`: the same commands for every engine of the lab's table. */
 export function register(program: Command): void {
   const lab = program
     .command('lab')

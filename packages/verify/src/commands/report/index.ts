@@ -1,8 +1,8 @@
+/** `lvs-verify report FILE.json [--html OUT]`: a saved drain-test report shown again. */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { helpRows, helpSection } from '../help.js';
 
-/** `lvs-verify report FILE.json [--html OUT]`: a saved drain-test report shown again. */
 export function register(program: Command): void {
   program
     .command('report')

@@ -1,10 +1,10 @@
+/** `lvs-verify undo`: puts back what the journal lists. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT } from '../../errors.js';
 import { journalPaths, SYSTEM_STATE_DIR } from '../../journal.js';
 import { helpRows, helpSection } from '../help.js';
 
-/** `lvs-verify undo`: puts back what the journal lists. */
 export function register(program: Command): void {
   program
     .command('undo')
