@@ -5,8 +5,11 @@ import type { LogFormat } from './options.js';
 
 export interface ServerLogger {
   log: Logger;
-  /** Writes out whatever the asynchronous destination still holds; call before exit. */
-  flush(): void;
+  /**
+   * Writes out every record logged so far, in order, and resolves once they are written; call before
+   * exit. Records logged after it may be dropped.
+   */
+  flush(): Promise<void>;
 }
 
 export interface LoggerOptions {
@@ -24,7 +27,7 @@ export function createLogger(options: LoggerOptions): ServerLogger {
   const base = { base: { pid: process.pid }, level: options.level };
   if (options.destination) {
     const log = pino(base, options.destination);
-    return { log, flush: () => {} };
+    return { log, flush: async () => {} };
   }
   if (options.format === 'pretty') {
     const stream = pretty({
@@ -37,17 +40,19 @@ export function createLogger(options: LoggerOptions): ServerLogger {
       // printed as JSON on one line (control characters become \uXXXX), the message is escaped here.
       messageFormat: (log, messageKey) => escapeControl(String(log[messageKey] ?? '')),
     });
-    return { log: pino(base, stream), flush: () => {} };
+    return { log: pino(base, stream), flush: async () => {} };
   }
   const dest = pino.destination({ dest: 1, sync: false });
   // Records of one event-loop turn are handed to the destination together at the end of that turn. The
   // destination measures its whole pending buffer on every write; one write per record made per-line
   // logging cost as much as 40% of a round trip at 1,000 connections.
   let turn = '';
+  let closed = false;
   const endTurn = () => {
     const records = turn;
     turn = '';
-    if (records !== '') dest.write(records);
+    // After the flush before exit the destination is closed: a last record (a second signal) is dropped.
+    if (records !== '' && !closed) dest.write(records);
   };
   const perTurn = {
     write(record: string) {
@@ -57,15 +62,23 @@ export function createLogger(options: LoggerOptions): ServerLogger {
     },
   };
   const log = pino(base, perTurn);
+  let ended: Promise<void> | undefined;
   return {
     log,
     flush: () => {
-      try {
-        endTurn();
-        dest.flushSync();
-      } catch {
+      endTurn();
+      // end(), not flushSync(): flushSync writes what is buffered at once, ahead of a write still in
+      // flight in the thread pool, which then lands after it or, at process.exit, not at all.
+      ended ??= new Promise<void>((resolve) => {
+        dest.once('close', () => {
+          closed = true;
+          resolve();
+        });
         // stdout already gone (closed pipe): nothing left to save.
-      }
+        dest.once('error', () => resolve());
+        dest.end();
+      });
+      return ended;
     },
   };
 }

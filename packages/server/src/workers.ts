@@ -57,7 +57,7 @@ export type PrimaryOptions = Pick<
   | 'statusHost'
 > & {
   log: Logger;
-  flush(): void;
+  flush(): Promise<void>;
   /** Logs the banner; called once, when every worker listens. */
   banner(fields: Record<string, unknown> & { port: number }): void;
 };
@@ -84,8 +84,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
 
   const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   const exit = (code: number) => {
-    o.flush();
-    process.exit(code);
+    void o.flush().then(() => process.exit(code));
   };
   /** A worker could not start: one line on stderr for all of them, and its exit code. */
   const fatal = (message: string, code: number) => {

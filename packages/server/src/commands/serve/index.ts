@@ -74,13 +74,13 @@ async function runServe(options: ServerOptions): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
       log.warn({ signal }, 'second signal: exiting now');
-      flush();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      void flush().then(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+      return;
     }
-    serving.stop(signal).then(() => {
-      flush();
-      process.exit(0);
-    });
+    serving
+      .stop(signal)
+      .then(flush)
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -92,7 +92,11 @@ async function runServe(options: ServerOptions): Promise<void> {
  * signal alone does not stop it: systemd and a terminal signal the whole group, and the primary's stop
  * (which drains first) must decide; a second signal exits at once.
  */
-async function runWorker(options: ServerOptions, log: ReturnType<typeof createLogger>['log'], flush: () => void) {
+async function runWorker(
+  options: ServerOptions,
+  log: ReturnType<typeof createLogger>['log'],
+  flush: () => Promise<void>,
+) {
   const rs = await startRsServer({ ...options, log });
   const registry = new Registry();
   registerDataMetrics(registry, { stats: rs.stats, open: () => rs.connectionCount });
@@ -110,17 +114,13 @@ async function runWorker(options: ServerOptions, log: ReturnType<typeof createLo
       open: () => rs.connectionCount,
       watched: false,
       shutdown: (ms) => rs.shutdown(ms),
-    }).then(() => {
-      flush();
-      process.exit(0);
-    });
+    })
+      .then(flush)
+      .then(() => process.exit(0));
   });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
-      flush();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-    }
+    if (++signals > 1) void flush().then(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
