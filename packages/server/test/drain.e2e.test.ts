@@ -159,7 +159,6 @@ describe('rs-server drain state (real binary)', () => {
     const c = await openLineClient(rs.port);
     c.send('hello\n');
     await c.waitForLines(1);
-    const exited = once(rs.child, 'exit');
     rs.child.kill('SIGTERM');
     await rs.waitForRecord((r) => String(r.msg).startsWith('draining before the stop'));
     // Health checkers are told; new connections are still taken (the director may not know yet).
@@ -175,7 +174,7 @@ describe('rs-server drain state (real binary)', () => {
     await c.waitForLines(2);
     c.send('shutdown\n');
     await c.closed;
-    const [code] = await exited;
+    const code = await rs.exited;
     expect(code).toBe(0);
     const steps = rs.records.map((r) => String(r.msg)).filter((m) => /drain|state:|shutting|stopped/.test(m));
     expect(steps).toEqual([
@@ -193,12 +192,11 @@ describe('rs-server drain state (real binary)', () => {
     const c = await openLineClient(rs.port);
     c.send('x\n');
     await c.waitForLines(1);
-    const exited = once(rs.child, 'exit');
     const t0 = Date.now();
     rs.child.kill('SIGTERM');
     expect(await c.closed).toBe('end');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
-    expect((await exited)[0]).toBe(0);
+    expect(await rs.exited).toBe(0);
     const over = await rs.waitForRecord((r) => r.msg === 'drain time over: stopping anyway');
     expect(over).toMatchObject({ open: 1, seenByHealthCheck: false });
   });

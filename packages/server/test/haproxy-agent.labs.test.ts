@@ -5,7 +5,6 @@
  * weight 50` sets half its weight; a SIGTERM with --drain-on-term drains before the stop.
  */
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { RS_SERVER_BIN } from '@lvs-drain-kit/common';
 import { type AgentCluster, openLineClient, startAgentCluster } from '@lvs-drain-kit/testkit';
@@ -110,7 +109,6 @@ describe('HAProxy agent-check drains an rs-server that asks for it (real HAProxy
     const rs2 = cluster.servers.rs2!;
     const old = await openThrough(4);
     const onRs2 = old.clients[old.served.indexOf('rs2')]!;
-    const exited = once(rs2.child, 'exit');
     rs2.child.kill('SIGTERM');
     expect(
       (
@@ -124,7 +122,7 @@ describe('HAProxy agent-check drains an rs-server that asks for it (real HAProxy
     onRs2.send('still there\n');
     expect((await onRs2.waitForLines(2))[1]).toBe("it's from the host: rs2");
     for (const c of old.clients) c.socket.destroy();
-    expect((await exited)[0]).toBe(0);
+    expect(await rs2.exited).toBe(0);
     expect(rs2.records.map((r) => r.msg).filter((m) => /^(drain|shutting|stopped)/.test(String(m)))).toEqual([
       'draining before the stop: health checks are told "drain", open connections go on',
       'drained: no connection open and a health check saw the drain',

@@ -6,8 +6,15 @@ import { cpuSeconds } from './proc.js';
 
 let rs: SpawnedServer;
 beforeEach(async () => {
-  rs = await spawnRsServer(['--name', 'rs1']);
+  rs = await spawnRsServer(['--name', 'rs1', '--status-port', '0']);
 });
+
+/** What the server has read so far, from its /metrics. */
+async function receivedBytes(server: SpawnedServer): Promise<number> {
+  const banner = await server.waitForRecord((r) => r.statusPort !== undefined);
+  const text = await (await fetch(`http://127.0.0.1:${banner.statusPort}/metrics`)).text();
+  return Number(/^rs_server_received_bytes_total (\d+)$/m.exec(text)?.[1]);
+}
 afterEach(async () => {
   await rs.stop(1000);
 });
@@ -21,11 +28,7 @@ describe('rs-server protocol (real binary)', () => {
     const chunks: Buffer[] = [];
     sock.on('data', (c: Buffer) => chunks.push(c));
     sock.write('hello\r\nworld\n\n');
-    const deadline = Date.now() + 5000;
-    while (Buffer.concat(chunks).length < REPLY.length * 3 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(Buffer.concat(chunks).toString('latin1')).toBe(REPLY.repeat(3));
+    await expect.poll(() => Buffer.concat(chunks).toString('latin1')).toBe(REPLY.repeat(3));
     sock.destroy();
   });
 
@@ -76,14 +79,14 @@ describe('rs-server protocol (real binary)', () => {
     const sock = connect({ port: rs.port, host: '127.0.0.1' });
     await once(sock, 'connect');
     sock.write('half a li');
-    await new Promise((r) => setTimeout(r, 100));
+    // Mid-line: the server has read the half line when the reset comes.
+    await expect.poll(() => receivedBytes(rs)).toBe('half a li'.length);
     sock.resetAndDestroy();
-    await new Promise((r) => setTimeout(r, 300));
+    await rs.waitForRecord((r) => r.msg === 'client gone' && r.reason === 'client reset the connection');
     const before = cpuSeconds(rs.child.pid!);
     await new Promise((r) => setTimeout(r, 1000));
     // The original server spins at 100% CPU after a client leaves; one idle second must cost next to nothing.
     expect(cpuSeconds(rs.child.pid!) - before).toBeLessThan(0.3);
-    await rs.waitForRecord((r) => r.msg === 'client gone' && r.reason === 'client reset the connection');
     const c = await openLineClient(rs.port);
     c.send('after\n');
     expect(await c.waitForLines(1)).toEqual([REPLY.trimEnd()]);

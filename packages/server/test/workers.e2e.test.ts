@@ -31,17 +31,18 @@ describe('rs-server --workers (real binary)', () => {
     const pids = new Set(rs.records.filter((r) => r.msg === 'a new client').map((r) => r.pid));
     expect(pids.size).toBe(2);
     expect(rs.records.filter((r) => parseReadyBanner(String(r.msg)) !== undefined)).toHaveLength(1);
-
-    const exited = once(rs.child, 'exit');
     rs.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    // Both workers have begun their graceful stop.
+    const stopping = () =>
+      rs.records.filter((r) => String(r.msg).startsWith('shutting down') && r.signal === 'primary');
+    await expect.poll(() => stopping().length).toBe(2);
     // Open connections are still served during the graceful stop.
     for (const c of clients) {
       c.send('shutdown\n');
       expect(await c.closed).toBe('end');
       expect(c.lines).toEqual([REPLY, REPLY]);
     }
-    const [code] = await exited;
+    const code = await rs.exited;
     expect(code).toBe(0);
   });
 
@@ -110,7 +111,6 @@ describe('rs-server --workers (real binary)', () => {
       expect(await agent()).toBe('up drain\n');
 
       // SIGTERM: the primary drains until a health check saw it, then each worker until its connections end.
-      const exited = once(rs.child, 'exit');
       rs.child.kill('SIGTERM');
       await rs.waitForRecord((r) => String(r.msg).startsWith('draining before the stop'));
       expect(await agent()).toMatch(/drain/); // counts as the health check the drain waits for
@@ -120,7 +120,7 @@ describe('rs-server --workers (real binary)', () => {
         expect(await c.closed).toBe('end');
         expect(c.lines).toEqual([REPLY, REPLY, REPLY, REPLY]);
       }
-      expect((await exited)[0]).toBe(0);
+      expect(await rs.exited).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,5 @@
 /** The real rs-server binary for tests: started on a free port, ready once its banner is logged. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
@@ -14,6 +13,11 @@ export interface SpawnedServer {
   stderr: () => string;
   /** Resolves with the first record that matches (log records are written asynchronously). */
   waitForRecord(match: (r: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /**
+   * Resolves with the exit code once the process ended and everything it wrote was read: `exit` of a
+   * child can come before the last records of its stdout.
+   */
+  exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
 }
@@ -33,6 +37,7 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const records: Array<Record<string, unknown>> = [];
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
@@ -84,6 +89,7 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
     port,
     host,
     records,
+    exited,
     async waitForRecord(match, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -95,11 +101,10 @@ export async function spawnRsServer(args: string[] = [], host = '127.0.0.1'): Pr
     },
     stderr: () => err,
     async stop(graceMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = once(child, 'exit');
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const [code] = (await exited) as [number | null];
+      const code = await exited;
       clearTimeout(timer);
       return code;
     },
