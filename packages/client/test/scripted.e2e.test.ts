@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -93,7 +93,16 @@ describe('lvs-client connect, scripted (stdin not a terminal)', () => {
       s.on('error', () => undefined);
       sockets.push(s);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // Full once the kernel holds more completed connections than the backlog (ss: Recv-Q > Send-Q).
+    const queue = () => {
+      const [recvQ, sendQ] = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/)
+        .slice(1, 3)
+        .map(Number);
+      return recvQ! > sendQ!;
+    };
+    await expect.poll(queue, { timeout: 5000 }).toBe(true);
     const r = await runClient(['connect', `127.0.0.1:${port}`, '--connect-timeout', '300ms'], 'x\n');
     expect(r.stderr.trim()).toBe(
       `lvs-client: cannot connect to 127.0.0.1:${port}: timed out after 300ms (--connect-timeout)`,

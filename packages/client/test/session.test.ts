@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { formatReply } from '@lvs-drain-kit/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectErrorFrom } from '../src/connect.js';
 import { ConnectError } from '../src/errors.js';
 import { Session, type SessionView } from '../src/session.js';
@@ -89,7 +89,8 @@ describe('Session', () => {
     await new Promise((r) => probe.close(r));
     const { session, notes } = open(port, 5);
     const connecting = session.connect();
-    await new Promise((r) => setTimeout(r, 120));
+    // The server comes up once the first attempt was refused.
+    await expect.poll(() => notes().some((n) => n.includes('retrying'))).toBe(true);
     await listen(replyServer('late'), port);
     await connecting;
     expect(session.connected).toBe(true);
@@ -126,14 +127,22 @@ describe('Session', () => {
     const port = await listen(replyServer('rs1'));
     const { session, entries } = open(port);
     await session.connect();
-    await session.handle('/keepalive 1 are you there');
-    await expect
-      .poll(() => entries.some((e) => e.direction === 'S' && e.text === 'are you there'), { timeout: 3000 })
-      .toBe(true);
-    await session.handle('/keepalive off');
-    const sent = entries.filter((e) => e.direction === 'S').length;
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(entries.filter((e) => e.direction === 'S').length).toBe(sent);
+    const sent = () => entries.filter((e) => e.direction === 'S').map((e) => e.text);
+    // The session's timers on a fake clock: the idle time passes when the test says so, not by waiting.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await session.handle('/keepalive 1 are you there');
+      vi.advanceTimersByTime(999);
+      expect(sent()).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(sent()).toEqual(['are you there']);
+      await expect.poll(() => entries.some((e) => e.direction === 'R')).toBe(true);
+      await session.handle('/keepalive off');
+      vi.advanceTimersByTime(60_000);
+      expect(sent()).toEqual(['are you there']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
