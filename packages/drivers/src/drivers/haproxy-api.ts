@@ -13,7 +13,8 @@ export function parseApiAddress(text: string): ApiAddress {
 }
 
 /** Sends one command to HAProxy's runtime API (non-interactive: it answers and closes). */
-export function haproxyCommand(address: ApiAddress, command: string, timeoutMs = 5000): Promise<string> {
+export function haproxyCommand(api: ApiAddress | string, command: string, timeoutMs = 5000): Promise<string> {
+  const address = typeof api === 'string' ? parseApiAddress(api) : api;
   return new Promise((resolve, reject) => {
     const socket = 'path' in address ? connect({ path: address.path }) : connect(address);
     const where = 'path' in address ? address.path : `${address.host}:${address.port}`;

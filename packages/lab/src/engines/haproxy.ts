@@ -1,10 +1,10 @@
 /** HAProxy (Debian's) in the director namespace: mode tcp, roundrobin, runtime API on a unix socket. */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recordProcess } from '@lvs-drain-kit/common';
+import { haproxyCommand } from '@lvs-drain-kit/drivers';
 import { LabError } from '../errors.js';
 import { haproxyConfig } from '../haproxy-config.js';
 import { inNetns, run } from '../run-command.js';
@@ -12,21 +12,6 @@ import type { DirectorEngine } from './engine.js';
 
 export const HAPROXY_BACKEND = 'lab';
 const files = { cfg: 'haproxy.cfg', sock: 'haproxy.sock', pid: 'haproxy.pid', log: 'haproxy.log' };
-
-/** One runtime API command (the socket answers and closes). */
-export function haproxyCommand(socket: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(socket);
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => {
-      out += d;
-    });
-    s.on('error', reject);
-    s.on('close', () => resolve(out));
-    s.on('connect', () => s.end(`${command}\n`));
-  });
-}
 
 export const haproxyEngine: DirectorEngine = {
   description: 'HAProxy in mode tcp, roundrobin, runtime API on a unix socket (root)',
@@ -61,7 +46,8 @@ export const haproxyEngine: DirectorEngine = {
       if (Date.now() > deadline) throw new LabError('haproxy did not open its runtime API socket');
       await sleep(25);
     }
-    const version = (await haproxyCommand(path(files.sock), 'show info')).match(/^Version: (.*)$/m)?.[1] ?? '?';
+    const version =
+      (await haproxyCommand({ path: path(files.sock) }, 'show info')).match(/^Version: (.*)$/m)?.[1] ?? '?';
     return {
       driver: {
         kind: 'haproxy',
@@ -79,7 +65,7 @@ export const haproxyEngine: DirectorEngine = {
   async describe({ stateDir }) {
     const sock = join(stateDir, files.sock);
     if (!existsSync(sock)) return 'haproxy: not running';
-    const out = await haproxyCommand(sock, `show servers state ${HAPROXY_BACKEND}`).catch(
+    const out = await haproxyCommand({ path: sock }, `show servers state ${HAPROXY_BACKEND}`).catch(
       (err: Error) => `haproxy unreachable: ${err.message}`,
     );
     return out.trimEnd();
