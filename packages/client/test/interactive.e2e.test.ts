@@ -26,13 +26,27 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs the client in the pane with HOME in the test's directory, so the default history file lands there. */
-  const start = (args = '') =>
-    TmuxPane.start(`HOME='${dir}' '${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} ${args}`);
+  /**
+   * Runs the client in the pane with HOME in the test's directory, so the default history file lands
+   * there; resolves once it shows its prompt. `env`: more variables for it.
+   */
+  const start = async (args = '', options: { width?: number; env?: string } = {}) => {
+    const started = await TmuxPane.start(
+      `${options.env ?? ''} HOME='${dir}' '${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} ${args}`,
+      { width: options.width },
+    );
+    await started.waitFor(/> $/m);
+    return started;
+  };
+
+  /** Ctrl-D leaves the client, which exits 0. */
+  const quit = async (p: TmuxPane) => {
+    await p.keys('C-d');
+    await p.waitFor(/^EXIT=0$/m);
+  };
 
   it('sends typed lines, shows replies with S:/R: markers, /stats, /info, /hex, /save; Ctrl-D exits 0', async () => {
     pane = await start();
-    await pane.waitFor(/> $/m);
     expect(await pane.capture()).toMatch(/\*: connected to 127\.0\.0\.1:\d+ from 127\.0\.0\.1:\d+ \(tcp\)/);
 
     await pane.line('hello');
@@ -64,13 +78,11 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     expect(saved.filter((l) => / S: (hello|x)$/.test(l))).toHaveLength(2);
     expect(saved.filter((l) => / R: it's from the host: rs-e2e$/.test(l))).toHaveLength(2);
 
-    await pane.keys('C-d');
-    await pane.waitFor(/^EXIT=0$/m);
+    await quit(pane);
   });
 
   it('keeps a half-typed line intact while replies arrive, then sends it whole', async () => {
     pane = await start();
-    await pane.waitFor(/> $/m);
     await pane.line('/repeat 4 400 tick');
     await pane.waitFor('S: tick');
     await pane.type('half typed');
@@ -89,11 +101,7 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
   });
 
   it('redraws a typed line that wraps over several rows without eating transcript lines', async () => {
-    pane = await TmuxPane.start(
-      `HOME='${dir}' '${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} --no-history`,
-      { width: 40 },
-    );
-    await pane.waitFor(/> $/m);
+    pane = await start('--no-history', { width: 40 });
     await pane.line('/repeat 4 400 tick');
     await pane.waitFor('S: tick');
     const typed = 'a half typed line long enough to wrap over two rows of this pane';
@@ -116,13 +124,11 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     await pane.type('X');
     await pane.keys('Enter');
     await pane.waitFor(`S: ${typed.slice(0, -3)}X${typed.slice(-3)}`);
-    await pane.keys('C-d');
-    await pane.waitFor(/^EXIT=0$/m);
+    await quit(pane);
   });
 
   it('Ctrl-C clears a half-typed line; on an empty line it leaves with exit 0', async () => {
     pane = await start('--no-history');
-    await pane.waitFor(/> $/m);
     await pane.type('not meant to be sent');
     await pane.waitFor(/^> not meant to be sent$/m);
     await pane.keys('C-c');
@@ -136,7 +142,6 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
 
   it('//text sends the line /text: the server receives "/text", and an unknown /command sends nothing', async () => {
     pane = await start('--no-history');
-    await pane.waitFor(/> $/m);
     await pane.line('//status of rs1');
     const screen = await pane.waitFor(/S: \/status of rs1\n.*R: it's from the host: rs-e2e/);
     expect(screen).not.toContain('S: //status');
@@ -150,13 +155,11 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     await server.waitForRecord((r) => r.msg === 'line' && r.line === 'after');
     // Exactly one "/status of rs1" reached the server: the //-escaped one.
     expect(lines().filter((l) => l === '/status of rs1')).toHaveLength(1);
-    await pane.keys('C-d');
-    await pane.waitFor(/^EXIT=0$/m);
+    await quit(pane);
   });
 
   it('/close sends shutdown and reports the close by the peer; /reconnect connects again', async () => {
     pane = await start();
-    await pane.waitFor(/> $/m);
     await pane.line('/close');
     let screen = await pane.waitFor('connection closed by peer after "shutdown"');
     expect(screen).toMatch(/S: shutdown\n.*R: it's from the host: rs-e2e/);
@@ -167,38 +170,31 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
     screen = await pane.waitFor((s) => count(s, '*: connected to') === 2);
     await pane.line('again');
     await pane.waitFor(/S: again\n.*R: it's from the host: rs-e2e/);
-    await pane.keys('C-d');
-    await pane.waitFor(/^EXIT=0$/m);
+    await quit(pane);
   });
 
   it('keeps history in a file under the home directory across runs; --no-history keeps none', async () => {
     pane = await start();
-    await pane.waitFor(/> $/m);
     await pane.line('from the first run');
     await pane.waitFor('S: from the first run');
-    await pane.keys('C-d');
-    await pane.waitFor(/^EXIT=0$/m);
+    await quit(pane);
     await pane.kill();
     const file = join(dir, '.lvs_client_history');
     expect(readFileSync(file, 'utf8')).toBe('from the first run\n');
 
     pane = await start();
-    await pane.waitFor(/> $/m);
     await pane.keys('Up');
     await pane.waitFor(/^> from the first run$/m);
     await pane.keys('Enter');
     await pane.waitFor(/S: from the first run\n.*R: it's from the host/);
-    await pane.keys('C-d');
-    await pane.waitFor(/^EXIT=0$/m);
+    await quit(pane);
     await pane.kill();
 
     rmSync(file);
     pane = await start('--no-history');
-    await pane.waitFor(/> $/m);
     await pane.line('not kept');
     await pane.waitFor('S: not kept');
-    await pane.keys('C-d');
-    await pane.waitFor(/^EXIT=0$/m);
+    await quit(pane);
     expect(existsSync(file)).toBe(false);
   });
 
@@ -212,18 +208,14 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
   it('colours replies on a terminal; NO_COLOR and --no-color turn colours off', async () => {
     const bold = '\u001b[1m';
     pane = await start();
-    await pane.waitFor(/> $/m);
     await pane.line('c');
     await pane.waitFor('R: it');
     expect(await pane.captureWithEscapes()).toContain(bold);
     await pane.kill();
     for (const variant of ['NO_COLOR=1', '--no-color']) {
-      pane = await TmuxPane.start(
-        variant === '--no-color'
-          ? `'${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} --no-history --no-color`
-          : `${variant} '${process.execPath}' '${CLIENT}' connect 127.0.0.1:${server.port} --no-history`,
-      );
-      await pane.waitFor(/> $/m);
+      pane = await (variant === '--no-color'
+        ? start('--no-history --no-color')
+        : start('--no-history', { env: variant }));
       await pane.line('c');
       await pane.waitFor('R: it');
       expect(await pane.captureWithEscapes()).not.toContain('\u001b[');
@@ -254,8 +246,7 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
       await pane.line('/clients');
       await pane.waitFor(/^\* #2 127\.0\.0\.1:\d+/m);
       expect(clients[0]!.data).toBe('');
-      await pane.keys('C-d');
-      await pane.waitFor(/^EXIT=0$/m);
+      await quit(pane);
     } finally {
       for (const c of clients) c.socket.destroy();
     }
@@ -279,8 +270,7 @@ describe('lvs-client connect in a real terminal (tmux)', () => {
       await pane.line('/stats');
       await pane.waitFor(/^udp-rs\s+1\s+100\.0%$/m);
       expect(got).toEqual(['one datagram']);
-      await pane.keys('C-d');
-      await pane.waitFor(/^EXIT=0$/m);
+      await quit(pane);
     } finally {
       await new Promise((r) => udp.close(() => r(undefined)));
     }

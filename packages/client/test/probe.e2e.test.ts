@@ -16,20 +16,15 @@ describe('lvs-client probe against two real servers (alternating targets)', () =
   });
 
   const targets = () => [`127.0.0.1:${a.port}`, `127.0.0.2:${b.port}`];
+  /** Six probes over the two targets in turn: who answers each. */
+  const ALTERNATING = ['rs-a', 'rs-b', 'rs-a', 'rs-b', 'rs-a', 'rs-b'];
 
   it('--new-connection-each: one connection per probe, which server answered each, summary and p50/p99', async () => {
     const before = [accepted(a), accepted(b)];
     const r = await runClient(['probe', ...targets(), '--count', '6', '--interval', '10ms']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines.slice(0, 6).map((l) => l.split(/\s{2,}/)[2])).toEqual([
-      'rs-a',
-      'rs-b',
-      'rs-a',
-      'rs-b',
-      'rs-a',
-      'rs-b',
-    ]);
+    expect(lines.slice(0, 6).map((l) => l.split(/\s{2,}/)[2])).toEqual(ALTERNATING);
     expect(lines[0]).toMatch(/^#1\s+127\.0\.0\.1:\d+\s+rs-a\s+connect \d+\.\d\dms\s+rtt \d+\.\d\dms$/);
     expect(r.stdout).toMatch(/^rs-a\s+3\s+50\.0%$/m);
     expect(r.stdout).toMatch(/^rs-b\s+3\s+50\.0%$/m);
@@ -65,14 +60,7 @@ describe('lvs-client probe against two real servers (alternating targets)', () =
     });
     expect(result.rtt.p50Ms).toBeGreaterThan(0);
     expect(result.rtt.p99Ms).toBeGreaterThanOrEqual(result.rtt.p50Ms);
-    expect(result.samples.map((s: { server: string }) => s.server)).toEqual([
-      'rs-a',
-      'rs-b',
-      'rs-a',
-      'rs-b',
-      'rs-a',
-      'rs-b',
-    ]);
+    expect(result.samples.map((s: { server: string }) => s.server)).toEqual(ALTERNATING);
     // Only the first probe to each target opened a connection.
     expect(result.samples.map((s: { connectMs?: number }) => s.connectMs !== undefined)).toEqual([
       true,

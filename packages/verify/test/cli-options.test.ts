@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runSettings } from '../src/commands/drain-test/action.js';
 import { register } from '../src/commands/drain-test/index.js';
 import { validateConfig } from '../src/config.js';
-import { drainTestArgs } from '../src/lab-engines.js';
+import { drainTestArgs, tryLines } from '../src/lab-engines.js';
 import { readDriverFlags, readOptions } from '../src/options/commander.js';
 import { DRAIN_TEST_OPTIONS } from '../src/options/drain-test.js';
 
@@ -21,6 +21,21 @@ function parse(args: readonly string[]) {
   const { values, given } = readOptions(command, DRAIN_TEST_OPTIONS);
   return { values, flags: values, given, driverFlags: readDriverFlags(command) };
 }
+
+/** A lab as `lab up` hands it over (an nft lab). */
+const nft: LabInfo = {
+  engine: 'nft',
+  id: 'ab12',
+  vip: { host: '198.18.0.2', port: 2100 },
+  reals: [
+    { host: '198.18.0.11', port: 2100, name: 'rs1' },
+    { host: '198.18.0.12', port: 2100, name: 'rs2' },
+  ],
+  clientNetns: 'ldk-ab12-client',
+  driver: { kind: 'nft', netns: 'ldk-ab12-dir', family: 'ip', table: 'ldk_lb', chain: 'lb', map: 'backends' },
+  stateDir: '/run/lvs-drain-kit/lab-nft',
+  details: {},
+};
 
 describe('drain-test options from the tables', () => {
   it('every driver example survives spec → flags → commander → spec', async () => {
@@ -75,23 +90,10 @@ describe('drain-test options from the tables', () => {
   });
 
   it('hands a lab over with the drivers’ flags, and the verifier reads back the lab’s spec', async () => {
-    const info: LabInfo = {
-      engine: 'nft',
-      id: 'x',
-      vip: { host: '198.18.0.2', port: 2100 },
-      reals: [
-        { host: '198.18.0.11', port: 2100, name: 'rs1' },
-        { host: '198.18.0.12', port: 2100, name: 'rs2' },
-      ],
-      clientNetns: 'ldk-x-client',
-      driver: { kind: 'nft', netns: 'ldk-x-lb', family: 'ip', table: 'ldk_lb', chain: 'lb', map: 'backends' },
-      stateDir: '/tmp/x',
-      details: {},
-    };
-    const args = drainTestArgs(info, ['--hold', '1s']);
-    expect(args).toEqual(expect.arrayContaining(['--nft-netns', 'ldk-x-lb', '--nft-map', 'backends']));
+    const args = drainTestArgs(nft, ['--hold', '1s']);
+    expect(args).toEqual(expect.arrayContaining(['--nft-netns', 'ldk-ab12-dir', '--nft-map', 'backends']));
     const { values, driverFlags } = parse(args.slice(1));
-    expect(await specFromFlags(values.driver!, driverFlags)).toEqual(info.driver);
+    expect(await specFromFlags(values.driver!, driverFlags)).toEqual(nft.driver);
     expect(values.holdMs).toBe(1000);
   });
 
@@ -100,5 +102,25 @@ describe('drain-test options from the tables', () => {
     expect(() => parse(['--driver', 'lvs'])).toThrow(
       /Allowed choices are ipvsadm, haproxy, nft, command, manual, builtin/,
     );
+  });
+});
+
+describe('try: lines', () => {
+  it('a namespace lab: the verifier runs through lab exec, under sudo when lab up ran under sudo', () => {
+    const [drainTest, director] = tryLines(nft, { SUDO_USER: 'alice' });
+    expect(drainTest).toMatch(
+      /^sudo npx lvs-verify lab exec --engine nft -- npx lvs-verify drain-test --vip 198\.18\.0\.2:2100 --real 198\.18\.0\.11:2100=rs1 --real 198\.18\.0\.12:2100=rs2 --drain rs1 --driver nft /,
+    );
+    expect(director).toBe('sudo npx lvs-verify lab exec --engine nft --director -- nft list ruleset');
+    expect(tryLines(nft, {})[0]).toMatch(/^npx lvs-verify lab exec --engine nft -- /);
+  });
+
+  it('a path with a space stays one word', () => {
+    const ipvs: LabInfo = {
+      ...nft,
+      engine: 'ipvs',
+      driver: { kind: 'ipvsadm', director: 'serial:/tmp/my labs/lab-ipvs/ctl.sock' },
+    };
+    expect(tryLines(ipvs, {})[0]).toContain(`--director 'serial:/tmp/my labs/lab-ipvs/ctl.sock'`);
   });
 });

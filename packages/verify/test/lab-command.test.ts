@@ -2,10 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabInfo } from '@lvs-drain-kit/lab';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tryLines } from '../src/lab-engines.js';
 
 /** `lvs-verify lab …` on the builtin engine, through the real binary, as a new user types it. */
 const BIN = fileURLToPath(new URL('../bin/lvs-verify.js', import.meta.url));
@@ -87,39 +85,5 @@ describe('lvs-verify lab (builtin)', () => {
     expect(r.exitCode).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/no lab is up in .*lab-builtin \(lvs-verify lab up --engine builtin\)/);
-  });
-});
-
-describe('try: lines', () => {
-  const nft: LabInfo = {
-    engine: 'nft',
-    id: 'ab12',
-    vip: { host: '198.18.0.2', port: 2100 },
-    reals: [
-      { host: '198.18.0.11', port: 2100, name: 'rs1' },
-      { host: '198.18.0.12', port: 2100, name: 'rs2' },
-    ],
-    clientNetns: 'ldk-ab12-client',
-    driver: { kind: 'nft', netns: 'ldk-ab12-dir', family: 'ip', table: 'ldk_lb', chain: 'lb', map: 'backends' },
-    stateDir: '/run/lvs-drain-kit/lab-nft',
-    details: {},
-  };
-
-  it('a namespace lab: the verifier runs through lab exec, under sudo when lab up ran under sudo', () => {
-    const [drainTest, director] = tryLines(nft, { SUDO_USER: 'alice' });
-    expect(drainTest).toMatch(
-      /^sudo npx lvs-verify lab exec --engine nft -- npx lvs-verify drain-test --vip 198\.18\.0\.2:2100 --real 198\.18\.0\.11:2100=rs1 --real 198\.18\.0\.12:2100=rs2 --drain rs1 --driver nft /,
-    );
-    expect(director).toBe('sudo npx lvs-verify lab exec --engine nft --director -- nft list ruleset');
-    expect(tryLines(nft, {})[0]).toMatch(/^npx lvs-verify lab exec --engine nft -- /);
-  });
-
-  it('a path with a space stays one word', () => {
-    const ipvs: LabInfo = {
-      ...nft,
-      engine: 'ipvs',
-      driver: { kind: 'ipvsadm', director: 'serial:/tmp/my labs/lab-ipvs/ctl.sock' },
-    };
-    expect(tryLines(ipvs, {})[0]).toContain(`--director 'serial:/tmp/my labs/lab-ipvs/ctl.sock'`);
   });
 });
