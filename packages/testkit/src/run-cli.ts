@@ -29,6 +29,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** A process group of its own, so a test can signal the whole group as a terminal's Ctrl-C does. */
   ownGroup?: boolean;
+  /** What runs `node bin ...args`, e.g. `ip netns exec NS` (then `node` is exec'd: signals reach it). */
+  prefix?: readonly string[];
 }
 
 export interface RunningCli {
@@ -48,7 +50,8 @@ const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Starts `node bin ...args` and captures its output. */
 export function startCli(bin: string, args: string[], options: CliOptions = {}): RunningCli {
   const piped = options.input !== undefined || options.keepStdinOpen === true;
-  const child = spawn(process.execPath, [bin, ...args], {
+  const [command, ...argv] = [...(options.prefix ?? []), process.execPath, bin, ...args];
+  const child = spawn(command!, argv, {
     stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     detached: options.ownGroup ?? false,

@@ -26,6 +26,7 @@ export {
   SYSTEM_STATE_DIR,
   stateDir,
 } from './journal.js';
+export { drainTestArgs } from './lab-engines.js';
 export type { DrainTestOptions, RealSpec } from './options.js';
 export { DEFAULTS } from './options.js';
 export type { ProgressEvent } from './progress.js';

@@ -1,12 +1,12 @@
-import { formatHostPort } from '@lvs-drain-kit/common';
-import { haproxyCommand, type LabInfo } from '@lvs-drain-kit/lab';
-import { createDirectorTransport, type DrainDriver } from '@lvs-drain-kit/verify';
-import { execa } from 'execa';
-
 /**
  * Negative controls on the real engines: drivers that reach the real director through its real
  * transport but issue the wrong commands, as a careless maintenance script would.
  */
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { createDirectorTransport, type DrainDriver, haproxyCommand } from '@lvs-drain-kit/drivers';
+import type { LabInfo } from '@lvs-drain-kit/lab';
+import { execa } from 'execa';
+
 export type Breakage =
   /** `ipvsadm -d` instead of weight 0 (what happens then depends on net.ipv4.vs.expire_nodest_conn). */
   | 'ipvs-delete'

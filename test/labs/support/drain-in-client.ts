@@ -3,8 +3,10 @@
  * JSON report: `ip netns exec CLIENT node --import tsx drain-in-client.ts '<job json>'`.
  * A separate process because a namespace is per process: the test runner stays in the host's.
  */
+
+import { createDriver, type DriverSpec } from '@lvs-drain-kit/drivers';
 import type { LabInfo } from '@lvs-drain-kit/lab';
-import { createDriver, type DrainTestOptions, type DriverSpec, runDrainTest } from '@lvs-drain-kit/verify';
+import { type DrainTestOptions, runDrainTest } from '@lvs-drain-kit/verify';
 import { type Breakage, breakDriver } from './broken-drivers.js';
 
 export interface DrainJob {
