@@ -34,6 +34,15 @@ const ms = (usValue: number) => (usValue >= 1000 ? `${(usValue / 1000).toFixed(1
 const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 
+/** The last columns of both load tables: where the CPU went (in % of one core), and the errors. */
+const CPU_AND_ERRORS = ['server CPU', 'generator CPU', 'other CPU', 'errors'];
+const cpuAndErrors = (p: { serverCpuPct: number; generatorCpuPct: number; otherCpuPct: number; errors: number }) => [
+  `${p.serverCpuPct}%`,
+  `${p.generatorCpuPct}%`,
+  `${p.otherCpuPct}%`,
+  n(p.errors),
+];
+
 export function renderReport(r: BenchReport): string {
   const out: string[] = [];
   const m = r.machine;
@@ -43,31 +52,9 @@ export function renderReport(r: BenchReport): string {
       `${r.settings.measureMs / 1000} s per point after ${r.settings.warmupMs / 1000} s warm-up`,
   );
 
-  const rt = table([
-    'connections',
-    'server',
-    'rt/s',
-    'p50',
-    'p99',
-    'p99.9',
-    'server CPU',
-    'generator CPU',
-    'other CPU',
-    'errors',
-  ]);
+  const rt = table(['connections', 'server', 'rt/s', 'p50', 'p99', 'p99.9', ...CPU_AND_ERRORS]);
   for (const p of [...r.roundTrips, ...r.workers]) {
-    rt.push([
-      n(p.connections),
-      p.server,
-      n(p.rtPerSec),
-      ms(p.p50Us),
-      ms(p.p99Us),
-      ms(p.p999Us),
-      `${p.serverCpuPct}%`,
-      `${p.generatorCpuPct}%`,
-      `${p.otherCpuPct}%`,
-      n(p.errors),
-    ]);
+    rt.push([n(p.connections), p.server, n(p.rtPerSec), ms(p.p50Us), ms(p.p99Us), ms(p.p999Us), ...cpuAndErrors(p)]);
   }
   if (rt.length > 0)
     out.push('', 'Round trips (closed loop, one line in flight per connection; CPU in % of one core)', rt.toString());
@@ -86,29 +73,9 @@ export function renderReport(r: BenchReport): string {
   if (mem.length > 0)
     out.push('', 'Idle connections (one line each, then idle; RSS delta / connections)', mem.toString());
 
-  const conn = table([
-    'at once',
-    'server',
-    'new connections/s',
-    'p50',
-    'p99',
-    'server CPU',
-    'generator CPU',
-    'other CPU',
-    'errors',
-  ]);
+  const conn = table(['at once', 'server', 'new connections/s', 'p50', 'p99', ...CPU_AND_ERRORS]);
   for (const p of r.connectRate) {
-    conn.push([
-      p.concurrency,
-      p.server,
-      n(p.perSec),
-      ms(p.p50Us),
-      ms(p.p99Us),
-      `${p.serverCpuPct}%`,
-      `${p.generatorCpuPct}%`,
-      `${p.otherCpuPct}%`,
-      n(p.errors),
-    ]);
+    conn.push([p.concurrency, p.server, n(p.perSec), ms(p.p50Us), ms(p.p99Us), ...cpuAndErrors(p)]);
   }
   if (conn.length > 0) out.push('', 'New connections (connect, "shutdown", reply, close)', conn.toString());
 

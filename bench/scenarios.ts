@@ -1,6 +1,6 @@
 /** One measurement each: every function starts its server fresh and stops it, also on failure. */
 import { spawnSync } from 'node:child_process';
-import { type Generator, holdConnections, runLoad } from './generator.js';
+import { type Generator, holdConnections, type LoadOptions, type LoadResult, runLoad } from './generator.js';
 import { type PeerSpec, startPeer } from './peers.js';
 import { treeRssBytes } from './proc.js';
 
@@ -45,6 +45,41 @@ async function withPeer<T>(ctx: BenchContext, spec: PeerSpec, fn: (peer: PeerRun
   }
 }
 
+/** A load run against a fresh server of `spec`, with what every measurement shares. */
+function loadOnFreshPeer(
+  ctx: BenchContext,
+  spec: PeerSpec,
+  mode: 'rt' | 'connect',
+  o: Pick<LoadOptions, 'connections' | 'processes' | 'sources' | 'warmupMs'>,
+): Promise<LoadResult> {
+  return withPeer(ctx, spec, ({ pid, port, defer }) =>
+    runLoad(mode, {
+      ...o,
+      generator: ctx.generator,
+      port,
+      ramp: spec.acceptBacklog,
+      defer,
+      measureMs: ctx.measureMs,
+      timeoutMs: SETUP_TIMEOUT_MS,
+      serverPid: pid,
+    }),
+  );
+}
+
+/** What both load measurements report: the server, exchanges per second, p50 and p99, errors, where the CPU went. */
+function loadPoint(spec: PeerSpec, r: LoadResult) {
+  return {
+    server: spec.id,
+    perSec: Math.round(r.completed / (r.elapsedNs / 1e9)),
+    p50Us: us(r.histogram.getValueAtPercentile(50)),
+    p99Us: us(r.histogram.getValueAtPercentile(99)),
+    errors: r.errors,
+    generatorCpuPct: pct(r.generatorCpuNs, r.elapsedNs),
+    serverCpuPct: pct(r.serverCpuNs, r.elapsedNs),
+    otherCpuPct: pct(r.otherCpuNs, r.elapsedNs),
+  };
+}
+
 export interface RoundTripPoint {
   server: string;
   connections: number;
@@ -68,12 +103,16 @@ export interface RoundTripPoint {
 const DISTURBED_PCT = 25;
 const RETRIES = 2;
 
-/** Measures again (fresh server) while other processes took CPU meanwhile; keeps the least disturbed. */
+/**
+ * Says `what` is measured and measures it, again (fresh server) while other processes took CPU
+ * meanwhile; keeps the least disturbed.
+ */
 async function leastDisturbed<T extends { otherCpuPct: number }>(
   ctx: BenchContext,
   what: string,
   measure: () => Promise<T>,
 ): Promise<T & { attempts: number }> {
+  ctx.progress(what);
   let best = await measure();
   let attempts = 1;
   while (best.otherCpuPct > DISTURBED_PCT && attempts <= RETRIES) {
@@ -86,39 +125,22 @@ async function leastDisturbed<T extends { otherCpuPct: number }>(
 }
 
 /** Closed loop: every connection has one line in flight; the next goes out when the reply is in. */
-export async function roundTrips(ctx: BenchContext, spec: PeerSpec, connections: number): Promise<RoundTripPoint> {
-  const what = `round trips: ${spec.label}, ${connections} connections`;
-  ctx.progress(what);
-  return leastDisturbed(ctx, what, () => roundTripsOnce(ctx, spec, connections));
-}
-
-async function roundTripsOnce(ctx: BenchContext, spec: PeerSpec, connections: number) {
-  return withPeer(ctx, spec, async ({ pid, port, defer }) => {
-    const r = await runLoad('rt', {
-      generator: ctx.generator,
-      port,
-      ramp: spec.acceptBacklog,
-      defer,
-      connections,
-      processes: connections >= 100 ? ctx.processes : 1,
-      sources: sourceAddresses(connections > 20_000 ? 4 : 2),
-      warmupMs: ctx.warmupMs,
-      measureMs: ctx.measureMs,
-      timeoutMs: SETUP_TIMEOUT_MS,
-      serverPid: pid,
-    });
+export function roundTrips(ctx: BenchContext, spec: PeerSpec, connections: number): Promise<RoundTripPoint> {
+  const options = {
+    connections,
+    processes: connections >= 100 ? ctx.processes : 1,
+    sources: sourceAddresses(connections > 20_000 ? 4 : 2),
+    warmupMs: ctx.warmupMs,
+  };
+  return leastDisturbed(ctx, `round trips: ${spec.label}, ${connections} connections`, async () => {
+    const r = await loadOnFreshPeer(ctx, spec, 'rt', options);
+    const { perSec, ...point } = loadPoint(spec, r);
     return {
-      server: spec.id,
+      ...point,
       connections,
       connected: r.connected,
-      rtPerSec: Math.round(r.completed / (r.elapsedNs / 1e9)),
-      p50Us: us(r.histogram.getValueAtPercentile(50)),
-      p99Us: us(r.histogram.getValueAtPercentile(99)),
+      rtPerSec: perSec,
       p999Us: us(r.histogram.getValueAtPercentile(99.9)),
-      errors: r.errors,
-      generatorCpuPct: pct(r.generatorCpuNs, r.elapsedNs),
-      serverCpuPct: pct(r.serverCpuNs, r.elapsedNs),
-      otherCpuPct: pct(r.otherCpuNs, r.elapsedNs),
     };
   });
 }
@@ -185,39 +207,12 @@ export interface ConnectRatePoint {
 }
 
 /** New connections per second: connect, send "shutdown", read the reply, the server closes. */
-export async function connectRate(ctx: BenchContext, spec: PeerSpec, concurrency: number): Promise<ConnectRatePoint> {
-  const what = `new connections: ${spec.label}, ${concurrency} at a time`;
-  ctx.progress(what);
-  return leastDisturbed(ctx, what, () => connectRateOnce(ctx, spec, concurrency));
-}
-
-async function connectRateOnce(ctx: BenchContext, spec: PeerSpec, concurrency: number) {
-  return withPeer(ctx, spec, async ({ pid, port, defer }) => {
-    const r = await runLoad('connect', {
-      generator: ctx.generator,
-      port,
-      ramp: spec.acceptBacklog,
-      defer,
-      connections: concurrency,
-      processes: ctx.processes,
-      sources: sourceAddresses(8, 31),
-      warmupMs: 0,
-      measureMs: ctx.measureMs,
-      timeoutMs: SETUP_TIMEOUT_MS,
-      serverPid: pid,
-    });
-    return {
-      server: spec.id,
-      concurrency,
-      perSec: Math.round(r.completed / (r.elapsedNs / 1e9)),
-      p50Us: us(r.histogram.getValueAtPercentile(50)),
-      p99Us: us(r.histogram.getValueAtPercentile(99)),
-      errors: r.errors,
-      generatorCpuPct: pct(r.generatorCpuNs, r.elapsedNs),
-      serverCpuPct: pct(r.serverCpuNs, r.elapsedNs),
-      otherCpuPct: pct(r.otherCpuNs, r.elapsedNs),
-    };
-  });
+export function connectRate(ctx: BenchContext, spec: PeerSpec, concurrency: number): Promise<ConnectRatePoint> {
+  const options = { connections: concurrency, processes: ctx.processes, sources: sourceAddresses(8, 31), warmupMs: 0 };
+  return leastDisturbed(ctx, `new connections: ${spec.label}, ${concurrency} at a time`, async () => ({
+    ...loadPoint(spec, await loadOnFreshPeer(ctx, spec, 'connect', options)),
+    concurrency,
+  }));
 }
 
 export interface StartTimePoint {
