@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
-import { openLineClient, runCli, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
+import { openLineClient, openServedClient, runCli, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -68,9 +68,7 @@ describe('rs-server drain state (real binary)', () => {
   it('ctl drain / maint / ready change what the agent, /healthz and check say; connections go on', async () => {
     const { rs, ctl, agentPort, statusPort } = await start();
     expect(statSync(ctl).mode & 0o777).toBe(0o600);
-    const c = await openLineClient(rs.port);
-    c.send('before\n');
-    await c.waitForLines(1);
+    const c = await openServedClient(rs.port, 'before');
 
     expect(await agent(agentPort)).toBe('up ready\n');
     expect((await http(statusPort, '/healthz')).status).toBe(200);
@@ -91,9 +89,7 @@ describe('rs-server drain state (real binary)', () => {
     // Draining changes what health checkers see, not the open connections.
     c.send('during\n');
     await c.waitForLines(2);
-    const fresh = await openLineClient(rs.port);
-    fresh.send('new\n');
-    await fresh.waitForLines(1);
+    const fresh = await openServedClient(rs.port, 'new');
     fresh.socket.destroy();
 
     expect((await run(['ctl', 'maint', '--ctl', ctl])).code).toBe(0);
@@ -113,7 +109,8 @@ describe('rs-server drain state (real binary)', () => {
     expect(await agent(agentPort)).toBe('up ready 50%\n');
     await rs.waitForRecord((r) => r.msg === 'state: drain' && r.by === 'ctl');
     c.socket.destroy();
-  });
+    // Thirteen runs of the real binary, each a Node start: more than the default on two busy cores.
+  }, 90_000);
 
   it('SIGUSR2 toggles drain', async () => {
     const { rs, agentPort } = await start();
@@ -129,9 +126,7 @@ describe('rs-server drain state (real binary)', () => {
     const a = await openLineClient(rs.port);
     a.send('one\ntwo\nshutdown\n');
     await a.closed;
-    const b = await openLineClient(rs.port);
-    b.send('x\n');
-    await b.waitForLines(1);
+    const b = await openServedClient(rs.port, 'x');
     await run(['ctl', 'drain', '--ctl', ctl]);
     const closed = () =>
       http(statusPort, '/metrics').then((m) =>
@@ -156,17 +151,13 @@ describe('rs-server drain state (real binary)', () => {
 
   it('--drain-on-term: SIGTERM drains until the open connection ends and a check saw it, then stops', async () => {
     const { rs, agentPort, statusPort } = await start(['--drain-on-term', '20s', '--shutdown-timeout', '5s']);
-    const c = await openLineClient(rs.port);
-    c.send('hello\n');
-    await c.waitForLines(1);
+    const c = await openServedClient(rs.port, 'hello');
     rs.child.kill('SIGTERM');
     await rs.waitForRecord((r) => String(r.msg).startsWith('draining before the stop'));
     // Health checkers are told; new connections are still taken (the director may not know yet).
     expect(await agent(agentPort)).toBe('up drain\n');
     expect((await http(statusPort, '/healthz')).status).toBe(503);
-    const late = await openLineClient(rs.port);
-    late.send('late\n');
-    await late.waitForLines(1);
+    const late = await openServedClient(rs.port, 'late');
     late.send('shutdown\n');
     await late.closed;
     // The old connection goes on during the drain; when it ends, the server stops.
@@ -189,9 +180,7 @@ describe('rs-server drain state (real binary)', () => {
 
   it('--drain-on-term is bounded: a connection that stays open is served on until --shutdown-timeout', async () => {
     const { rs } = await start(['--drain-on-term', '300ms', '--shutdown-timeout', '300ms']);
-    const c = await openLineClient(rs.port);
-    c.send('x\n');
-    await c.waitForLines(1);
+    const c = await openServedClient(rs.port, 'x');
     const t0 = Date.now();
     rs.child.kill('SIGTERM');
     expect(await c.closed).toBe('end');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { parseReadyBanner, RS_SERVER_BIN } from '@lvs-drain-kit/common';
-import { freePort, openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
+import { freePort, openLineClient, openServedClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { oneReplyOrError } from './one-reply.js';
 import { peakRss } from './proc.js';
@@ -35,9 +35,7 @@ describe('rs-server hardening (real binary)', () => {
   it('closes a connection that sends 100 MB without a newline, with one error line, within +64 MB RSS', async () => {
     const rs = await start();
     // The baseline of a server that has served: one exchange first.
-    const warm = await openLineClient(rs.port);
-    warm.send('warm up\n');
-    await warm.waitForLines(1);
+    const warm = await openServedClient(rs.port, 'warm up');
     warm.socket.destroy();
     const base = peakRss(rs.child.pid!);
     const sock = connect({ port: rs.port, host: '127.0.0.1' });
@@ -95,9 +93,7 @@ describe('rs-server hardening (real binary)', () => {
     expect(peakRss(rs.child.pid!) - base).toBeLessThan(64 * MB);
 
     // The server is alive and serves others meanwhile.
-    const other = await openLineClient(rs.port);
-    other.send('hi\n');
-    await other.waitForLines(1);
+    const other = await openServedClient(rs.port, 'hi');
     other.socket.destroy();
 
     // Once the client reads, every line is answered: the last, "shutdown", is answered last and ends the
@@ -122,9 +118,7 @@ describe('rs-server hardening (real binary)', () => {
 
   it('closes idle connections after --idle-timeout, with a log record', async () => {
     const rs = await start(['--idle-timeout', '300ms']);
-    const c = await openLineClient(rs.port);
-    c.send('one\n');
-    await c.waitForLines(1);
+    const c = await openServedClient(rs.port, 'one');
     const t0 = Date.now();
     expect(await c.closed).toBe('end');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
@@ -220,9 +214,7 @@ describe('rs-server hardening (real binary)', () => {
 
   it('closes what is still open when --shutdown-timeout passes, and exits 0', async () => {
     const rs = await start(['--shutdown-timeout', '400ms']);
-    const c = await openLineClient(rs.port);
-    c.send('x\n');
-    await c.waitForLines(1);
+    const c = await openServedClient(rs.port, 'x');
     const t0 = Date.now();
     rs.child.kill('SIGTERM');
     c.socket.removeAllListeners('end'); // stay half-open: keep talking after the server ended its side
@@ -238,9 +230,7 @@ describe('rs-server hardening (real binary)', () => {
 
   it('exits at once on a second signal', async () => {
     const rs = await start(['--shutdown-timeout', '30s']);
-    const c = await openLineClient(rs.port);
-    c.send('x\n');
-    await c.waitForLines(1);
+    const c = await openServedClient(rs.port, 'x');
     rs.child.kill('SIGTERM');
     await rs.waitForRecord((r) => String(r.msg).startsWith('shutting down'));
     rs.child.kill('SIGTERM');

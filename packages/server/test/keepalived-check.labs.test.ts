@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RS_SERVER_BIN } from '@lvs-drain-kit/common';
-import { freePort, openLineClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
+import { freePort, openServedClient, type SpawnedServer, spawnRsServer } from '@lvs-drain-kit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const exec = promisify(execFile);
@@ -101,9 +101,7 @@ describe("keepalived's MISC_CHECK contract (examples/keepalived.conf)", () => {
       return r;
     };
     expect(await step()).toEqual({ up: true, weight: 1, status: 3 });
-    const c = await openLineClient(rs.port);
-    c.send('hi\n');
-    await c.waitForLines(1);
+    const c = await openServedClient(rs.port, 'hi');
 
     await ctl('drain');
     expect(await step()).toEqual({ up: true, weight: 0, status: 2 });

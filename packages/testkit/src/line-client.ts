@@ -59,3 +59,11 @@ export async function openLineClient(port: number, host = '127.0.0.1'): Promise<
     },
   };
 }
+
+/** A client that has sent `line` and got its reply: a connection the server is surely serving. */
+export async function openServedClient(port: number, line = 'x', host = '127.0.0.1'): Promise<LineClient> {
+  const client = await openLineClient(port, host);
+  client.send(`${line}\n`);
+  await client.waitForLines(1);
+  return client;
+}
