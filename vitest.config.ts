@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: end-to-end tests spawn servers; too many files at once only makes them time out.
     maxWorkers: 2,
+    // Likewise `it.concurrent` runs (each a verifier, a director and servers): two at a time.
+    maxConcurrency: 2,
   },
 });

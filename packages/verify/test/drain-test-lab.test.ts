@@ -88,10 +88,11 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
         '--lab-misbehave',
         misbehave,
         ...FAST,
+        // The hold outlasts the timeout (a hung connection is seen), which leaves a loaded machine room.
         '--hold',
-        '600ms',
+        '1500ms',
         '--timeout',
-        '400ms',
+        '1s',
         '--restore-timeout',
         '1s',
         '--json',
@@ -109,6 +110,12 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       expect(new Set(failures.map((f) => f.class))).toEqual(new Set([cls]));
       expect(failures.every((f) => f.server === 'rs1')).toBe(true);
       expect(report.disruptions.length).toBeGreaterThan(0);
+    }
+    if (checkId === 'new-connections-return') {
+      // The director did answer after the restore, only never with rs1: not a director gone silent.
+      const returned = Object.fromEntries(report.servers.map((s) => [s.name, s.returnedConnections]));
+      expect(returned).toMatchObject({ rs1: 0, rs2: expect.any(Number) });
+      expect(returned.rs2).toBeGreaterThan(0);
     }
   });
 
