@@ -3,6 +3,9 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { LogFormat } from './options.js';
 
+/** The longest the flush before exit waits for stdout to take the last records. */
+const FLUSH_LIMIT_MS = 2000;
+
 export interface ServerLogger {
   log: Logger;
   /**
@@ -51,7 +54,7 @@ export function createLogger(options: LoggerOptions): ServerLogger {
   const endTurn = () => {
     const records = turn;
     turn = '';
-    // After the flush before exit the destination is closed: a last record (a second signal) is dropped.
+    // Once the flush before exit has begun, the destination is ending: a later record is dropped.
     if (records !== '' && !closed) dest.write(records);
   };
   const perTurn = {
@@ -70,13 +73,17 @@ export function createLogger(options: LoggerOptions): ServerLogger {
       // end(), not flushSync(): flushSync writes what is buffered at once, ahead of a write still in
       // flight in the thread pool, which then lands after it or, at process.exit, not at all.
       ended ??= new Promise<void>((resolve) => {
-        dest.once('close', () => {
-          closed = true;
+        const done = () => {
+          clearTimeout(limit);
           resolve();
-        });
+        };
+        // A stdout nobody reads (a stalled pipe) must not keep a stopped server from exiting.
+        const limit = setTimeout(done, FLUSH_LIMIT_MS);
+        dest.once('close', done);
         // stdout already gone (closed pipe): nothing left to save.
-        dest.once('error', () => resolve());
+        dest.once('error', done);
         dest.end();
+        closed = true;
       });
       return ended;
     },

@@ -2,7 +2,8 @@
  * The JSON logger's records reach stdout in the order they were logged, all of them, also when the
  * process exits right after a stop: the last records must not overtake (or lose) a write still in flight.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -34,5 +35,29 @@ describe('createLogger (json)', () => {
       .split('\n')
       .map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toEqual(['before 0', 'before 1', 'before 2', 'stopped']);
+  });
+
+  it('flush() before exit gives up on a stdout nobody reads: the process still exits', async () => {
+    const script = `
+      import { createLogger } from ${JSON.stringify(LOGGER)};
+      const { log, flush } = createLogger({ format: 'json', level: 'info' });
+      // Far more than a pipe holds: the write stalls once the reader stops reading.
+      for (let i = 0; i < 2000; i++) log.info('x'.repeat(1000));
+      setImmediate(async () => {
+        await flush();
+        process.exit(7);
+      });
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    // The pipe is never read: its kernel buffer fills and stays full.
+    child.stdout.pause();
+    try {
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(7);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
