@@ -1,19 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { formatHostPort } from '@lvs-drain-kit/common';
-import { createDriver, createSerialTransport, type DriverSpec, parseIpvsadmList } from '@lvs-drain-kit/drivers';
-import { haproxyCommand } from '@lvs-drain-kit/lab';
-import { type DrainReport, Journal, undoDrains } from '@lvs-drain-kit/verify';
-import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check, QUICK_FLAGS, startTestLab, summary, type TestLab, verifyInClient } from './support/lab-fixture.js';
-
 /**
  * A run changes the one weight it owns and nothing else, on the real engines: IPVS keeps a tunnel's type,
  * port and checksum and a NAT server's method and port across a drain and its restore; nftables keeps a
  * jhash balancer's expression and leaves a chain it does not fully understand untouched; HAProxy drains
  * the server it is told to, never a neighbour on the same address.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatHostPort } from '@lvs-drain-kit/common';
+import {
+  createDriver,
+  createSerialTransport,
+  type DriverSpec,
+  haproxyCommand,
+  parseIpvsadmList,
+} from '@lvs-drain-kit/drivers';
+import { type DrainReport, Journal, undoDrains } from '@lvs-drain-kit/verify';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { check, QUICK_FLAGS, startTestLab, summary, type TestLab, verifyInClient } from './support/lab-fixture.js';
 
 /** drain-test's cluster flags for a lab (real servers named as the lab names them). */
 const cluster = (lab: TestLab) => [
