@@ -6,6 +6,15 @@ import { LVS_VERIFY_BIN, runVerify, startVerify, tempDir } from '@lvs-drain-kit/
 import { createDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/** drain-test's cluster flags: the service, its real servers, and the first of them as the one to drain. */
+const clusterFlags = (vip: string, reals: string[]) => [
+  '--vip',
+  vip,
+  ...reals.flatMap((r) => ['--real', r]),
+  '--drain',
+  reals[0]!,
+];
+
 type BuiltinLabInfo = LabInfo & { driver: { kind: 'builtin' } };
 
 let state: Awaited<ReturnType<typeof tempDir>>;
@@ -186,15 +195,8 @@ describe('command driver (real commands through /bin/sh)', () => {
     const r = await runVerify(
       [
         'drain-test',
-        '--vip',
-        '127.0.0.1:1',
         // Nothing listens here: a connection attempt would end in exit 3, not 2.
-        '--real',
-        '127.0.0.1:2',
-        '--real',
-        '127.0.0.1:3',
-        '--drain',
-        '127.0.0.1:2',
+        ...clusterFlags('127.0.0.1:1', ['127.0.0.1:2', '127.0.0.1:3']),
         '--driver',
         'command',
         '--drain-cmd',
@@ -289,19 +291,7 @@ describe('command driver (real commands through /bin/sh)', () => {
 describe('exit codes for bad input and a missing environment', () => {
   it('2: a bad flag value, one line on stderr', async () => {
     const r = await runVerify(
-      [
-        'drain-test',
-        '--vip',
-        'nonsense',
-        '--real',
-        '127.0.0.1:1',
-        '--real',
-        '127.0.0.1:2',
-        '--drain',
-        '127.0.0.1:1',
-        '--driver',
-        'ipvsadm',
-      ],
+      ['drain-test', ...clusterFlags('nonsense', ['127.0.0.1:1', '127.0.0.1:2']), '--driver', 'ipvsadm'],
       state.path,
     );
     expect(r.code).toBe(2);
@@ -352,14 +342,7 @@ describe('exit codes for bad input and a missing environment', () => {
     const r = await runVerify(
       [
         'drain-test',
-        '--vip',
-        '127.0.0.1:53',
-        '--real',
-        '127.0.0.1:2',
-        '--real',
-        '127.0.0.1:3',
-        '--drain',
-        '127.0.0.1:2',
+        ...clusterFlags('127.0.0.1:53', ['127.0.0.1:2', '127.0.0.1:3']),
         '--driver',
         'ipvsadm',
         '--ipvs-protocol',
@@ -380,14 +363,7 @@ describe('exit codes for bad input and a missing environment', () => {
     const r = await runVerify(
       [
         'drain-test',
-        '--vip',
-        '127.0.0.1:9',
-        '--real',
-        '127.0.0.1:9',
-        '--real',
-        '127.0.0.1:7',
-        '--drain',
-        '127.0.0.1:9',
+        ...clusterFlags('127.0.0.1:9', ['127.0.0.1:9', '127.0.0.1:7']),
         '--driver',
         'builtin',
         '--control',

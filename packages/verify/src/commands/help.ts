@@ -10,3 +10,8 @@ export function helpRows(rows: ReadonlyArray<readonly [string | number, string]>
   const width = Math.max(...rows.map(([a]) => String(a).length));
   return rows.map(([a, b]) => `${String(a).padEnd(width)}  ${b}`);
 }
+
+/** The `Exit codes:` section of a command: its codes, each with what it means there. */
+export function exitCodesHelp(rows: ReadonlyArray<readonly [number, string]>): string {
+  return helpSection('Exit codes', helpRows(rows));
+}

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { EXIT_HELP } from '../../errors.js';
 import { addDriverOptions, addOptions, readDriverFlags, readOptions } from '../../options/commander.js';
 import { DRAIN_TEST_OPTIONS } from '../../options/drain-test.js';
-import { helpRows, helpSection } from '../help.js';
+import { exitCodesHelp, helpRows, helpSection } from '../help.js';
 import { abortOnSignals } from './signals.js';
 
 const EXAMPLES = [
@@ -32,7 +32,7 @@ export function register(program: Command): void {
       helpSection('Durations', ['500ms, 5s, 2m or 1h; a bare number is milliseconds (--hold 5000 is 5 s)']),
     )
     .addHelpText('after', helpSection('Examples', EXAMPLES))
-    .addHelpText('after', helpSection('Exit codes', helpRows(EXIT_HELP)))
+    .addHelpText('after', exitCodesHelp(EXIT_HELP))
     .action(async (_opts: unknown, cmd: Command) => {
       const controller = abortOnSignals((line) => process.stderr.write(`${line}\n`));
       // The run's modules load only for a run: start-up time matters for a tool run in loops and tests.

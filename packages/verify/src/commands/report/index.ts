@@ -1,7 +1,7 @@
 /** `lvs-verify report FILE.json [--html OUT]`: a saved drain-test report shown again. */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { helpRows, helpSection } from '../help.js';
+import { exitCodesHelp, helpSection } from '../help.js';
 
 export function register(program: Command): void {
   program
@@ -18,13 +18,10 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      helpSection(
-        'Exit codes',
-        helpRows([
-          [EXIT.pass, 'shown or written'],
-          [EXIT.usage, 'the file cannot be read or is not a drain-test --json report'],
-        ]),
-      ),
+      exitCodesHelp([
+        [EXIT.pass, 'shown or written'],
+        [EXIT.usage, 'the file cannot be read or is not a drain-test --json report'],
+      ]),
     )
     .action(async (file: string, flags: { html?: string }) => {
       // The renderer loads only for this command: start-up time matters for a tool run in loops and tests.

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT } from '../../errors.js';
 import { journalPaths, SYSTEM_STATE_DIR } from '../../journal.js';
-import { helpRows, helpSection } from '../help.js';
+import { exitCodesHelp, helpSection } from '../help.js';
 
 export function register(program: Command): void {
   program
@@ -24,14 +24,11 @@ export function register(program: Command): void {
     .addHelpText('after', helpSection('Examples', ['lvs-verify undo']))
     .addHelpText(
       'after',
-      helpSection(
-        'Exit codes',
-        helpRows([
-          [EXIT.pass, 'every listed drain was put back (or none was listed)'],
-          [EXIT.usage, 'usage error'],
-          [EXIT.restoreFailed, 'a listed drain could not be put back, or a journal could not be read'],
-        ]),
-      ),
+      exitCodesHelp([
+        [EXIT.pass, 'every listed drain was put back (or none was listed)'],
+        [EXIT.usage, 'usage error'],
+        [EXIT.restoreFailed, 'a listed drain could not be put back, or a journal could not be read'],
+      ]),
     )
     .action(async (flags: { journal?: string }) => {
       const { undoDrains } = await import('../../undo.js');
