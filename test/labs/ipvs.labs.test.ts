@@ -6,20 +6,16 @@
  */
 import { type CommandTransport, formatHostPort } from '@lvs-drain-kit/common';
 import { createSerialTransport } from '@lvs-drain-kit/drivers';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   check,
   drainInClient,
-  expectOldConnectionsBroken,
-  expectRestoreIgnored,
-  expectSigintRestores,
+  engineTests,
   failedChecks,
   QUICK,
   sh,
   summary,
   useTestLab,
-  verifyDrainTest,
-  type WeightReader,
 } from './support/lab-fixture.js';
 
 const lab = useTestLab('ipvs');
@@ -40,23 +36,12 @@ async function vm(script: string): Promise<string> {
 
 const sysctl = (name: string, value: number) => vm(`echo ${value} > /proc/sys/net/ipv4/vs/${name}`);
 
-/** The sysctls as drain-test reports them, for the values the kernel's defaults would be. */
+/** IPVS sysctls as drain-test reports them (`net.ipv4.vs.NAME`: value as text). */
 const sysctls = (values: { conn_reuse_mode: number; expire_nodest_conn: number; expire_quiescent_template: number }) =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [`net.ipv4.vs.${k}`, String(v)]));
 
-/** rs1's and rs2's weights in the VM's IPVS table, from `ipvsadm -L -n`. */
-const weights: WeightReader = async () => {
-  const { info } = lab();
-  const table = await vm(`ipvsadm -L -n -t ${formatHostPort(info.vip)}`);
-  const weight = (r: { host: string; port: number }) => {
-    const m = new RegExp(`-> ${r.host.replaceAll('.', '\\.')}:${r.port}\\s+\\S+\\s+(\\d+)`).exec(table);
-    return m ? Number(m[1]) : undefined;
-  };
-  return Object.fromEntries(info.reals.map((r) => [r.name, weight(r)]));
-};
-
-afterEach(async () => {
-  // Kernel defaults back, and every real server at weight 1, whatever a test did.
+/** Kernel defaults back, and every real server at weight 1 (added again when a test deleted it). */
+async function reset(): Promise<void> {
   await sysctl('expire_nodest_conn', 0);
   await sysctl('conn_reuse_mode', 1);
   await sysctl('expire_quiescent_template', 0);
@@ -65,7 +50,7 @@ afterEach(async () => {
     const rip = formatHostPort(r);
     await vm(`ipvsadm -e -t ${vip} -r ${rip} -g -w 1 2>/dev/null || ipvsadm -a -t ${vip} -r ${rip} -g -w 1`);
   }
-});
+}
 
 /** Packet counters on the bridge for replies (from VIP:PORT) by the port they came in on. */
 async function countRepliesByBridgePort(): Promise<() => Promise<Record<string, number>>> {
@@ -93,52 +78,44 @@ async function countRepliesByBridgePort(): Promise<() => Promise<Record<string, 
 }
 
 describe('ipvs lab (IPVS Direct Routing in a qemu VM)', () => {
-  it('passes a correct drain (the real lvs-verify binary); replies bypass the director (DR); a default DR director gets the reused-source-port WARN', async () => {
-    // Not the kernel's default: the report must show what the director has, read over the serial channel.
-    await sysctl('expire_quiescent_template', 1);
-    const replies = await countRepliesByBridgePort();
-    const { code, report, stderr } = await verifyDrainTest(lab());
-    expect(code, summary(report) + stderr).toBe(0);
-    expect(report.verdict).toBe('pass');
-    expect(report.director?.kernel).toMatch(/^6\.\d+.*amd64$/);
-    expect(report.director?.servers.every((s) => s.forwarding === 'Route')).toBe(true);
-    expect(report.director?.sysctls).toEqual(
-      sysctls({ conn_reuse_mode: 1, expire_nodest_conn: 0, expire_quiescent_template: 1 }),
-    );
-    expect(report.director?.warnings).toEqual([expect.stringMatching(/^net\.ipv4\.vs\.conn_reuse_mode=1 on a DR/)]);
-    for (const id of ['old-connections-survive', 'new-connections-avoid-drained', 'new-connections-return'] as const) {
-      expect(check(report, id).status, id).toBe('pass');
-    }
+  engineTests(lab, {
     // conn_reuse_mode=1: the director never sees rs1 close (DR), so a new connection from the port an old
     // connection to rs1 just used follows it to rs1. A warning by default (the README's finding).
-    const reuse = check(report, 'reused-source-port');
-    expect(reuse.status, summary(report)).toBe('warn');
-    expect(reuse.message).toContain('conn_reuse_mode');
-    expect(reuse.failures.map((f) => [f.class, f.server])).toEqual([['wrong-host', 'rs1']]);
-    const counts = await replies();
-    // Direct Routing: every reply went from a real server straight to the client, none through the VM.
-    expect(counts.tap0).toBe(0);
-    expect((counts['v-rs1'] ?? 0) + (counts['v-rs2'] ?? 0)).toBeGreaterThan(50);
-    expect(counts['v-rs1']).toBeGreaterThan(0);
-  });
-
-  it('catches ipvsadm -d with expire_nodest_conn=0: old connections hang (timeout)', async () => {
-    await sysctl('expire_nodest_conn', 0);
-    const report = await drainInClient(lab(), spec(), { breakage: 'ipvs-delete' });
-    expectOldConnectionsBroken(report, ['timeout']);
-  });
-
-  it('catches ipvsadm -d with expire_nodest_conn=1: old connections are reset or closed', async () => {
-    await sysctl('expire_nodest_conn', 1);
-    const report = await drainInClient(lab(), spec(), { breakage: 'ipvs-delete' });
-    expect(report.director?.sysctls?.['net.ipv4.vs.expire_nodest_conn']).toBe('1');
-    expectOldConnectionsBroken(report, ['reset', 'closed']);
-  });
-
-  it('catches a restore that does nothing: new connections, still answered, never return to rs1', async () => {
-    const report = await drainInClient(lab(), spec(), { breakage: 'restore-noop' });
-    expectRestoreIgnored(report);
-    expect((await weights()).rs1).toBe(0);
+    reusedSourcePort: 'warn',
+    correctDrain: async () => {
+      // Not the kernel's default: the report must show what the director has, read over the serial channel.
+      await sysctl('expire_quiescent_template', 1);
+      const replies = await countRepliesByBridgePort();
+      return async (report) => {
+        expect(check(report, 'reused-source-port').message).toContain('conn_reuse_mode');
+        expect(report.director?.kernel).toMatch(/^6\.\d+.*amd64$/);
+        expect(report.director?.servers.every((s) => s.forwarding === 'Route')).toBe(true);
+        expect(report.director?.sysctls).toEqual(
+          sysctls({ conn_reuse_mode: 1, expire_nodest_conn: 0, expire_quiescent_template: 1 }),
+        );
+        expect(report.director?.warnings).toEqual([expect.stringMatching(/^net\.ipv4\.vs\.conn_reuse_mode=1 on a DR/)]);
+        const counts = await replies();
+        // Direct Routing: every reply went from a real server straight to the client, none through the VM.
+        expect(counts.tap0).toBe(0);
+        expect((counts['v-rs1'] ?? 0) + (counts['v-rs2'] ?? 0)).toBeGreaterThan(50);
+        expect(counts['v-rs1']).toBeGreaterThan(0);
+      };
+    },
+    brokenDrains: [
+      {
+        title: 'ipvsadm -d with expire_nodest_conn=0: old connections hang (timeout)',
+        breakage: 'ipvs-delete',
+        classes: ['timeout'],
+        before: () => sysctl('expire_nodest_conn', 0),
+      },
+      {
+        title: 'ipvsadm -d with expire_nodest_conn=1: old connections are reset or closed',
+        breakage: 'ipvs-delete',
+        classes: ['reset', 'closed'],
+        before: () => sysctl('expire_nodest_conn', 1),
+      },
+    ],
+    reset,
   });
 
   it('reused source port: conn_reuse_mode=0 sends the reconnect to the drained server; 3 does not', async () => {
@@ -156,9 +133,5 @@ describe('ipvs lab (IPVS Direct Routing in a qemu VM)', () => {
     expect(reuse3.director?.warnings).toEqual([]);
     expect(check(reuse3, 'reused-source-port').status, summary(reuse3)).toBe('pass');
     expect(reuse3.verdict).toBe('pass');
-  });
-
-  it('SIGINT during the hold: rs1 is at weight 0 in the kernel, and back at 1 before lvs-verify exits 130', async () => {
-    await expectSigintRestores(lab(), weights);
   });
 });

@@ -6,13 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DriverSpec } from '@lvs-drain-kit/drivers';
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { createDirectorTransport, createDriver, type DriverSpec, haproxyCommand } from '@lvs-drain-kit/drivers';
 import { type LabEngine, type LabInfo, labDown, labExecArgv, labUp } from '@lvs-drain-kit/lab';
 import { LVS_VERIFY_BIN, type RunningCli, startCli } from '@lvs-drain-kit/testkit';
 import type { CheckId, CheckResult, DrainReport, FailureClass } from '@lvs-drain-kit/verify';
 import { drainTestArgs } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Breakage } from './broken-drivers.js';
 import type { DrainJob } from './drain-in-client.js';
 
 const DRAIN_IN_CLIENT = fileURLToPath(new URL('./drain-in-client.ts', import.meta.url));
@@ -56,8 +58,11 @@ export async function startTestLab(engine: LabEngine): Promise<TestLab> {
   }
 }
 
+/** The lab of a test file, once it is up. */
+export type LabRef = (() => TestLab) & { engine: LabEngine };
+
 /** One lab for the tests of this file: up before the first, down after the last (also when they fail). */
-export function useTestLab(engine: LabEngine): () => TestLab {
+export function useTestLab(engine: LabEngine): LabRef {
   let lab: TestLab | undefined;
   beforeAll(async () => {
     lab = await startTestLab(engine);
@@ -65,10 +70,11 @@ export function useTestLab(engine: LabEngine): () => TestLab {
   afterAll(async () => {
     await lab?.down();
   });
-  return () => {
+  const ref = () => {
     if (!lab) throw new Error(`the ${engine} lab did not come up`);
     return lab;
   };
+  return Object.assign(ref, { engine });
 }
 
 /** One drain test through the verify library inside the client namespace; the report it printed. */
@@ -165,32 +171,129 @@ export function expectRestoreIgnored(report: DrainReport): void {
   expect(returned.rs2, summary(report)).toBeGreaterThan(0);
 }
 
-/** The weights a director has for its real servers, by name: read from the engine, not from a report. */
-export type WeightReader = () => Promise<Record<string, number | undefined>>;
-
-/**
- * The real lvs-verify in the client namespace, interrupted by SIGINT while it holds: the engine has rs1
- * at weight 0 then, and every weight as it was before the run once lvs-verify has exited 130.
- */
-export async function expectSigintRestores(lab: TestLab, weights: WeightReader): Promise<void> {
-  const before = await weights();
-  expect(before.rs1).toBeGreaterThan(0);
-  const run = startVerifyInClient(lab, drainTestArgs(lab.info, [...QUICK_FLAGS, '--hold', '60s']));
-  try {
-    await run.waitFor('stderr', 'holding', 60_000);
-    expect(await weights()).toEqual({ ...before, rs1: 0 });
-    run.child.kill('SIGINT');
-    const r = await run.done;
-    expect(r.code, r.stdout + r.stderr).toBe(130);
-    expect(await weights()).toEqual(before);
-  } finally {
-    await run.stop();
-  }
-}
-
 /** Runs `argv` on this host; its stdout (throws with stderr when it fails). */
 export async function sh(argv: string[], input?: string): Promise<string> {
   const r = await execa(argv[0]!, argv.slice(1), { reject: false, input });
   if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: exit ${r.exitCode}: ${r.stderr}`);
   return String(r.stdout);
+}
+
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The weight the director has for each real server, by name, read from the engine itself (never from a
+ * report, nor through the driver under test): IPVS's table in the VM, the slots of the nft map, HAProxy's
+ * runtime API. Undefined: the server is not there.
+ */
+export async function weightsOnDirector(lab: TestLab): Promise<Record<string, number | undefined>> {
+  const { info } = lab;
+  const d = info.driver;
+  const byName = async (weight: (r: { host: string; port: number; name: string }) => Promise<number | undefined>) =>
+    Object.fromEntries(await Promise.all(info.reals.map(async (r) => [r.name, await weight(r)] as const)));
+  switch (d.kind) {
+    case 'ipvsadm': {
+      const r = await (await createDirectorTransport(d.director)).run([
+        'ipvsadm',
+        '-L',
+        '-n',
+        '-t',
+        formatHostPort(info.vip),
+      ]);
+      if (r.exitCode !== 0) throw new Error(`ipvsadm in the VM: ${r.stderr}`);
+      return byName(async (real) => {
+        const m = new RegExp(`-> ${literal(formatHostPort(real))}\\s+\\S+\\s+(\\d+)`).exec(r.stdout);
+        return m ? Number(m[1]) : undefined;
+      });
+    }
+    case 'nft': {
+      const listed = await sh(['ip', 'netns', 'exec', d.netns, 'nft', 'list', 'map', d.family, d.table, d.map]);
+      return byName(async (real) => listed.match(new RegExp(`: ${literal(real.host)}(?![\\d.])`, 'g'))?.length ?? 0);
+    }
+    case 'haproxy':
+      return byName(async (real) => {
+        const answer = await haproxyCommand(d.socket, `get weight ${d.backend}/${real.name}`);
+        return /^\d+/.test(answer) ? Number.parseInt(answer, 10) : undefined;
+      });
+    default:
+      throw new Error(`no way to read the weights of a ${d.kind} director`);
+  }
+}
+
+/** Every real server back at weight 1 through the lab's own driver, whatever a test did. */
+export async function resetWeights(lab: TestLab): Promise<void> {
+  const { info } = lab;
+  const driver = await createDriver(info.driver);
+  for (const r of info.reals) await driver.setWeight({ vip: info.vip }, r, 1);
+}
+
+/** What differs between engines in the tests every engine gets. */
+export interface EngineCase {
+  /** What the correct drain's reused-source-port probe gets on this engine. */
+  reusedSourcePort: 'pass' | 'warn';
+  /** Runs before the correct drain; what it returns checks that run's report further. */
+  correctDrain?: () => Promise<(report: DrainReport) => Promise<void> | void>;
+  /** Careless drains of this engine, and the only failure classes their old connections may show. */
+  brokenDrains: Array<{ title: string; breakage: Breakage; classes: FailureClass[]; before?: () => Promise<unknown> }>;
+  /** Puts every weight (and setting) back after each test; default: weight 1 through the lab's driver. */
+  reset?: () => Promise<void>;
+}
+
+/**
+ * The tests every engine gets, judged by the report and by the weights read from the director:
+ * - a correct drain of rs1 with the real lvs-verify binary and the lab's own driver flags: exit 0, rs1's
+ *   weight 1 → 0 → 1, every weight on the director as before, the reused-source-port probe as the
+ *   engine answers it;
+ * - each careless drain is caught by old-connections-survive alone, with the engine's failure classes;
+ * - a restore that does nothing is caught (and rs1 is indeed left at 0);
+ * - SIGINT during the hold puts rs1's weight back before lvs-verify exits 130.
+ */
+export function engineTests(lab: LabRef, c: EngineCase): void {
+  afterEach(c.reset ?? (() => resetWeights(lab())));
+
+  it(`passes a correct drain through the ${lab.engine} lab's own driver (the real lvs-verify binary); reused-source-port: ${c.reusedSourcePort}`, async () => {
+    const more = await c.correctDrain?.();
+    const before = await weightsOnDirector(lab());
+    const { code, report, stderr } = await verifyDrainTest(lab());
+    expect(code, summary(report) + stderr).toBe(0);
+    expect(report.verdict).toBe('pass');
+    const rs1 = report.servers.find((s) => s.name === 'rs1');
+    expect([rs1?.weightBefore, rs1?.weightDuringDrain, rs1?.weightAfter]).toEqual([1, 0, 1]);
+    const reuse = check(report, 'reused-source-port');
+    expect(reuse.status, summary(report)).toBe(c.reusedSourcePort);
+    expect(reuse.failures.map((f) => [f.class, f.server])).toEqual(
+      c.reusedSourcePort === 'warn' ? [['wrong-host', 'rs1']] : [],
+    );
+    expect(await weightsOnDirector(lab())).toEqual(before);
+    await more?.(report);
+  });
+
+  for (const broken of c.brokenDrains) {
+    it(`catches ${broken.title}`, async () => {
+      await broken.before?.();
+      const report = await drainInClient(lab(), lab().info.driver, { breakage: broken.breakage });
+      expectOldConnectionsBroken(report, broken.classes);
+    });
+  }
+
+  it('catches a restore that does nothing: new connections, still answered, never return to rs1', async () => {
+    const report = await drainInClient(lab(), lab().info.driver, { breakage: 'restore-noop' });
+    expectRestoreIgnored(report);
+    expect((await weightsOnDirector(lab())).rs1).toBe(0);
+  });
+
+  it('SIGINT during the hold: rs1 is at weight 0 on the director, and back before lvs-verify exits 130', async () => {
+    const before = await weightsOnDirector(lab());
+    expect(before.rs1).toBeGreaterThan(0);
+    const run = startVerifyInClient(lab(), drainTestArgs(lab().info, [...QUICK_FLAGS, '--hold', '60s']));
+    try {
+      await run.waitFor('stderr', 'holding', 60_000);
+      expect(await weightsOnDirector(lab())).toEqual({ ...before, rs1: 0 });
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code, r.stdout + r.stderr).toBe(130);
+      expect(await weightsOnDirector(lab())).toEqual(before);
+    } finally {
+      await run.stop();
+    }
+  });
 }
