@@ -40,6 +40,18 @@ export interface DirectorState {
 }
 
 /**
+ * One connection in the director's own table: the client's address and port as the director sees them,
+ * and the real server it was given. This is how a verifier knows which server holds its connection
+ * without asking the service.
+ */
+export interface DirectorConnection {
+  client: RealServerRef;
+  server: RealServerRef;
+  /** The director's word for the connection's state (ESTABLISHED, FIN_WAIT, SYN_RECV …), where it has one. */
+  state?: string;
+}
+
+/**
  * Puts a real server's weight down and back up on some director.
  * One implementation per file in drivers/; `createDriver` builds them from a `DriverSpec` (spec.ts).
  */
@@ -66,6 +78,10 @@ export interface DrainDriver {
   describeChange?(service: ServiceRef, real: RealServerRef, weight: number): string;
   /** The exact command a person would run to put `weight` back by hand (exit-4 messages, the journal). */
   manualCommand(service: ServiceRef, real: RealServerRef, weight: number): string;
+  /** Where `listConnections` reads, for people (`ipvsadm -L -n -c`); set together with it. */
+  readonly connectionTable?: string;
+  /** The service's connections in the director's table; absent where the driver cannot list them. */
+  listConnections?(service: ServiceRef): Promise<DirectorConnection[]>;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   parseGetWeight,
   parseServersState,
 } from './haproxy-api.js';
+import { haproxyConnections } from './haproxy-sessions.js';
 
 const schema = specSchema('haproxy', (z) => ({
   socket: z.string().min(1),
@@ -128,6 +129,10 @@ export function createHaproxyDriver(options: HaproxyDriverOptions): DrainDriver 
     },
     manualCommand(_service, real, weight) {
       return checkedCommand(names.get(formatHostPort(real)) ?? options.server ?? 'SERVER', weight);
+    },
+    connectionTable: 'HAProxy show sess',
+    async listConnections() {
+      return haproxyConnections(run, options.backend, await states());
     },
   };
 }

@@ -22,6 +22,7 @@ import {
   serviceArgs,
   serviceName,
 } from './ipvsadm-list.js';
+import { ipvsConnections } from './ipvsadm-connections.js';
 
 /** How the virtual service is named to ipvsadm: shared by the ipvsadm and manual drivers. */
 export interface IpvsServiceSettings {
@@ -249,5 +250,8 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
       );
       return `# first read its forwarding, thresholds and tunnel: ipvsadm -L -n --tun-info ${args}; ipvsadm -L -n --thresholds ${args}; then: ipvsadm -e ${args} -r ${formatHostPort(real)} (those options) -w ${weight}`;
     },
+
+    connectionTable: name === 'ipvsadm' ? 'ipvsadm -L -n -c' : `the ${name} director's table (ipvsadm -L -n -c)`,
+    listConnections: (service) => ipvsConnections(ipvsadm, service),
   };
 }

@@ -23,6 +23,7 @@ import {
   readBalancer,
   weightsFromSlots,
 } from './nft-map.js';
+import { conntrackConnections } from './nft-connections.js';
 
 const schema = specSchema('nft', (z) => ({
   table: z.string().min(1),
@@ -173,6 +174,9 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
       }
       return shellJoin([...prefix, 'nft', '-j', balancerRewrite(balancer, last, finalSlots(last, real, weight))]);
     },
+
+    connectionTable: 'conntrack -L (the reply source of each flow to the VIP)',
+    listConnections: (service) => conntrackConnections(transport, service, timeoutMs),
   };
 }
 

@@ -21,6 +21,8 @@ export interface IpvsadmCommand {
   lowerThreshold?: number;
   scheduler?: string;
   thresholds?: boolean;
+  /** `-L -c`: the connection table instead of the services. */
+  connections?: boolean;
 }
 
 const COMMANDS: Record<string, IpvsadmCommand['command']> = {
@@ -111,6 +113,10 @@ export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
       case '--thresholds':
         out.thresholds = true;
         break;
+      case '-c':
+      case '--connection':
+        out.connections = true;
+        break;
       default:
         throw new IpvsadmArgsError(
           `invalid option -- '${a}' (the builtin lab director understands -A -E -D -C -a -e -d -L -Z)`,
@@ -118,5 +124,6 @@ export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
     }
   }
   if (!command) throw new IpvsadmArgsError('no command specified');
+  if (out.connections && command !== 'list') throw new IpvsadmArgsError('-c goes with -L only');
   return { command, ...out };
 }
