@@ -1,4 +1,6 @@
 import type { DrainDriver, DriverSpec, RealServerRef } from '@lvs-drain-kit/drivers';
+import type { IdentityMode } from './probe/identity.js';
+import type { ProbeSpec } from './probe/spec.js';
 import type { ProgressEvent } from './progress.js';
 
 /** A real server as given: `HOST:PORT[=NAME]`; the name is learned by asking it when not given. */
@@ -16,6 +18,14 @@ export interface DrainTestOptions {
   driver: DrainDriver;
   /** How to rebuild the driver later: written to the journal so `lvs-verify undo` can restore. */
   driverSpec?: DriverSpec;
+  /** How the run talks to the service: rs-server's line protocol (the default), HTTP, or any TCP service. */
+  probe?: ProbeSpec;
+  /**
+   * Where a connection's server is known from: the service's answers, the director's connection table,
+   * or both, cross-checked. Default `both` where the probe's answers name the server and the driver
+   * lists connections, else whichever of them can.
+   */
+  identity?: IdentityMode;
   /** Old connections held through the drain. Default 8. */
   connections?: number;
   /** Fresh connections opened after the drain. Default 16. */

@@ -52,6 +52,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       'reused-source-port',
       'restore',
       'new-connections-return',
+      'identity-agrees',
     ]);
     expect(report.driver.name).toBe('builtin');
     expect(report.director?.scheduler).toBe('wrr');
@@ -65,7 +66,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     expect(Number.isNaN(Date.parse(report.startedAt))).toBe(false);
     expect(report.restore.restored).toBe(true);
     const xml = await readFile(junit, 'utf8');
-    expect(xml.match(/<testcase /g)).toHaveLength(8);
+    expect(xml.match(/<testcase /g)).toHaveLength(9);
     expect(xml).toContain('name="old-connections-survive"');
     expect(xml).not.toContain('<failure');
   });

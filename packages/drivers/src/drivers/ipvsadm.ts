@@ -251,7 +251,7 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
       return `# first read its forwarding, thresholds and tunnel: ipvsadm -L -n --tun-info ${args}; ipvsadm -L -n --thresholds ${args}; then: ipvsadm -e ${args} -r ${formatHostPort(real)} (those options) -w ${weight}`;
     },
 
-    connectionTable: name === 'ipvsadm' ? 'ipvsadm -L -n -c' : `the ${name} director's table (ipvsadm -L -n -c)`,
+    connectionTable: name === 'ipvsadm' ? 'ipvsadm -L -n -c' : `ipvsadm -L -n -c of the ${name} director`,
     listConnections: (service) => ipvsConnections(ipvsadm, service),
   };
 }

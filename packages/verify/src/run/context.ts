@@ -5,7 +5,8 @@ import { overloadWarning } from '../measure/overload.js';
 import { SelfMonitor } from '../measure/self-monitor.js';
 import { TimelineRecorder } from '../measure/timeline.js';
 import type { ResolvedOptions } from '../options.js';
-import type { ProbeConnection } from '../probe/connection.js';
+import type { ConnectTarget, Probe, ProbeConnection } from '../probe/connection.js';
+import { type IdentitySources, openIdentified } from '../probe/identity.js';
 import type {
   CheckId,
   CheckResult,
@@ -44,6 +45,9 @@ export class RunContext {
   holdRounds: { rounds: number; expectedRounds: number; cpuPercent: number } | undefined;
   /** Overload and pacing notes for the report. */
   readonly verifierWarnings: string[] = [];
+  /** How the run talks to the service, and where it knows each connection's server from: set by preflight. */
+  probe: Probe | undefined;
+  identity: IdentitySources | undefined;
   #phase: { id: PhaseId; start: number } | undefined;
 
   constructor(readonly options: ResolvedOptions) {
@@ -74,6 +78,17 @@ export class RunContext {
 
   server(name: string): ServerReport | undefined {
     return this.servers.get(name);
+  }
+
+  /** A connection through the VIP, the kernel choosing its source port unless `localPort` is given. */
+  openConnection(target: Omit<ConnectTarget, 'host' | 'port' | 'timeoutMs'> = {}): Promise<ProbeConnection> {
+    const o = this.options;
+    if (!this.probe || !this.identity) throw new Error('no probe before preflight');
+    return openIdentified(
+      this.probe,
+      { host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs, ...target },
+      this.identity,
+    );
   }
 
   countFailure(server: string, cls: FailureClass): void {

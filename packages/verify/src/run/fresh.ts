@@ -1,4 +1,4 @@
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure, type ProbeConnection } from '../probe/connection.js';
 import type { FailureClass, PhaseId } from '../report/types.js';
 import type { RunContext } from './context.js';
 
@@ -16,13 +16,7 @@ export async function freshConnection(
   const kind = phase === 'restore' ? 'return' : localPort !== undefined ? 'reused-port' : 'new';
   let conn: ProbeConnection;
   try {
-    conn = await ProbeConnection.open({
-      host: o.vip.host,
-      port: o.vip.port,
-      timeoutMs: o.timeoutMs,
-      localPort,
-      localAddress,
-    });
+    conn = await ctx.openConnection({ localPort, localAddress });
   } catch (err) {
     if (!(err instanceof ConnectFailure)) throw err;
     // A local port still taken is retried by the caller: nothing went on the wire.
@@ -30,7 +24,7 @@ export async function freshConnection(
       ctx.timeline.fresh(kind, sentAt, undefined, { ok: false, class: err.failureClass });
     return { class: err.failureClass, detail: `connect: ${err.message}`, code: err.code };
   }
-  const ex = await conn.ask('hello', undefined, o.timeoutMs);
+  const ex = await conn.ask('hello', undefined, o.timeoutMs, { last: true });
   ctx.timeline.fresh(kind, sentAt, conn.connectMs, ex);
   if (!ex.ok) {
     conn.destroy();

@@ -3,7 +3,7 @@
  * one other server, so the drain has something to prove and somewhere for new connections to go.
  */
 import { EnvironmentError } from '../errors.js';
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure, type ProbeConnection } from '../probe/connection.js';
 import type { RunContext } from './context.js';
 
 /** Spread could not put connections on the target and another server: the check fails, nothing is drained. */
@@ -33,7 +33,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     let conn: ProbeConnection;
     const openedAt = performance.now();
     try {
-      conn = await ProbeConnection.open({ host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs });
+      conn = await ctx.openConnection();
     } catch (err) {
       if (ctx.old.length === 0 && err instanceof ConnectFailure) {
         throw new EnvironmentError(`cannot connect to the VIP ${ctx.vipText}: ${err.message}`);

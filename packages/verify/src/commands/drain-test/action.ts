@@ -4,8 +4,9 @@ import { createDriver, type DriverSpec, driverKindList, specFromFlags } from '@l
 import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbehaviours } from '@lvs-drain-kit/lab';
 import { EnvironmentError, exitCodeForReport, UsageError } from '../../errors.js';
 import { drainTestOnLabEngine, startOwnedLab } from '../../lab-engines.js';
-import { type ConfigValues, type DrainTestFlags, RUN_SETTINGS } from '../../options/drain-test.js';
+import { type ConfigValues, type DrainTestFlags, PROBE_SETTINGS, RUN_SETTINGS } from '../../options/drain-test.js';
 import type { DrainTestOptions, RealSpec } from '../../options.js';
+import { type ProbeSettings, probeSpecFrom } from '../../probe/spec.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
 import { parseRealSpec } from '../../real-spec.js';
 import { renderHuman } from '../../report/human.js';
@@ -69,12 +70,18 @@ export function runSettings(
   input: Pick<DrainTestInput, 'flags' | 'given'>,
   config: ConfigValues | undefined,
 ): Partial<DrainTestOptions> {
-  const out: Record<string, unknown> = {};
-  for (const key of RUN_SETTINGS) {
-    const value = input.given.has(key) ? input.flags[key] : config?.[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
+  const pick = (keys: readonly string[]) => {
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const value = input.given.has(key)
+        ? input.flags[key as keyof DrainTestFlags]
+        : config?.[key as keyof ConfigValues];
+      if (value !== undefined) out[key] = value;
+    }
+    return out;
+  };
+  const probe = pick(PROBE_SETTINGS) as ProbeSettings;
+  return { ...pick(RUN_SETTINGS), ...(Object.keys(probe).length > 0 ? { probe: probeSpecFrom(probe) } : {}) };
 }
 
 function labPassThrough(rawArgs: string[]): string[] {

@@ -1,0 +1,161 @@
+/**
+ * `--probe line` (the default): a line-protocol service. Each exchange sends a line and takes one line
+ * back; rs-server's `it's from the host: NAME` names the server, or `--identity-regex`'s `(?<server>…)`
+ * does for another line service. Anything else (RST, FIN, a line nobody asked for) ends the
+ * connection's usefulness.
+ */
+import type { Socket } from 'node:net';
+import { escapeControl, LineFramer, parseReply, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
+import type { FailureClass } from '../report/types.js';
+import { classifySocketError } from './classify.js';
+import type { AskOptions, ConnectTarget, Dead, Probe, ProbeExchange, ProbeSession } from './connection.js';
+import { openSocket } from './socket.js';
+
+export interface LineProbeSettings {
+  /** The text each exchange sends (a newline is added unless it ends with one); default the exchange's label. */
+  send?: string;
+  /** `(?<server>…)` reads the server's name from a reply line; default rs-server's reply. */
+  identityRegex?: RegExp;
+  /** False: any line is an answer (the server is known from the director). */
+  identify: boolean;
+}
+
+export function lineProbe(settings: LineProbeSettings): Probe {
+  const what = settings.identityRegex ? `reply line /${settings.identityRegex.source}/` : 'rs-server reply line';
+  return {
+    kind: 'line',
+    identity: settings.identify ? what : undefined,
+    description: `line${settings.send !== undefined ? ` ${JSON.stringify(settings.send)}` : ''}`,
+    async open(target: ConnectTarget) {
+      const { socket, connectMs } = await openSocket(target);
+      return new LineSession(socket, connectMs, settings);
+    },
+  };
+}
+
+/** The server's name in a reply line, or undefined when the line is not a reply. */
+export function hostOfLine(line: string, regex: RegExp | undefined): string | undefined {
+  if (!regex) return parseReply(line);
+  const name = regex.exec(line)?.groups?.server;
+  return name ? name : undefined;
+}
+
+type Waiter = {
+  resolve: (e: ProbeExchange) => void;
+  expected: string | undefined;
+  sentAt: number;
+  timer: NodeJS.Timeout;
+};
+
+class LineSession implements ProbeSession {
+  readonly #socket: Socket;
+  readonly connectMs: number;
+  readonly #settings: LineProbeSettings;
+  readonly #framer = new LineFramer({ maxLineBytes: 4096 });
+  readonly #closed: Promise<void>;
+  #waiter: Waiter | undefined;
+  #dead: Dead | undefined;
+
+  constructor(socket: Socket, connectMs: number, settings: LineProbeSettings) {
+    this.#socket = socket;
+    this.connectMs = connectMs;
+    this.#settings = settings;
+    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => {
+      const { lines, overflow } = this.#framer.push(chunk);
+      for (const line of lines) this.#onLine(line);
+      if (overflow) this.#die('garbled', 'over-long line from the server');
+    });
+    socket.on('end', () => this.#die('closed', 'the connection was closed (FIN)'));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.#die(classifySocketError(err.code), err.code ?? err.message),
+    );
+    socket.on('close', () => this.#die('closed', 'the connection was closed'));
+  }
+
+  get localPort(): number {
+    return this.#socket.localPort ?? 0;
+  }
+
+  get localAddress(): string | undefined {
+    return this.#socket.localAddress;
+  }
+
+  get dead(): Dead | undefined {
+    return this.#dead;
+  }
+
+  ask(
+    label: string,
+    expectedHost: string | undefined,
+    timeoutMs: number,
+    _options?: AskOptions,
+  ): Promise<ProbeExchange> {
+    if (this.#dead) return Promise.resolve({ ok: false, ...this.#dead });
+    if (this.#waiter) throw new Error('one line at a time');
+    const text = this.#settings.send ?? label;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        // A late reply would be taken for the next one: this connection is done.
+        this.#dead = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
+        this.#socket.destroy();
+        resolve({ ok: false, ...this.#dead });
+      }, timeoutMs);
+      this.#waiter = { resolve, expected: expectedHost, sentAt: performance.now(), timer };
+      this.#socket.write(text.endsWith('\n') ? text : `${text}\n`);
+    });
+  }
+
+  /**
+   * rs-server's `shutdown`: the server answers and closes first, so the local port is free at once. A
+   * service given with `--send` knows no such line: the connection is ended from this side.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (!this.#dead) {
+      const bounded = Promise.race([this.#closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      if (this.#settings.send === undefined) await this.ask(SHUTDOWN_LINE, undefined, timeoutMs);
+      else this.#socket.end();
+      await bounded;
+    }
+    this.destroy();
+  }
+
+  destroy(): void {
+    if (!this.#dead) this.#dead = { class: 'closed', detail: 'closed by the verifier' };
+    this.#socket.destroy();
+  }
+
+  #onLine(line: string): void {
+    const w = this.#waiter;
+    if (!w) {
+      this.#die('garbled', `unexpected line: ${escapeControl(line.slice(0, 80))}`);
+      return;
+    }
+    this.#waiter = undefined;
+    clearTimeout(w.timer);
+    const rttMs = performance.now() - w.sentAt;
+    if (!this.#settings.identify) {
+      w.resolve({ ok: true, rttMs });
+      return;
+    }
+    const host = hostOfLine(line, this.#settings.identityRegex);
+    if (host === undefined) {
+      this.#dead = { class: 'garbled', detail: `not a reply: ${escapeControl(line.slice(0, 80))}` };
+      w.resolve({ ok: false, ...this.#dead });
+    } else if (w.expected !== undefined && host !== w.expected) {
+      w.resolve({ ok: false, class: 'wrong-host', detail: `answered by ${host}, expected ${w.expected}`, host });
+    } else w.resolve({ ok: true, host, rttMs });
+  }
+
+  #die(cls: FailureClass, detail: string): void {
+    if (this.#dead) return;
+    this.#dead = { class: cls, detail };
+    const w = this.#waiter;
+    if (w) {
+      this.#waiter = undefined;
+      clearTimeout(w.timer);
+      w.resolve({ ok: false, class: cls, detail });
+    }
+  }
+}
