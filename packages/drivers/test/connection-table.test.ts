@@ -3,7 +3,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandResult, CommandTransport } from '@lvs-drain-kit/common';
-import { startLabDirector } from '@lvs-drain-kit/verify';
+import { startLabDirector } from '@lvs-drain-kit/lab';
 import { describe, expect, it } from 'vitest';
 import { createHaproxyDriver } from '../src/drivers/haproxy.js';
 import { parseShowSess } from '../src/drivers/haproxy-sessions.js';

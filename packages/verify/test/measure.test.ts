@@ -5,7 +5,7 @@ import { classifySocketError } from '../src/probe/classify.js';
 import { hostOfLine } from '../src/probe/line.js';
 
 describe('failure classification', () => {
-  it('reads the server from a reply line: rs-server's, or a regex with (?<server>…)', () => {
+  it("reads the server from a reply line: rs-server's, or a regex with (?<server>…)", () => {
     expect(hostOfLine("it's from the host: rs1", undefined)).toBe('rs1');
     expect(hostOfLine('HTTP/1.1 400 Bad Request', undefined)).toBeUndefined();
     expect(hostOfLine('+OK redis-2 ready', /^\+OK (?<server>\S+)/)).toBe('redis-2');

@@ -198,7 +198,7 @@ class HttpSession implements ProbeSession {
       return {
         ok: false,
         class: 'garbled',
-        detail: `HTTP ${status} ${res.statusMessage ?? ''}`.trim() + `, expected ${s.expectStatusText}`,
+        detail: `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}, expected ${s.expectStatusText}`,
       };
     }
     if (!s.identify) return { ok: true };
