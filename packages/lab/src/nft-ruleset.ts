@@ -8,7 +8,9 @@ import { balancerUpdate, type NftBalancer, numgenSlots, type WeightedAddress } f
 
 export interface DirectorRuleset extends NftBalancer {
   vip: string;
+  /** The service's port, and more services balanced by the same map (the HTTP port). */
   port: number;
+  morePorts?: readonly number[];
 }
 
 /** The whole ruleset of the nft lab director (its own table; the balancing chain is the driver's). */
@@ -21,7 +23,7 @@ export function directorRuleset(r: DirectorRuleset, servers: readonly WeightedAd
   }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    ip daddr ${r.vip} tcp dport ${r.port} jump ${r.chain}
+    ip daddr ${r.vip} tcp dport ${r.morePorts?.length ? `{ ${[r.port, ...r.morePorts].join(', ')} }` : r.port} jump ${r.chain}
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;

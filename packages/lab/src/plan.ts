@@ -57,6 +57,8 @@ export interface LabPlan {
   /** The service address; port 0: picked by the kernel (builtin). */
   vip: { host: string; port: number };
   reals: RealServerPlan[];
+  /** Namespace labs: a second service on the same VIP and real servers, HTTP (nginx) on this port. */
+  httpPort?: number;
   /** Every engine schedules weighted round-robin (ipvs wrr, nft numgen map slots, haproxy roundrobin). */
   scheduler: 'wrr';
 }
@@ -96,6 +98,7 @@ export function planLab(engine: LabEngine, id: string, options: LabPlanOptions =
       host: `198.18.0.${11 + i}`,
       port,
     })),
+    httpPort: port === 8080 ? 8081 : 8080,
     scheduler: 'wrr',
   };
 }

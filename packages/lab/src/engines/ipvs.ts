@@ -80,12 +80,20 @@ export const ipvsEngine: DirectorEngine = {
     const release = await waitForBanner(path(files.console), 60_000);
     ctx.log(`director VM up (kernel ${release}, pid ${pid})`);
 
-    const vip = `${plan.vip.host}:${plan.vip.port}`;
     const transport = createSerialTransport(path(files.ctl));
-    const script = [
-      `ipvsadm -A -t ${vip} -s ${plan.scheduler}`,
-      ...plan.reals.map((r) => `ipvsadm -a -t ${vip} -r ${r.host}:${r.port} -g -w 1`),
-    ].join(' && ');
+    // The line service, and the HTTP service of the same real servers on its own port.
+    const services = [plan.vip.port, ...(plan.httpPort !== undefined ? [plan.httpPort] : [])];
+    const script = services
+      .flatMap((port) => {
+        const vip = `${plan.vip.host}:${port}`;
+        return [
+          `ipvsadm -A -t ${vip} -s ${plan.scheduler}`,
+          ...plan.reals.map(
+            (r) => `ipvsadm -a -t ${vip} -r ${r.host}:${port === plan.vip.port ? r.port : port} -g -w 1`,
+          ),
+        ];
+      })
+      .join(' && ');
     const result = await transport.run(['sh', '-c', script]);
     if (result.exitCode !== 0) throw new LabError(`ipvsadm setup failed in the director VM: ${result.stdout.trim()}`);
     return {

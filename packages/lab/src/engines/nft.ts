@@ -28,7 +28,15 @@ export const nftEngine: DirectorEngine = {
       'net.ipv4.conf.eth0.send_redirects=0',
     ]);
     const ruleset = directorRuleset(
-      { table: NFT_TABLE, chain: NFT_CHAIN, map: NFT_MAP, vip: plan.vip.host, port: plan.vip.port },
+      {
+        table: NFT_TABLE,
+        chain: NFT_CHAIN,
+        map: NFT_MAP,
+        vip: plan.vip.host,
+        port: plan.vip.port,
+        // The HTTP service goes through the same map: a drain drains both.
+        ...(plan.httpPort !== undefined ? { morePorts: [plan.httpPort] } : {}),
+      },
       plan.reals.map((r) => ({ host: r.host, weight: 1 })),
     );
     await ctx.recordFile('nft.rules');
