@@ -138,9 +138,9 @@ class HttpSession implements ProbeSession {
         clearTimeout(timer);
         resolve(ex);
       };
-      const fail = (cls: FailureClass, detail: string, final = true) => {
+      const fail = (cls: FailureClass, detail: string, final = true, host?: string) => {
         if (final && !this.#dead) this.#dead = { class: cls, detail };
-        finish({ ok: false, class: cls, detail });
+        finish({ ok: false, class: cls, detail, ...(host !== undefined ? { host } : {}) });
       };
       const timer = setTimeout(() => {
         // A late answer would be taken for the next one: this connection is done.
@@ -165,7 +165,7 @@ class HttpSession implements ProbeSession {
         });
         res.on('end', () => {
           const answer = this.#judge(res, Buffer.concat(kept).toString('utf8'), expectedHost);
-          if (!answer.ok) return fail(answer.class, answer.detail, answer.class === 'garbled');
+          if (!answer.ok) return fail(answer.class, answer.detail, answer.class === 'garbled', answer.host);
           if (!options.last && closesAfter(res)) {
             // Answered, but the server ends the connection here: the next exchange must not find it working.
             this.#dead = {

@@ -150,6 +150,10 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
     let target: Target;
     let config: ConfigValues | undefined;
     if (engine === 'builtin') {
+      if (f.probe === 'http')
+        throw new UsageError(
+          '--probe http: the builtin lab serves rs-server only; the ipvs, nft and haproxy labs also serve HTTP (--lab nft --probe http)',
+        );
       lab = await startLab(f, io.stderr);
       target = labTarget(lab.info, f);
     } else {
