@@ -84,7 +84,7 @@ export class SendQueueWatcher {
     private readonly read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
   ) {}
 
-  /** Resolves true once the socket's send queue is empty, false at `timeoutMs` (or when the socket is not listed). */
+  /** Resolves true once the socket's send queue is empty, false at `timeoutMs`. */
   acked(pair: SocketPair, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       this.#waiters.add({
@@ -108,11 +108,12 @@ export class SendQueueWatcher {
     const now = performance.now();
     for (const w of waiters) {
       const queued = tables.get(w.key);
+      // A socket can be missing from one read of the table while others come and go (the kernel walks
+      // its hash as it changes): only an empty queue counts, and only the deadline ends the wait.
       if (queued === 0) {
         this.#waiters.delete(w);
         w.resolve(true);
-      } else if (queued === undefined || now >= w.deadline) {
-        // Not listed: closed meanwhile; the caller sees why from the socket.
+      } else if (now >= w.deadline) {
         this.#waiters.delete(w);
         w.resolve(false);
       }

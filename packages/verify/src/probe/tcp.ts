@@ -1,8 +1,10 @@
 /**
  * `--probe tcp`: any TCP service. With `--send` and `--expect` each exchange is a request and an answer
  * matching a regex; with `--send` alone, the bytes must be acknowledged by the peer (its TCP ACKs, read
- * from the kernel's send queue); with neither, a connection is alive while no FIN or RST came. The
- * answers name no server: the director's connection table does.
+ * from the kernel's send queue) — the real server behind a kernel director (IPVS, nftables DNAT), but
+ * the proxy itself behind HAProxy, which acknowledges what it reads; with neither, a connection is alive
+ * while no FIN or RST came. Bytes the service sends between exchanges are not read. The answers name no
+ * server: the director's connection table does.
  */
 import type { Socket } from 'node:net';
 import { escapeControl } from '@lvs-drain-kit/common';

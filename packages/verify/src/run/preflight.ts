@@ -151,7 +151,8 @@ async function setUpIdentity(ctx: RunContext): Promise<IdentityPlan> {
     ledger: new IdentityLedger(() => ctx.sinceDrain()),
     nameOf: byAddress,
     lookupMs: o.timeoutMs,
-    recheckMs: Math.max(1000, o.intervalMs),
+    // Often enough to see a move within the hold, rarely enough to spare a large table: a few reads per hold.
+    recheckMs: Math.max(o.intervalMs, Math.min(1000, o.holdMs / 4)),
   };
   ctx.progress('preflight', 'note', `probe ${ctx.probe.description}; ${identityText(plan)}`);
   return plan;
