@@ -15,7 +15,9 @@ export type Breakage =
   /** HAProxy: weight 0 plus `shutdown sessions server`, which closes every session on it. */
   | 'haproxy-shutdown-sessions'
   /** The restore is acknowledged (and read back) but never applied. */
-  | 'restore-noop';
+  | 'restore-noop'
+  /** The drain is acknowledged (and read back as 0) but never applied: new connections are still sent. */
+  | 'drain-noop';
 
 const KILL_TABLE = 'ldk_break';
 
@@ -80,6 +82,24 @@ export async function breakDriver(driver: DrainDriver, breakage: Breakage, info:
         async setWeight(s, real, weight) {
           await driver.setWeight(s, real, weight);
           if (weight === 0) await haproxyCommand(socket, `shutdown sessions server ${backend}/${nameOf(real)}`);
+        },
+      };
+    }
+    case 'drain-noop': {
+      const claimed = new Map<string, number>();
+      return {
+        ...driver,
+        name: `${driver.name}-drain-noop`,
+        async getWeight(s, real) {
+          return claimed.get(formatHostPort(real)) ?? driver.getWeight(s, real);
+        },
+        async setWeight(s, real, weight) {
+          if (weight === 0) {
+            claimed.set(formatHostPort(real), 0);
+            return;
+          }
+          claimed.delete(formatHostPort(real));
+          return driver.setWeight(s, real, weight);
         },
       };
     }

@@ -1,0 +1,221 @@
+import { formatHostPort } from '@lvs-drain-kit/common';
+import { createDirectorTransport, createDriver, type DrainDriver } from '@lvs-drain-kit/drivers';
+import type { LabEngine } from '@lvs-drain-kit/lab';
+import type { CheckResult, DrainReport } from '@lvs-drain-kit/verify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Breakage } from './support/broken-drivers.js';
+import { check, drainInClient, QUICK, startTestLab, summary, type TestLab } from './support/lab-fixture.js';
+import { serviceOf } from './support/service.js';
+
+/**
+ * drain-test on the operator's own service, through every real engine: the lab's HTTP service (Debian's
+ * nginx on each real server, X-Served-By naming it) probed with --probe http; rs-server probed as a bare
+ * TCP service whose server only the director's connection table names; and every connection of a long
+ * run attributed by both the director and the answers, which must never disagree.
+ */
+
+const HTTP = { kind: 'http', identityHeader: 'X-Served-By' } as const;
+// Bytes the service must acknowledge: behind IPVS (DR) and nftables (DNAT) the real server's own ACKs.
+const TCP = { kind: 'tcp', send: 'ping\\n' } as const;
+
+/** Failure kinds that are the same outcome seen at slightly different moments (an RST, or the FIN before it). */
+const KIND: Record<string, string> = {
+  reset: 'cut',
+  closed: 'cut',
+  timeout: 'timeout',
+  'wrong-host': 'wrong-host',
+  garbled: 'garbled',
+};
+
+/** What two probes of one drain must agree on: the verdict, which checks failed, and how. */
+function outcome(r: DrainReport) {
+  const failed = r.checks.filter((c: CheckResult) => c.status === 'fail');
+  return {
+    verdict: r.verdict,
+    failed: Object.fromEntries(failed.map((c) => [c.id, [...new Set(c.failures.map((f) => KIND[f.class]))].sort()])),
+  };
+}
+
+/** One long run through the line service with identity from both sources: never a disagreement. */
+async function severalHundred(lab: TestLab, engine: LabEngine): Promise<void> {
+  const started = performance.now();
+  const r = await drainInClient(
+    lab,
+    lab.info.driver,
+    { options: { ...QUICK, connections: 100, newConnections: 250, holdMs: 3000, intervalMs: 500 } },
+    600_000,
+  );
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  expect(r.verdict, summary(r)).toBe('pass');
+  expect(r.identity).toMatchObject({ mode: 'both', disagreements: 0 });
+  expect(r.identity!.crossChecked).toBeGreaterThanOrEqual(350);
+  expect(check(r, 'identity-agrees').status).toBe('pass');
+  // The numbers the README quotes.
+  console.log(
+    `${engine}: ${r.identity!.crossChecked} connections cross-checked, ${r.identity!.disagreements} disagreements, ${r.identity!.directorReads} reads of ${r.identity!.director} (mean ${r.identity!.directorReadMeanMs} ms), run ${seconds} s`,
+  );
+}
+
+interface EngineCase {
+  engine: Exclude<LabEngine, 'builtin'>;
+  /** The engine's broken drain that kills established flows, and the classes it must show. */
+  kill: { breakage: Breakage; classes: string[]; before?: (lab: TestLab) => Promise<void> };
+  /** Every broken drain of the engine's own lab tests, for the tcp probe's verdicts. */
+  broken: Array<{ name: string; breakage: Breakage; before?: (lab: TestLab) => Promise<void> }>;
+}
+
+async function ipvsSysctl(lab: TestLab, name: string, value: number): Promise<void> {
+  if (lab.info.driver.kind !== 'ipvsadm') throw new Error('not an ipvs lab');
+  const t = await createDirectorTransport(lab.info.driver.director);
+  const r = await t.run(['sh', '-c', `echo ${value} > /proc/sys/net/ipv4/vs/${name}`]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+}
+
+const ENGINES: EngineCase[] = [
+  {
+    engine: 'ipvs',
+    kill: {
+      breakage: 'ipvs-delete',
+      classes: ['closed', 'reset'],
+      before: (l) => ipvsSysctl(l, 'expire_nodest_conn', 1),
+    },
+    broken: [
+      {
+        name: 'ipvsadm -d, expire_nodest_conn=0 (flows hang)',
+        breakage: 'ipvs-delete',
+        before: (l) => ipvsSysctl(l, 'expire_nodest_conn', 0),
+      },
+      {
+        name: 'ipvsadm -d, expire_nodest_conn=1 (flows reset)',
+        breakage: 'ipvs-delete',
+        before: (l) => ipvsSysctl(l, 'expire_nodest_conn', 1),
+      },
+      { name: 'a restore that does nothing', breakage: 'restore-noop' },
+      { name: 'a drain that does nothing (new connections still sent)', breakage: 'drain-noop' },
+    ],
+  },
+  {
+    engine: 'nft',
+    kill: { breakage: 'nft-kill-established', classes: ['reset'] },
+    broken: [
+      { name: 'established flows rejected with a reset', breakage: 'nft-kill-established' },
+      { name: 'a restore that does nothing', breakage: 'restore-noop' },
+      { name: 'a drain that does nothing (new connections still sent)', breakage: 'drain-noop' },
+    ],
+  },
+  {
+    engine: 'haproxy',
+    kill: { breakage: 'haproxy-shutdown-sessions', classes: ['closed', 'reset'] },
+    broken: [
+      { name: 'shutdown sessions server', breakage: 'haproxy-shutdown-sessions' },
+      { name: 'a restore that does nothing', breakage: 'restore-noop' },
+      { name: 'a drain that does nothing (new connections still sent)', breakage: 'drain-noop' },
+    ],
+  },
+];
+
+describe.each(ENGINES)('$engine lab: drain-test on the operator’s own service', ({ engine, kill, broken }) => {
+  let lab: TestLab;
+  const plain: DrainDriver[] = [];
+
+  beforeAll(async () => {
+    lab = await startTestLab(engine);
+    for (const s of ['line', 'http'] as const) plain.push(await createDriver(serviceOf(lab.info, s).driver));
+  });
+
+  afterAll(async () => {
+    await lab?.down();
+  });
+
+  afterEach(async () => {
+    if (engine === 'ipvs') await ipvsSysctl(lab, 'expire_nodest_conn', 0);
+    // Every real server of both services at weight 1 again, whatever a broken driver left.
+    for (const [i, s] of (['line', 'http'] as const).entries()) {
+      const info = serviceOf(lab.info, s);
+      for (const r of info.reals) {
+        const real = { host: r.host, port: r.port };
+        if (engine === 'ipvs' && (await plain[i]!.getWeight({ vip: info.vip }, real)) === undefined) {
+          const t = await createDirectorTransport((lab.info.driver as { director: string }).director);
+          await t.run(['ipvsadm', '-a', '-t', formatHostPort(info.vip), '-r', formatHostPort(r), '-g', '-w', '1']);
+        } else await plain[i]!.setWeight({ vip: info.vip }, real, 1);
+      }
+    }
+  });
+
+  it('--probe http passes a correct drain, each connection attributed by the director and the X-Served-By header alike', async () => {
+    const r = await drainInClient(lab, serviceOf(lab.info, 'http').driver, {
+      service: 'http',
+      options: { ...QUICK, probe: HTTP },
+    });
+    expect(r.verdict, summary(r)).toBe('pass');
+    expect(r.vip).toBe(formatHostPort(lab.info.http!.vip));
+    expect(r.probe?.kind).toBe('http');
+    expect(r.identity).toMatchObject({ mode: 'both', service: 'header X-Served-By', disagreements: 0 });
+    expect(r.identity!.crossChecked).toBeGreaterThanOrEqual(QUICK.connections + QUICK.newConnections);
+    expect(check(r, 'identity-agrees').status).toBe('pass');
+  });
+
+  it('--probe http: flows killed at the drain fail old-connections-survive, on the drained server only', async () => {
+    await kill.before?.(lab);
+    const r = await drainInClient(lab, serviceOf(lab.info, 'http').driver, {
+      service: 'http',
+      breakage: kill.breakage,
+      options: { ...QUICK, probe: HTTP },
+    });
+    const old = check(r, 'old-connections-survive');
+    expect(old.status, summary(r)).toBe('fail');
+    expect(old.failures.length).toBeGreaterThan(0);
+    expect(
+      [...new Set(old.failures.map((f) => f.class))].every((c) => kill.classes.includes(c)),
+      summary(r),
+    ).toBe(true);
+    expect(old.failures.every((f) => f.server === 'rs1')).toBe(true);
+    expect(r.verdict).toBe('fail');
+  });
+
+  it('--probe http: new connections still sent to the drained server fail new-connections-avoid-drained (wrong-host)', async () => {
+    const r = await drainInClient(lab, serviceOf(lab.info, 'http').driver, {
+      service: 'http',
+      breakage: 'drain-noop',
+      options: { ...QUICK, probe: HTTP },
+    });
+    const avoid = check(r, 'new-connections-avoid-drained');
+    expect(avoid.status, summary(r)).toBe('fail');
+    expect(new Set(avoid.failures.map((f) => f.class))).toEqual(new Set(['wrong-host']));
+    expect(avoid.failures.every((f) => f.server === 'rs1')).toBe(true);
+    expect(check(r, 'old-connections-survive').status).toBe('pass');
+  });
+
+  it.each([{ name: 'a correct drain', breakage: undefined as Breakage | undefined }, ...broken])(
+    '--probe tcp --identity director gives --probe line’s verdict: $name',
+    async ({ breakage, before }: { breakage?: Breakage; before?: (lab: TestLab) => Promise<void> }) => {
+      await before?.(lab);
+      const line = await drainInClient(lab, lab.info.driver, { ...(breakage ? { breakage } : {}) });
+      await before?.(lab);
+      const tcp = await drainInClient(lab, lab.info.driver, {
+        ...(breakage ? { breakage } : {}),
+        options: { ...QUICK, probe: TCP, identity: 'director' },
+      });
+      expect(tcp.identity).toMatchObject({ mode: 'director' });
+      expect(outcome(tcp), `line:\n${summary(line)}\ntcp:\n${summary(tcp)}`).toEqual(outcome(line));
+      expect(outcome(line).verdict).toBe(breakage ? 'fail' : 'pass');
+    },
+  );
+
+  it('--identity both over several hundred connections: the director and the answers never disagree', async () => {
+    await severalHundred(lab, engine);
+  }, 600_000);
+});
+
+describe('builtin lab: --identity both over several hundred connections', () => {
+  let lab: TestLab;
+  beforeAll(async () => {
+    lab = await startTestLab('builtin');
+  });
+  afterAll(async () => {
+    await lab?.down();
+  });
+  it('the director and the answers never disagree', async () => {
+    await severalHundred(lab, 'builtin');
+  }, 600_000);
+});
