@@ -59,9 +59,9 @@ async function severalHundred(lab: TestLab, engine: LabEngine): Promise<void> {
 interface EngineCase {
   engine: Exclude<LabEngine, 'builtin'>;
   /** The engine's broken drain that kills established flows, and the classes it must show. */
-  kill: { breakage: Breakage; classes: string[]; before?: (lab: TestLab) => Promise<void> };
+  kill: { breakage: Breakage; classes: string[]; prepare?: (lab: TestLab) => Promise<void> };
   /** Every broken drain of the engine's own lab tests, for the tcp probe's verdicts. */
-  broken: Array<{ name: string; breakage: Breakage; before?: (lab: TestLab) => Promise<void> }>;
+  broken: Array<{ name: string; breakage: Breakage; prepare?: (lab: TestLab) => Promise<void> }>;
 }
 
 async function ipvsSysctl(lab: TestLab, name: string, value: number): Promise<void> {
@@ -77,18 +77,18 @@ const ENGINES: EngineCase[] = [
     kill: {
       breakage: 'ipvs-delete',
       classes: ['closed', 'reset'],
-      before: (l) => ipvsSysctl(l, 'expire_nodest_conn', 1),
+      prepare: (l) => ipvsSysctl(l, 'expire_nodest_conn', 1),
     },
     broken: [
       {
         name: 'ipvsadm -d, expire_nodest_conn=0 (flows hang)',
         breakage: 'ipvs-delete',
-        before: (l) => ipvsSysctl(l, 'expire_nodest_conn', 0),
+        prepare: (l) => ipvsSysctl(l, 'expire_nodest_conn', 0),
       },
       {
         name: 'ipvsadm -d, expire_nodest_conn=1 (flows reset)',
         breakage: 'ipvs-delete',
-        before: (l) => ipvsSysctl(l, 'expire_nodest_conn', 1),
+        prepare: (l) => ipvsSysctl(l, 'expire_nodest_conn', 1),
       },
       { name: 'a restore that does nothing', breakage: 'restore-noop' },
       { name: 'a drain that does nothing (new connections still sent)', breakage: 'drain-noop' },
@@ -156,7 +156,7 @@ describe.each(ENGINES)('$engine lab: drain-test on the operator’s own service'
   });
 
   it('--probe http: flows killed at the drain fail old-connections-survive, on the drained server only', async () => {
-    await kill.before?.(lab);
+    await kill.prepare?.(lab);
     const r = await drainInClient(lab, serviceOf(lab.info, 'http').driver, {
       service: 'http',
       breakage: kill.breakage,
@@ -188,10 +188,10 @@ describe.each(ENGINES)('$engine lab: drain-test on the operator’s own service'
 
   it.each([{ name: 'a correct drain', breakage: undefined as Breakage | undefined }, ...broken])(
     '--probe tcp --identity director gives --probe line’s verdict: $name',
-    async ({ breakage, before }: { breakage?: Breakage; before?: (lab: TestLab) => Promise<void> }) => {
-      await before?.(lab);
+    async ({ breakage, prepare }: { breakage?: Breakage; prepare?: (lab: TestLab) => Promise<void> }) => {
+      await prepare?.(lab);
       const line = await drainInClient(lab, lab.info.driver, { ...(breakage ? { breakage } : {}) });
-      await before?.(lab);
+      await prepare?.(lab);
       const tcp = await drainInClient(lab, lab.info.driver, {
         ...(breakage ? { breakage } : {}),
         options: { ...QUICK, probe: TCP, identity: 'director' },

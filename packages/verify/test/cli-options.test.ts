@@ -126,9 +126,9 @@ describe('drain-test options from the tables', () => {
       identity: 'director',
       probe: { kind: 'http', path: '/ready' },
     });
-    expect(
-      runSettings(parse(['--probe', 'tcp', '--send', 'PING\\r\\n', '--expect', '^\\+PONG']), undefined),
-    ).toEqual({ probe: { kind: 'tcp', send: 'PING\\r\\n', expect: '^\\+PONG' } });
+    expect(runSettings(parse(['--probe', 'tcp', '--send', 'PING\\r\\n', '--expect', '^\\+PONG']), undefined)).toEqual({
+      probe: { kind: 'tcp', send: 'PING\\r\\n', expect: '^\\+PONG' },
+    });
     expect(runSettings(parse([]), undefined)).toEqual({});
     // A setting of another probe kind is a usage error, from a file too.
     expect(() => runSettings(parse(['--probe', 'line', '--path', '/x']), undefined)).toThrow(

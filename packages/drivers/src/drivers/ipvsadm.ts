@@ -11,6 +11,7 @@ import { DriverError, DriverSpecError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { ipvsSysctlWarnings, SYSCTL_PATHS } from './ipvs-sysctls.js';
+import { ipvsConnections } from './ipvsadm-connections.js';
 import {
   editWeightArgv,
   findDest,
@@ -22,7 +23,6 @@ import {
   serviceArgs,
   serviceName,
 } from './ipvsadm-list.js';
-import { ipvsConnections } from './ipvsadm-connections.js';
 
 /** How the virtual service is named to ipvsadm: shared by the ipvsadm and manual drivers. */
 export interface IpvsServiceSettings {

@@ -15,6 +15,7 @@ import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import { netnsTransport } from '../transports/netns.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
+import { conntrackConnections } from './nft-connections.js';
 import {
   type BalancerState,
   balancerEdit,
@@ -23,7 +24,6 @@ import {
   readBalancer,
   weightsFromSlots,
 } from './nft-map.js';
-import { conntrackConnections } from './nft-connections.js';
 
 const schema = specSchema('nft', (z) => ({
   table: z.string().min(1),
