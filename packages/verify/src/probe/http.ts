@@ -12,10 +12,11 @@ import type { Duplex } from 'node:stream';
 import { escapeControl } from '@lvs-drain-kit/common';
 import type { FailureClass } from '../report/types.js';
 import { classifySocketError } from './classify.js';
-import type { AskOptions, ConnectTarget, Dead, Probe, ProbeExchange, ProbeSession } from './connection.js';
+import type { AskOptions, ConnectTarget, Probe, ProbeExchange, ProbeSession } from './connection.js';
 import { type StatusRanges, statusAccepted } from './expect-status.js';
 import { PassiveCloseStream } from './http-socket.js';
 import { openSocket, type TlsSettings } from './socket.js';
+import { SocketSession } from './socket-session.js';
 
 export interface HttpProbeSettings {
   /** The path each exchange GETs. */
@@ -77,44 +78,23 @@ class OneSocketAgent extends Agent {
   }
 }
 
-class HttpSession implements ProbeSession {
-  readonly connectMs: number;
-  readonly #socket: Socket;
+class HttpSession extends SocketSession implements ProbeSession {
   readonly #target: ConnectTarget;
   readonly #settings: HttpProbeSettings;
   readonly #agent: Agent;
-  readonly #closed: Promise<void>;
   #busy = false;
   #closing = false;
-  #dead: Dead | undefined;
 
   constructor(socket: Socket, connectMs: number, target: ConnectTarget, settings: HttpProbeSettings) {
-    this.#socket = socket;
-    this.connectMs = connectMs;
+    // The socket's listeners come first (SocketSession): a failure is classified before Node's client reports it.
+    super(socket, connectMs);
     this.#target = target;
     this.#settings = settings;
-    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    // Registered before the stream's own listeners: a failure is classified before Node's client reports it.
-    socket.on('end', () =>
-      this.#die('closed', this.#closing ? 'closed as asked' : 'the server closed the connection (FIN)'),
-    );
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.#die(classifySocketError(err.code), err.code ?? err.message),
-    );
-    socket.on('close', () => this.#die('closed', 'the connection was closed'));
     this.#agent = new OneSocketAgent(new PassiveCloseStream(socket));
   }
 
-  get localPort(): number {
-    return this.#socket.localPort ?? 0;
-  }
-
-  get localAddress(): string | undefined {
-    return this.#socket.localAddress;
-  }
-
-  get dead(): Dead | undefined {
-    return this.#dead;
+  protected override endDetail(): string {
+    return this.#closing ? 'closed as asked' : 'the server closed the connection (FIN)';
   }
 
   ask(
@@ -123,7 +103,7 @@ class HttpSession implements ProbeSession {
     timeoutMs: number,
     options: AskOptions = {},
   ): Promise<ProbeExchange> {
-    if (this.#dead) return Promise.resolve({ ok: false, ...this.#dead });
+    if (this.failure) return Promise.resolve({ ok: false, ...this.failure });
     if (this.#busy) throw new Error('one request at a time');
     this.#busy = true;
     if (options.last) this.#closing = true;
@@ -139,14 +119,14 @@ class HttpSession implements ProbeSession {
         resolve(ex);
       };
       const fail = (cls: FailureClass, detail: string, final = true, host?: string) => {
-        if (final && !this.#dead) this.#dead = { class: cls, detail };
+        if (final && !this.failure) this.failure = { class: cls, detail };
         finish({ ok: false, class: cls, detail, ...(host !== undefined ? { host } : {}) });
       };
       const timer = setTimeout(() => {
         // A late answer would be taken for the next one: this connection is done.
         fail('timeout', `no answer within ${timeoutMs} ms`);
         req?.destroy();
-        this.#socket.destroy();
+        this.socket.destroy();
       }, timeoutMs);
       req = request({
         agent: this.#agent,
@@ -168,17 +148,17 @@ class HttpSession implements ProbeSession {
           if (!answer.ok) return fail(answer.class, answer.detail, answer.class === 'garbled', answer.host);
           if (!options.last && closesAfter(res)) {
             // Answered, but the server ends the connection here: the next exchange must not find it working.
-            this.#dead = {
+            this.failure = {
               class: 'closed',
               detail: `the server ended the keep-alive (Connection: ${res.headers.connection ?? 'HTTP/1.0'})`,
             };
           }
           finish({ ...answer, rttMs: performance.now() - sentAt });
         });
-        res.on('error', (err) => fail(this.#dead?.class ?? 'closed', this.#dead?.detail ?? err.message));
+        res.on('error', (err) => fail(this.failure?.class ?? 'closed', this.failure?.detail ?? err.message));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (this.#dead) return fail(this.#dead.class, this.#dead.detail);
+        if (this.failure) return fail(this.failure.class, this.failure.detail);
         if (err.code?.startsWith('HPE_')) return fail('garbled', `not an HTTP answer (${err.code}: ${err.message})`);
         fail(classifySocketError(err.code), err.code ?? err.message);
       });
@@ -225,20 +205,15 @@ class HttpSession implements ProbeSession {
 
   /** A last GET with `Connection: close` (unless the last exchange was one): the server closes first. */
   async shutdown(timeoutMs: number): Promise<void> {
-    const bounded = Promise.race([this.#closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    if (!this.#dead && !this.#busy) await this.ask('shutdown', undefined, timeoutMs, { last: true });
+    const bounded = this.closedWithin(timeoutMs);
+    if (!this.failure && !this.#busy) await this.ask('shutdown', undefined, timeoutMs, { last: true });
     if (this.#closing) await bounded;
     this.destroy();
   }
 
-  destroy(): void {
-    if (!this.#dead) this.#dead = { class: 'closed', detail: 'closed by the verifier' };
-    this.#socket.destroy();
+  override destroy(): void {
+    super.destroy();
     this.#agent.destroy();
-  }
-
-  #die(cls: FailureClass, detail: string): void {
-    if (!this.#dead) this.#dead = { class: cls, detail };
   }
 }
 

@@ -6,10 +6,9 @@
  */
 import type { Socket } from 'node:net';
 import { escapeControl, LineFramer, parseReply, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
-import type { FailureClass } from '../report/types.js';
-import { classifySocketError } from './classify.js';
 import type { AskOptions, ConnectTarget, Dead, Probe, ProbeExchange, ProbeSession } from './connection.js';
 import { openSocket } from './socket.js';
+import { SocketSession } from './socket-session.js';
 
 export interface LineProbeSettings {
   /** The text each exchange sends (a newline is added unless it ends with one); default the exchange's label. */
@@ -47,42 +46,19 @@ type Waiter = {
   timer: NodeJS.Timeout;
 };
 
-class LineSession implements ProbeSession {
-  readonly #socket: Socket;
-  readonly connectMs: number;
+class LineSession extends SocketSession implements ProbeSession {
   readonly #settings: LineProbeSettings;
   readonly #framer = new LineFramer({ maxLineBytes: 4096 });
-  readonly #closed: Promise<void>;
   #waiter: Waiter | undefined;
-  #dead: Dead | undefined;
 
   constructor(socket: Socket, connectMs: number, settings: LineProbeSettings) {
-    this.#socket = socket;
-    this.connectMs = connectMs;
+    super(socket, connectMs);
     this.#settings = settings;
-    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => {
       const { lines, overflow } = this.#framer.push(chunk);
       for (const line of lines) this.#onLine(line);
-      if (overflow) this.#die('garbled', 'over-long line from the server');
+      if (overflow) this.die('garbled', 'over-long line from the server');
     });
-    socket.on('end', () => this.#die('closed', 'the connection was closed (FIN)'));
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.#die(classifySocketError(err.code), err.code ?? err.message),
-    );
-    socket.on('close', () => this.#die('closed', 'the connection was closed'));
-  }
-
-  get localPort(): number {
-    return this.#socket.localPort ?? 0;
-  }
-
-  get localAddress(): string | undefined {
-    return this.#socket.localAddress;
-  }
-
-  get dead(): Dead | undefined {
-    return this.#dead;
   }
 
   ask(
@@ -91,19 +67,19 @@ class LineSession implements ProbeSession {
     timeoutMs: number,
     _options?: AskOptions,
   ): Promise<ProbeExchange> {
-    if (this.#dead) return Promise.resolve({ ok: false, ...this.#dead });
+    if (this.failure) return Promise.resolve({ ok: false, ...this.failure });
     if (this.#waiter) throw new Error('one line at a time');
     const text = this.#settings.send ?? label;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiter = undefined;
         // A late reply would be taken for the next one: this connection is done.
-        this.#dead = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
-        this.#socket.destroy();
-        resolve({ ok: false, ...this.#dead });
+        this.failure = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
+        this.socket.destroy();
+        resolve({ ok: false, ...this.failure });
       }, timeoutMs);
       this.#waiter = { resolve, expected: expectedHost, sentAt: performance.now(), timer };
-      this.#socket.write(text.endsWith('\n') ? text : `${text}\n`);
+      this.socket.write(text.endsWith('\n') ? text : `${text}\n`);
     });
   }
 
@@ -112,24 +88,19 @@ class LineSession implements ProbeSession {
    * service given with `--send` knows no such line: the connection is ended from this side.
    */
   async shutdown(timeoutMs: number): Promise<void> {
-    if (!this.#dead) {
-      const bounded = Promise.race([this.#closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    if (!this.failure) {
+      const bounded = this.closedWithin(timeoutMs);
       if (this.#settings.send === undefined) await this.ask(SHUTDOWN_LINE, undefined, timeoutMs);
-      else this.#socket.end();
+      else this.socket.end();
       await bounded;
     }
     this.destroy();
   }
 
-  destroy(): void {
-    if (!this.#dead) this.#dead = { class: 'closed', detail: 'closed by the verifier' };
-    this.#socket.destroy();
-  }
-
   #onLine(line: string): void {
     const w = this.#waiter;
     if (!w) {
-      this.#die('garbled', `unexpected line: ${escapeControl(line.slice(0, 80))}`);
+      this.die('garbled', `unexpected line: ${escapeControl(line.slice(0, 80))}`);
       return;
     }
     this.#waiter = undefined;
@@ -141,21 +112,19 @@ class LineSession implements ProbeSession {
     }
     const host = hostOfLine(line, this.#settings.identityRegex);
     if (host === undefined) {
-      this.#dead = { class: 'garbled', detail: `not a reply: ${escapeControl(line.slice(0, 80))}` };
-      w.resolve({ ok: false, ...this.#dead });
+      this.failure = { class: 'garbled', detail: `not a reply: ${escapeControl(line.slice(0, 80))}` };
+      w.resolve({ ok: false, ...this.failure });
     } else if (w.expected !== undefined && host !== w.expected) {
       w.resolve({ ok: false, class: 'wrong-host', detail: `answered by ${host}, expected ${w.expected}`, host });
     } else w.resolve({ ok: true, host, rttMs });
   }
 
-  #die(cls: FailureClass, detail: string): void {
-    if (this.#dead) return;
-    this.#dead = { class: cls, detail };
+  protected override onFailure(dead: Dead): void {
     const w = this.#waiter;
     if (w) {
       this.#waiter = undefined;
       clearTimeout(w.timer);
-      w.resolve({ ok: false, class: cls, detail });
+      w.resolve({ ok: false, ...dead });
     }
   }
 }

@@ -8,11 +8,10 @@
  */
 import type { Socket } from 'node:net';
 import { escapeControl } from '@lvs-drain-kit/common';
-import type { FailureClass } from '../report/types.js';
-import { classifySocketError } from './classify.js';
 import type { AskOptions, ConnectTarget, Dead, Probe, ProbeExchange, ProbeSession } from './connection.js';
 import { SendQueueWatcher } from './send-queue.js';
 import { openSocket } from './socket.js';
+import { SocketSession } from './socket-session.js';
 
 export interface TcpProbeSettings {
   /** Bytes each exchange writes (escapes already read: `PING\r\n`). */
@@ -45,16 +44,12 @@ export function tcpProbe(settings: TcpProbeSettings): Probe {
 
 type Waiter = { resolve: (e: ProbeExchange) => void; sentAt: number; timer: NodeJS.Timeout };
 
-class TcpSession implements ProbeSession {
-  readonly connectMs: number;
-  readonly #socket: Socket;
+class TcpSession extends SocketSession implements ProbeSession {
   readonly #target: ConnectTarget;
   readonly #settings: TcpProbeSettings;
   readonly #watcher: SendQueueWatcher;
-  readonly #closed: Promise<void>;
   #received = '';
   #waiter: Waiter | undefined;
-  #dead: Dead | undefined;
 
   constructor(
     socket: Socket,
@@ -63,30 +58,11 @@ class TcpSession implements ProbeSession {
     settings: TcpProbeSettings,
     watcher: SendQueueWatcher,
   ) {
-    this.#socket = socket;
-    this.connectMs = connectMs;
+    super(socket, connectMs);
     this.#target = target;
     this.#settings = settings;
     this.#watcher = watcher;
-    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#die('closed', 'the connection was closed (FIN)'));
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.#die(classifySocketError(err.code), err.code ?? err.message),
-    );
-    socket.on('close', () => this.#die('closed', 'the connection was closed'));
-  }
-
-  get localPort(): number {
-    return this.#socket.localPort ?? 0;
-  }
-
-  get localAddress(): string | undefined {
-    return this.#socket.localAddress;
-  }
-
-  get dead(): Dead | undefined {
-    return this.#dead;
   }
 
   ask(
@@ -95,7 +71,7 @@ class TcpSession implements ProbeSession {
     timeoutMs: number,
     _options?: AskOptions,
   ): Promise<ProbeExchange> {
-    if (this.#dead) return Promise.resolve({ ok: false, ...this.#dead });
+    if (this.failure) return Promise.resolve({ ok: false, ...this.failure });
     if (this.#waiter) throw new Error('one exchange at a time');
     const { send, expect } = this.#settings;
     const sentAt = performance.now();
@@ -105,25 +81,25 @@ class TcpSession implements ProbeSession {
         this.#waiter = undefined;
         const seen = this.#received.length > 0 ? `; got ${escapeControl(this.#received.slice(0, 80))}` : '';
         // Bytes still in flight would be taken for the next answer: this connection is done.
-        this.#dead =
+        this.failure =
           expect && this.#received.length > 0
             ? { class: 'garbled', detail: `no answer matching /${expect.source}/ within ${timeoutMs} ms${seen}` }
             : {
                 class: 'timeout',
                 detail: expect ? `no answer within ${timeoutMs} ms` : `not acknowledged within ${timeoutMs} ms`,
               };
-        this.#socket.destroy();
-        resolve({ ok: false, ...this.#dead });
+        this.socket.destroy();
+        resolve({ ok: false, ...this.failure });
       }, timeoutMs);
       this.#received = '';
       this.#waiter = { resolve, sentAt, timer };
-      this.#socket.write(send, () => {
+      this.socket.write(send, () => {
         if (expect || this.#waiter === undefined) return;
         const pair = {
-          localAddress: this.#socket.localAddress ?? '',
-          localPort: this.#socket.localPort ?? 0,
-          remoteAddress: this.#socket.remoteAddress ?? this.#target.host,
-          remotePort: this.#socket.remotePort ?? this.#target.port,
+          localAddress: this.socket.localAddress ?? '',
+          localPort: this.socket.localPort ?? 0,
+          remoteAddress: this.socket.remoteAddress ?? this.#target.host,
+          remotePort: this.socket.remotePort ?? this.#target.port,
         };
         void this.#watcher.acked(pair, timeoutMs).then((acked) => {
           if (acked) this.#settle({ ok: true, rttMs: performance.now() - sentAt });
@@ -134,16 +110,11 @@ class TcpSession implements ProbeSession {
 
   /** The client ends the connection: a generic service knows no way to close first. */
   async shutdown(timeoutMs: number): Promise<void> {
-    if (!this.#dead) {
-      this.#socket.end();
-      await Promise.race([this.#closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    if (!this.failure) {
+      this.socket.end();
+      await this.closedWithin(timeoutMs);
     }
     this.destroy();
-  }
-
-  destroy(): void {
-    if (!this.#dead) this.#dead = { class: 'closed', detail: 'closed by the verifier' };
-    this.#socket.destroy();
   }
 
   #onData(chunk: Buffer): void {
@@ -153,9 +124,9 @@ class TcpSession implements ProbeSession {
     if (expect.test(this.#received)) {
       this.#settle({ ok: true, rttMs: performance.now() - this.#waiter.sentAt });
     } else if (this.#received.length > ANSWER_LIMIT) {
-      this.#dead = { class: 'garbled', detail: `no match for /${expect.source}/ in ${ANSWER_LIMIT} bytes` };
-      this.#settle({ ok: false, ...this.#dead });
-      this.#socket.destroy();
+      this.failure = { class: 'garbled', detail: `no match for /${expect.source}/ in ${ANSWER_LIMIT} bytes` };
+      this.#settle({ ok: false, ...this.failure });
+      this.socket.destroy();
     }
   }
 
@@ -167,9 +138,7 @@ class TcpSession implements ProbeSession {
     w.resolve(ex);
   }
 
-  #die(cls: FailureClass, detail: string): void {
-    if (this.#dead) return;
-    this.#dead = { class: cls, detail };
-    this.#settle({ ok: false, class: cls, detail });
+  protected override onFailure(dead: Dead): void {
+    this.#settle({ ok: false, ...dead });
   }
 }
