@@ -146,27 +146,17 @@ describe('drain-test options from the tables', () => {
   });
 
   it('a lab hands over its HTTP service for --probe http, servers named by their header', () => {
+    const line: LabInfo = JSON.parse(JSON.stringify(nft));
     const info: LabInfo = {
+      ...line,
       engine: 'haproxy',
-      id: 'x',
-      vip: { host: '198.18.0.2', port: 2100 },
-      reals: [
-        { host: '198.18.0.11', port: 2100, name: 'rs1' },
-        { host: '198.18.0.12', port: 2100, name: 'rs2' },
-      ],
-      clientNetns: 'ldk-x-client',
       driver: { kind: 'haproxy', socket: '/tmp/x/haproxy.sock', backend: 'lab' },
       http: {
-        vip: { host: '198.18.0.2', port: 8080 },
-        reals: [
-          { host: '198.18.0.11', port: 8080, name: 'rs1' },
-          { host: '198.18.0.12', port: 8080, name: 'rs2' },
-        ],
+        vip: { ...line.vip, port: 8080 },
+        reals: line.reals.map((r) => ({ ...r, port: 8080 })),
         driver: { kind: 'haproxy', socket: '/tmp/x/haproxy.sock', backend: 'lab_http' },
         identityHeader: 'X-Served-By',
       },
-      stateDir: '/tmp/x',
-      details: {},
     };
     expect(drainTestArgs(info, ['--probe', 'http'])).toEqual([
       'drain-test',
