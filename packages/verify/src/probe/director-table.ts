@@ -4,11 +4,12 @@
  * was connected (so it is there: IPVS and conntrack make the entry on the SYN, HAProxy when it accepts);
  * lookups waiting at the same time share one listing, so concurrent connections cost one read.
  */
+import { canonicalHost } from '@lvs-drain-kit/common';
 import type { DirectorConnection, RealServerRef } from '@lvs-drain-kit/drivers';
 
 type Listing = Map<string, DirectorConnection>;
 
-const key = (host: string, port: number) => `${host.replace(/^::ffff:(?=\d+\.)/, '')}|${port}`;
+const key = (host: string, port: number) => `${canonicalHost(host.replace(/^::ffff:(?=\d+\.)/i, ''))}|${port}`;
 
 export class DirectorTable {
   #current: { startedAt: number; promise: Promise<Listing> } | undefined;

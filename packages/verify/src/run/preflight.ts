@@ -2,7 +2,7 @@
  * The `preflight` check: everything that must hold before the run changes anything on the director.
  * A failure here is an environment verdict (exit 3), never a load-balancer FAIL.
  */
-import { formatHostPort } from '@lvs-drain-kit/common';
+import { formatHostPort, sameHostPort } from '@lvs-drain-kit/common';
 import { type DirectorState, isListedAs } from '@lvs-drain-kit/drivers';
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { RealSpec } from '../options.js';
@@ -142,8 +142,7 @@ async function setUpIdentity(ctx: RunContext): Promise<IdentityPlan> {
   ctx.probe = await createProbe(spec, { identify: plan.mode !== 'director', vipText: ctx.vipText });
   if (plan.mode !== 'director') plan.service = ctx.probe.identity;
   const byAddress = (server: { host: string; port: number }) =>
-    [...ctx.servers.values()].find((s) => s.host === server.host && s.port === server.port)?.name ??
-    formatHostPort(server);
+    [...ctx.servers.values()].find((s) => sameHostPort(s, server))?.name ?? formatHostPort(server);
   const list = o.driver.listConnections?.bind(o.driver);
   ctx.identity = {
     plan,
