@@ -85,37 +85,29 @@ export async function breakDriver(driver: DrainDriver, breakage: Breakage, info:
         },
       };
     }
-    case 'drain-noop': {
-      const claimed = new Map<string, number>();
-      return {
-        ...driver,
-        name: `${driver.name}-drain-noop`,
-        async getWeight(s, real) {
-          return claimed.get(formatHostPort(real)) ?? driver.getWeight(s, real);
-        },
-        async setWeight(s, real, weight) {
-          if (weight === 0) {
-            claimed.set(formatHostPort(real), 0);
-            return;
-          }
-          claimed.delete(formatHostPort(real));
-          return driver.setWeight(s, real, weight);
-        },
-      };
-    }
-    case 'restore-noop': {
-      const claimed = new Map<string, number>();
-      return {
-        ...driver,
-        name: `${driver.name}-restore-noop`,
-        async getWeight(s, real) {
-          return claimed.get(formatHostPort(real)) ?? driver.getWeight(s, real);
-        },
-        async setWeight(s, real, weight) {
-          if (weight === 0) return driver.setWeight(s, real, 0);
-          claimed.set(formatHostPort(real), weight);
-        },
-      };
-    }
+    case 'drain-noop':
+      return acknowledgesOnly(driver, 'drain');
+    case 'restore-noop':
+      return acknowledgesOnly(driver, 'restore');
   }
+}
+
+/** A driver that acknowledges one kind of change (and reads it back as made) but never makes it. */
+function acknowledgesOnly(driver: DrainDriver, ignored: 'drain' | 'restore'): DrainDriver {
+  const claimed = new Map<string, number>();
+  return {
+    ...driver,
+    name: `${driver.name}-${ignored}-noop`,
+    async getWeight(s, real) {
+      return claimed.get(formatHostPort(real)) ?? driver.getWeight(s, real);
+    },
+    async setWeight(s, real, weight) {
+      if ((weight === 0) === (ignored === 'drain')) {
+        claimed.set(formatHostPort(real), weight);
+        return;
+      }
+      claimed.delete(formatHostPort(real));
+      return driver.setWeight(s, real, weight);
+    },
+  };
 }
