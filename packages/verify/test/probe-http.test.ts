@@ -166,13 +166,23 @@ describe('--probe http', () => {
     const port = conn.localPort;
     await conn.shutdown(1000);
     expect(s.sockets[0]?.destroyed).toBe(true);
-    // TIME_WAIT on this side would refuse the same four-tuple (EADDRNOTAVAIL).
-    const again = await new Promise<Socket>((resolve, reject) => {
-      const c = connect({ host: '127.0.0.1', port: s.port, localAddress: '127.0.0.1', localPort: port }, () =>
-        resolve(c),
-      );
-      c.once('error', reject);
-    });
+    // TIME_WAIT on this side (the client closing first) would refuse the same four-tuple for a minute
+    // (EADDRNOTAVAIL). Closing second, this side is in LAST_ACK until the server's last ACK is read, a
+    // moment on a busy machine (EADDRINUSE): that wait is bounded to 2 s.
+    const reconnect = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const c = connect({ host: '127.0.0.1', port: s.port, localAddress: '127.0.0.1', localPort: port }, () =>
+          resolve(c),
+        );
+        c.once('error', reject);
+      });
+    let again: Socket | undefined;
+    for (const until = performance.now() + 2000; !again; ) {
+      again = await reconnect().catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE' || performance.now() > until) throw err;
+        return new Promise<undefined>((r) => setTimeout(() => r(undefined), 20));
+      });
+    }
     expect(again.localPort).toBe(port);
     again.destroy();
   });
