@@ -158,7 +158,7 @@ describe('--probe http', () => {
     expect(slow.dead?.class).toBe('timeout');
   });
 
-  it('shutdown asks the server to close first: the local port can be bound again at once', async () => {
+  it('shutdown asks the server to close first: no TIME_WAIT holds the local port', async () => {
     const s = await httpServer(named('web-1'));
     servers.push(s.server);
     const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
