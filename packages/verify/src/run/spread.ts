@@ -3,7 +3,7 @@
  * one other server, so the drain has something to prove and somewhere for new connections to go.
  */
 import { EnvironmentError } from '../errors.js';
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure, type ProbeConnection } from '../probe/connection.js';
 import type { RunContext } from './context.js';
 
 /** Spread could not put connections on the target and another server: the check fails, nothing is drained. */
@@ -33,7 +33,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     let conn: ProbeConnection;
     const openedAt = performance.now();
     try {
-      conn = await ProbeConnection.open({ host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs });
+      conn = await ctx.openConnection();
     } catch (err) {
       if (ctx.old.length === 0 && err instanceof ConnectFailure) {
         throw new EnvironmentError(`cannot connect to the VIP ${ctx.vipText}: ${err.message}`);
@@ -41,6 +41,7 @@ export async function spread(ctx: RunContext): Promise<void> {
       throw err;
     }
     const ex = await conn.ask('hello', undefined, o.timeoutMs);
+    ctx.ports.record(conn.localAddress, conn.localPort, { connection: id, server: ex.ok ? ex.host : '' });
     if (!ex.ok) {
       conn.destroy();
       const msg = `a new connection through ${ctx.vipText} got no reply (${ex.class}: ${ex.detail})`;
@@ -57,7 +58,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     ctx.latency.record(ex.host, 'spread', 'rtt', ex.rttMs);
     ctx.countReply(ex.host);
     perServer.set(ex.host, (perServer.get(ex.host) ?? 0) + 1);
-    ctx.old.push({ id, conn, server: ex.host });
+    ctx.old.push({ id, conn, server: ex.host, helloRttMs: ex.rttMs, baselineRtts: [] });
     ctx.timeline.opened(id, ex.host, openedAt, conn.connectMs, ex);
   }
   const counts = [...ctx.servers.keys()].map((n) => `${n}: ${perServer.get(n) ?? 0}`).join(', ');
