@@ -6,8 +6,18 @@
 import type { HostPort } from '@lvs-drain-kit/common';
 import { DRIVER_KINDS, type DriverKind, type DriverSpec, driverConfigSchema } from '@lvs-drain-kit/drivers';
 import { MISBEHAVIOURS } from '@lvs-drain-kit/lab';
-import { DEFAULTS, type RealSpec } from '../options.js';
-import { addressSchema, type ConfigValuesOf, count, duration, type FlagValues, flag, option } from './define.js';
+import { samplesForLeak } from '../measure/power.js';
+import { DEFAULTS, MIN_HOLD_INTERVALS, type RealSpec } from '../options.js';
+import {
+  addressSchema,
+  type ConfigValuesOf,
+  count,
+  duration,
+  type FlagValues,
+  flag,
+  option,
+  percent,
+} from './define.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -63,16 +73,18 @@ export const DRAIN_TEST_OPTIONS = {
     hidden: true,
   }),
   connections: count('--connections <n>', 'old connections held through the drain', 2, 10_000, DEFAULTS.connections),
-  newConnections: count(
-    '--new-connections <n>',
-    'fresh connections after the drain',
-    1,
-    100_000,
-    DEFAULTS.newConnections,
+  maxLeak: percent(
+    '--max-leak <percent>',
+    `the share of new connections still sent to the drained server that the test must catch with 95% confidence; sizes --new-connections (${samplesForLeak(DEFAULTS.maxLeak)} at ${DEFAULTS.maxLeak * 100}%)`,
+    DEFAULTS.maxLeak,
   ),
+  newConnections: {
+    ...count('--new-connections <n>', 'new connections after the drain; wins over --max-leak', 1, 100_000),
+    defaultText: 'sized by --max-leak',
+  },
   holdMs: duration(
     '--hold <duration>',
-    'how long old connections keep talking after the drain',
+    `how long old connections keep talking after the drain took effect (at least ${MIN_HOLD_INTERVALS} intervals)`,
     DEFAULTS.holdMs,
     'hold',
   ),
@@ -96,7 +108,7 @@ export const DRAIN_TEST_OPTIONS = {
     65535,
   ),
   restore: flag('--no-restore', 'leave the server drained (undo later with `lvs-verify undo`)'),
-  strict: flag('--strict', 'the reused-source-port probe fails instead of warning'),
+  strict: flag('--strict', 'warnings fail: a reused source port reaching the drained server, an old connection stalled'),
   json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
   junit: option<string>({ flag: '--junit <file>', help: 'also write a JUnit XML file, one testcase per check' }),
   html: option<string>({
@@ -119,6 +131,7 @@ export type ConfigValues = ConfigValuesOf<typeof DRAIN_TEST_OPTIONS>;
 /** The options a flag and a cluster file both set, the flag winning: they go to runDrainTest as they are. */
 export const RUN_SETTINGS = [
   'connections',
+  'maxLeak',
   'newConnections',
   'holdMs',
   'intervalMs',
