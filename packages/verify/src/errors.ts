@@ -1,6 +1,7 @@
 /**
  * Every failure lvs-verify can end with, and the one place they become exit codes.
- * 0 pass · 1 a check failed · 2 usage/config · 3 environment before any drain · 4 restore failed.
+ * 0 pass · 1 a check failed (the load balancer did something wrong) · 2 usage/config · 3 cannot be
+ * tested as asked (environment before any drain, or a check that observed nothing) · 4 restore failed.
  * The classes a driver throws live with the drivers; they are mapped here.
  */
 import { EnvironmentError, InterruptedError } from '@lvs-drain-kit/common';
@@ -62,7 +63,7 @@ export function exitCodeFor(err: unknown): number {
 
 /** The exit code of a finished run, from its report (the same rules as `exitCodeFor`). */
 export function exitCodeForReport(report: {
-  verdict: 'pass' | 'fail' | 'error';
+  verdict: 'pass' | 'fail' | 'inconclusive' | 'error';
   error?: { type: string; beforeDrain: boolean; signal?: string };
   restore: { attempted: boolean; restored: boolean };
 }): number {
@@ -72,5 +73,6 @@ export function exitCodeForReport(report: {
   if (report.verdict === 'error' && report.error?.beforeDrain) {
     return ['UsageError', 'ConfigError', 'DriverSpecError'].includes(report.error.type) ? EXIT.usage : EXIT.environment;
   }
+  if (report.verdict === 'inconclusive') return EXIT.environment;
   return report.verdict === 'pass' ? EXIT.pass : EXIT.checkFailed;
 }

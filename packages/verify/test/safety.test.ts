@@ -94,7 +94,18 @@ describe('never leave a server drained by accident', () => {
 
   it('--no-restore leaves the server drained, on the journal, for `undo`', async () => {
     const r = await runVerify(
-      [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '300ms', '--no-restore'],
+      [
+        ...target,
+        '--driver',
+        'builtin',
+        '--control',
+        lab.driver.control,
+        '--hold',
+        '300ms',
+        '--interval',
+        '100ms',
+        '--no-restore',
+      ],
       state.path,
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -257,6 +268,8 @@ describe('command driver (real commands through /bin/sh)', () => {
         '1',
         '--hold',
         '500ms',
+        '--interval',
+        '100ms',
       ],
       state.path,
     );
@@ -317,6 +330,19 @@ describe('exit codes for bad input and a missing environment', () => {
     expect(r.stderr).toContain('reals: at least two real servers');
     expect(r.stderr).toContain('hold: expected a duration');
     expect(r.stderr).toContain('driver');
+  });
+
+  it('2: a duration without a unit in a config file (once 10 ms)', async () => {
+    const file = join(state.path, 'unitless.yaml');
+    await writeFile(
+      file,
+      'vip: 10.0.0.1:80\nreals: [10.0.0.2:80, 10.0.0.3:80]\ndrain: 10.0.0.2:80\ndriver: {kind: ipvsadm}\nhold: 10\n',
+    );
+    const r = await runVerify(['drain-test', '--config', file], state.path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'hold: expected a duration like 500ms, 5s: duration "10" has no unit: did you mean 10s?',
+    );
   });
 
   it('a valid config file drives the same test', async () => {

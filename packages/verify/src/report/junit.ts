@@ -24,6 +24,8 @@ export function buildJunit(report: DrainReport): string {
       .join('\n');
     if (c.status === 'fail') tc.failure(c.message, c.failures[0]?.class ?? 'fail').stacktrace(failures || undefined);
     else if (c.status === 'skip') tc.skipped().standardOutput(c.message);
+    // Nothing was observed: not a pass, and not the load balancer's failure either.
+    else if (c.status === 'inconclusive') tc.error(c.message, 'inconclusive');
     else tc.standardOutput(c.status === 'warn' ? `WARN: ${c.message}\n${failures}` : c.message);
   }
   if (report.verdict === 'error' && report.error) {
