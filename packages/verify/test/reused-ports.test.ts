@@ -21,7 +21,14 @@ describe('the run record of source ports', () => {
     expect(ports.usesOf('10.0.0.2', 40000)).toEqual([]);
     for (let i = 0; i < 20; i++) expect(ports.pick()).toBe(40003);
     ports.record('10.0.0.1', 40003, { connection: 'new#1', server: 'rs2' });
-    expect(ports.pick()).toBeUndefined();
+    // The ephemeral range used up: the other unprivileged ports.
+    const outside = ports.pick()!;
+    expect(outside < 40000 || outside > 40003).toBe(true);
+    expect(outside).toBeGreaterThanOrEqual(1024);
+    // Every port taken: none.
+    const full = new SourcePorts([1024, 65535]);
+    for (let p = 1024; p <= 65535; p++) full.refuse(p);
+    expect(full.pick()).toBeUndefined();
   });
 
   it("reads the kernel's ephemeral range, and falls back when it cannot", () => {

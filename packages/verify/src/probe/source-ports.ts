@@ -4,8 +4,9 @@
  * conn_reuse_mode=1 (the default) or 0, sends a new connection from the same client address:port to the
  * entry's server, whatever its weight. Such a connection says nothing about scheduling: where it goes
  * was decided by the earlier one. So a new connection counts as a sample (a leak, a return) only from a
- * pair this run never used; the kernel usually hands out a fresh port, and where it does not, the probe
- * binds one this module picks.
+ * pair this run never used; the kernel usually hands out a fresh port, and where it does not (a narrow
+ * ip_local_port_range wraps within one run), the probe binds one this module picks: from the ephemeral
+ * range while it has unused ports, then from the rest of the unprivileged ports.
  */
 import { readFileSync } from 'node:fs';
 
@@ -14,6 +15,9 @@ export interface PortUse {
   connection: string;
   server: string;
 }
+
+/** The lowest port an unprivileged process may bind (net.ipv4.ip_unprivileged_port_start). */
+const UNPRIVILEGED = 1024;
 
 const key = (address: string | undefined, port: number) => `${address ?? ''}|${port}`;
 
@@ -56,19 +60,28 @@ export class SourcePorts {
     this.#taken.add(port);
   }
 
-  /** A port of the ephemeral range this run has not used, or undefined when every one has been. */
+  /**
+   * A port this run has not used: from the ephemeral range, else from the other unprivileged ports;
+   * undefined when every one has been.
+   */
   pick(random: () => number = Math.random): number | undefined {
     const [lo, hi] = this.#range;
+    const outside = (p: number) => p < lo || p > hi;
+    return this.#pickIn(lo, hi, () => true, random) ?? this.#pickIn(UNPRIVILEGED, 65535, outside, random);
+  }
+
+  #pickIn(lo: number, hi: number, allowed: (port: number) => boolean, random: () => number): number | undefined {
     const size = hi - lo + 1;
+    const free = (p: number) => allowed(p) && !this.#taken.has(p);
     for (let i = 0; i < 64; i++) {
       const port = lo + Math.floor(random() * size);
-      if (!this.#taken.has(port)) return port;
+      if (free(port)) return port;
     }
     // A nearly used-up range: walk it from a random start.
     const start = Math.floor(random() * size);
     for (let i = 0; i < size; i++) {
       const port = lo + ((start + i) % size);
-      if (!this.#taken.has(port)) return port;
+      if (free(port)) return port;
     }
     return undefined;
   }
