@@ -89,6 +89,7 @@ describe('ipvs lab (IPVS Direct Routing in a qemu VM)', () => {
       const replies = await countRepliesByBridgePort();
       return async (report) => {
         expect(check(report, 'reused-source-port').message).toContain('conn_reuse_mode');
+        expect(check(report, 'old-connections-no-stall').status, summary(report)).toBe('pass');
         expect(report.director?.kernel).toMatch(/^6\.\d+.*amd64$/);
         expect(report.director?.servers.every((s) => s.forwarding === 'Route')).toBe(true);
         expect(report.director?.sysctls).toEqual(

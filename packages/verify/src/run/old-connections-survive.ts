@@ -97,7 +97,7 @@ export async function holdThroughDrain(ctx: RunContext, drain: () => Promise<voi
     hold.end = (ctx.drainAt ?? performance.now()) + o.holdMs;
     ctx.startPhase(
       'hold',
-      `holding ${ctx.old.length} old connections for ${o.holdMs} ms after the drain, a line every ${o.intervalMs} ms`,
+      `holding ${ctx.old.length} old connections until ${o.holdMs} ms after the drain, a line every ${o.intervalMs} ms`,
     );
     perSlot = await slots;
   } finally {
@@ -166,7 +166,8 @@ async function holdSlot(ctx: RunContext, slot: PaceSlot, hold: Hold): Promise<nu
   const conns = ctx.old.slice(slot.from, slot.to);
   let due = hold.started + slot.offsetMs;
   let round = 0;
-  let after = 0;
+  // The drain's time is known only once the command (and its read-back) returned: count afterwards.
+  const starts: number[] = [];
   while (due < hold.end && !hold.stopped) {
     await sleep(due - performance.now(), hold.signal);
     if (hold.stopped) break;
@@ -175,7 +176,7 @@ async function holdSlot(ctx: RunContext, slot: PaceSlot, hold: Hold): Promise<nu
     const roundStart = performance.now();
     if (roundStart >= hold.end) break;
     round++;
-    if (ctx.drainAt !== undefined && roundStart >= ctx.drainAt) after++;
+    starts.push(roundStart);
     await Promise.all(conns.map((c) => exchange(ctx, c, round, hold)));
     const failing = conns.filter((c) => c.failed).map((c) => ({ connection: c.id, class: c.failed!.class }));
     if (failing.length > 0) hold.samples.push({ start: roundStart, end: performance.now(), failing });
@@ -185,7 +186,8 @@ async function holdSlot(ctx: RunContext, slot: PaceSlot, hold: Hold): Promise<nu
   }
   // A slot stopped before its baseline (all of it failed, or the run is stopping) must not hold the drain back.
   if (round < BASELINE_ROUNDS) hold.onBaseline();
-  return after;
+  const drainAt = ctx.drainAt;
+  return drainAt === undefined ? 0 : starts.filter((t) => t >= drainAt).length;
 }
 
 async function exchange(ctx: RunContext, c: OldConnection, tick: number, hold: Hold): Promise<void> {
