@@ -145,7 +145,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     expect(strict.code, strict.stdout).toBe(1);
     expect(strict.stdout).toMatch(/FAIL\s+reused-source-port/);
     const row = strict.stdout.split('\n').find((l) => l.includes('rs1 *'))!;
-    expect(row).toMatch(/│ 0 \(\+1 via a reused port\) │/);
+    expect(row).toMatch(/│ 0 \(\+1 reused port\) │/);
     expect(row).not.toMatch(/wrong-host/);
   });
 

@@ -102,7 +102,7 @@ describe('human report', () => {
       }),
       { color: false },
     );
-    expect(text).toMatch(/rs1 \*.*│ 0 \(\+1 via a reused port\) │.*│ 2 stalls +│/);
+    expect(text).toMatch(/rs1 \*.*│ 0 \(\+1 reused port\) │.*│ 2 stalls +│/);
     expect(text).toContain('59 new (sized for a 5% leak)');
   });
 

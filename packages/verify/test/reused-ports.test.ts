@@ -155,7 +155,7 @@ describe('a reused source port is never taken for a return or a leak', () => {
     const row = renderHuman(report, { color: false })
       .split('\n')
       .find((l) => l.includes('rs1 *'))!;
-    expect(row).toContain('0 (+1 via a reused port)');
+    expect(row).toContain('0 (+1 reused port)');
     expect(row).not.toContain('wrong-host');
   });
 

@@ -62,7 +62,7 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     out.push(table.toString());
     out.push(
       c.dim(
-        'old conns: on the server at the drain → still answering after the hold; * = drained; new: from unused source ports (+ via a reused port)',
+        'old conns: on the server at the drain → still answering after the hold; * = drained; new: from source ports unused before (+ reached through a reused one)',
       ),
     );
     out.push('');
@@ -159,7 +159,7 @@ function serverRow(sv: ServerReport, rtt: LatencySummary | undefined, c: ReturnT
     .join(', ');
   const stalled = sv.stalls > 0 ? `${sv.stalls} stall${sv.stalls === 1 ? '' : 's'}` : '';
   const failures = [failed ? c.red(failed) : '', stalled ? c.yellow(stalled) : ''].filter(Boolean).join(', ');
-  const reused = sv.reusedPortConnections > 0 ? ` (+${sv.reusedPortConnections} via a reused port)` : '';
+  const reused = sv.reusedPortConnections > 0 ? ` (+${sv.reusedPortConnections} reused port)` : '';
   const lost = sv.connectionsAfter < sv.connectionsBefore;
   return [
     sv.drained ? c.bold(`${sv.name} *`) : sv.name,
