@@ -104,6 +104,9 @@ describe('human report', () => {
     );
     expect(text).toMatch(/rs1 \*.*│ 0 \(\+1 reused port\) │.*│ 2 stalls +│/);
     expect(text).toContain('59 new (sized for a 5% leak)');
+    const given = report();
+    given.settings.newConnections = 16;
+    expect(renderHuman(given, { color: false })).toContain('16 new (would see a leak of ≥ 18%)');
   });
 
   it("one line of the verifier's own load, and its overload warnings", () => {

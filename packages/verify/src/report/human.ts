@@ -1,7 +1,7 @@
 import { escapeControl, formatDuration } from '@lvs-drain-kit/common';
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import { percent } from '../measure/power.js';
+import { detectableLeak, percent, samplesForLeak } from '../measure/power.js';
 import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport, VerifierReport } from './types.js';
 import { FAILURE_CLASSES } from './types.js';
 
@@ -33,7 +33,7 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
   const s = report.settings;
   out.push(
     c.dim(
-      `settings ${s.connections} old connections, hold ${formatDuration(s.holdMs)} every ${formatDuration(s.intervalMs)}, ${s.newConnections} new (sized for a ${percent(s.maxLeak)} leak), timeout ${formatDuration(s.timeoutMs)}`,
+      `settings ${s.connections} old connections, hold ${formatDuration(s.holdMs)} every ${formatDuration(s.intervalMs)}, ${s.newConnections} new (${s.newConnections === samplesForLeak(s.maxLeak) ? `sized for a ${percent(s.maxLeak)} leak` : `would see a leak of ≥ ${percent(detectableLeak(s.newConnections), true)}`}), timeout ${formatDuration(s.timeoutMs)}`,
     ),
   );
   out.push('');

@@ -53,11 +53,11 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
     aside > 0
       ? `; ${aside} more came from source ports used earlier in the run and were not counted${hits > 0 ? ` (${hits} of them reached ${ctx.drainedName} through the reused port: see reused-source-port)` : ''}`
       : '';
-  if (noFreshPort) {
+  if (noFreshPort || tries === 0) {
     ctx.check(
       'new-connections-return',
       'inconclusive',
-      `after ${answered} answered tries (${counts}), no more new connections could be made from source ports not used before in the run (${noFreshPort}), ${Math.round(performance.now() - started)} ms into the ${o.restoreTimeoutMs} ms allowed: it is not known whether ${ctx.drainedName} takes new connections again${asideNote}`,
+      `after ${answered} answered tries (${counts}), no more new connections could be made ${noFreshPort ? `from source ports not used before in the run (${noFreshPort})` : 'in the time allowed'}, ${Math.round(performance.now() - started)} ms into the ${o.restoreTimeoutMs} ms allowed: it is not known whether ${ctx.drainedName} takes new connections again${asideNote}`,
       [],
       started,
     );
