@@ -73,13 +73,15 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
   });
 
   // Negative controls: the lab director misbehaves on purpose; each must be caught with the right check and class.
-  const cases: Array<[string, string, string | undefined]> = [
-    ['reset-old', 'old-connections-survive', 'reset'],
-    ['hang-old', 'old-connections-survive', 'timeout'],
-    ['close-old', 'old-connections-survive', 'closed'],
-    ['reroute-old', 'old-connections-survive', 'wrong-host'],
-    ['garble-old', 'old-connections-survive', 'garbled'],
-    ['leak-new', 'new-connections-avoid-drained', 'wrong-host'],
+  // Lines go on through the drain command, so one may be in flight when the director acts: a connection
+  // moved to another server mid-line loses that line's reply (a timeout) instead of showing the new host.
+  const cases: Array<[string, string, string[] | undefined]> = [
+    ['reset-old', 'old-connections-survive', ['reset']],
+    ['hang-old', 'old-connections-survive', ['timeout']],
+    ['close-old', 'old-connections-survive', ['closed']],
+    ['reroute-old', 'old-connections-survive', ['wrong-host', 'timeout']],
+    ['garble-old', 'old-connections-survive', ['garbled']],
+    ['leak-new', 'new-connections-avoid-drained', ['wrong-host']],
     ['ignore-restore', 'new-connections-return', undefined],
   ];
   it.concurrent.each(cases)('misbehaviour %s fails %s (%s)', async (misbehave, checkId, cls) => {
@@ -101,7 +103,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       ],
       state.path,
     );
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
     const report = JSON.parse(r.stdout) as DrainReport;
     expect(report.verdict).toBe('fail');
     const failed = report.checks.filter((c) => c.status === 'fail');
@@ -109,7 +111,10 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     if (cls) {
       const failures = failed[0]!.failures;
       expect(failures.length).toBeGreaterThan(0);
-      expect(new Set(failures.map((f) => f.class))).toEqual(new Set([cls]));
+      expect(
+        failures.every((f) => cls.includes(f.class)),
+        JSON.stringify(failures),
+      ).toBe(true);
       expect(failures.every((f) => f.server === 'rs1')).toBe(true);
       expect(report.disruptions.length).toBeGreaterThan(0);
     }
@@ -150,7 +155,18 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
   });
 
   it('old connections blackholed for 500 ms at the drain: a stall warning (exit 0); --strict fails (exit 1)', async () => {
-    const args = ['drain-test', '--lab', '--lab-misbehave', 'blackhole-old', ...FAST, '--timeout', '2s'];
+    // Lines back to back, so one is in flight when the blackhole starts even on a loaded machine.
+    const args = [
+      'drain-test',
+      '--lab',
+      '--lab-misbehave',
+      'blackhole-old',
+      ...FAST,
+      '--interval',
+      '10ms',
+      '--timeout',
+      '2s',
+    ];
     const warn = await runVerify([...args, '--json'], state.path);
     expect(warn.code, warn.stderr).toBe(0);
     const report = JSON.parse(warn.stdout) as DrainReport;
@@ -163,7 +179,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     const strict = await runVerify([...args, '--strict'], state.path);
     expect(strict.code, strict.stderr).toBe(1);
     expect(strict.stdout).toMatch(/FAIL\s+old-connections-no-stall\s+\d old connections? on rs1 stalled/);
-    expect(strict.stdout).toMatch(/old#\d+ on rs1: stall at \+\d+ ms \(answered after \d+ ms/);
+    expect(strict.stdout).toMatch(/old#\d+ on rs1: stall at [+-]\d+ ms \(answered after \d+ ms/);
   });
 
   it('--max-leak sizes the new-connection sample and the report states what it would catch', async () => {

@@ -2,6 +2,7 @@ import { escapeControl, formatDuration } from '@lvs-drain-kit/common';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { detectableLeak, percent, samplesForLeak } from '../measure/power.js';
+import { signed } from './time.js';
 import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport, VerifierReport } from './types.js';
 import { FAILURE_CLASSES } from './types.js';
 
@@ -74,7 +75,7 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     for (const f of k.failures.slice(0, 5)) {
       out.push(
         c.dim(
-          `        ${f.connection} on ${f.server || '?'}: ${f.class} at +${f.atMs} ms${f.detail ? ` (${f.detail})` : ''}`,
+          `        ${f.connection} on ${f.server || '?'}: ${f.class} at ${signed(f.atMs)} ms${f.detail ? ` (${f.detail})` : ''}`,
         ),
       );
     }
@@ -86,7 +87,7 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     for (const dis of report.disruptions) {
       out.push(
         c.red(
-          `disruption +${dis.startMs}..+${dis.endMs} ms (${dis.durationMs} ms): ${dis.classes.join(', ')} on ${dis.connections.slice(0, 6).join(', ')}${dis.connections.length > 6 ? ', …' : ''}`,
+          `disruption ${signed(dis.startMs)}..${signed(dis.endMs)} ms (${dis.durationMs} ms): ${dis.classes.join(', ')} on ${dis.connections.slice(0, 6).join(', ')}${dis.connections.length > 6 ? ', …' : ''}`,
         ),
       );
     }

@@ -6,6 +6,7 @@
  * trips, so a slow link is not a stall and a fast one's 300 ms pause is. A warning; a failure under --strict.
  */
 import { stalledWithin } from '../measure/overload.js';
+import { signed } from '../report/time.js';
 import type { Failure } from '../report/types.js';
 import type { OldConnection, RunContext } from './context.js';
 
@@ -112,7 +113,7 @@ export function oldConnectionsNoStall(
   ctx.check(
     'old-connections-no-stall',
     o.strict ? 'fail' : 'warn',
-    `${conns.size} old connection${conns.size === 1 ? '' : 's'} on ${servers} stalled (a round trip over ${rule}): first ${first.connection} on ${first.server}, sent at ${first.atMs >= 0 ? '+' : ''}${first.atMs} ms from the drain, ${first.detail} — a pause clients feel, shorter than --timeout ${o.timeoutMs} ms${excusedNote}`,
+    `${conns.size} old connection${conns.size === 1 ? '' : 's'} on ${servers} stalled (a round trip over ${rule}): first ${first.connection} on ${first.server}, sent at ${signed(first.atMs)} ms from the drain, ${first.detail} — a pause clients feel, shorter than --timeout ${o.timeoutMs} ms${excusedNote}`,
     stalls,
     startedAt,
   );

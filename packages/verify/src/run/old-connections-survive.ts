@@ -10,6 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { formatDuration } from '@lvs-drain-kit/common';
 import { expectedRounds, paceWarning } from '../measure/overload.js';
+import { signed } from '../report/time.js';
 import type { Failure } from '../report/types.js';
 import type { OldConnection, RunContext } from './context.js';
 import { oldConnectionsNoStall, type SlowExchange, stallThreshold } from './old-connections-no-stall.js';
@@ -128,11 +129,13 @@ export async function holdThroughDrain(ctx: RunContext, drain: () => Promise<voi
     const byClass = new Map<string, number>();
     for (const f of failures) byClass.set(f.class, (byClass.get(f.class) ?? 0) + 1);
     const first = failures.reduce((a, b) => (b.atMs < a.atMs ? b : a));
-    const when = first.atMs < 0 ? ' (before the drain took effect)' : '';
+    const commandAt = ctx.drainSentAt === undefined ? 0 : ctx.sinceDrain(ctx.drainSentAt);
+    const when =
+      first.atMs >= 0 ? '' : first.atMs >= commandAt ? ' (while the drain command ran)' : ' (before the drain command)';
     ctx.check(
       'old-connections-survive',
       'fail',
-      `${failures.length} of ${ctx.old.length} old connections failed (${[...byClass].map(([c, n]) => `${n} ${c}`).join(', ')}); first: ${first.connection} on ${first.server} ${first.class} at ${first.atMs >= 0 ? '+' : ''}${first.atMs} ms${when}`,
+      `${failures.length} of ${ctx.old.length} old connections failed (${[...byClass].map(([c, n]) => `${n} ${c}`).join(', ')}); first: ${first.connection} on ${first.server} ${first.class} at ${signed(first.atMs)} ms${when}`,
       failures,
       started,
     );
