@@ -25,7 +25,7 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.pass, 'every check passed (warn included)'],
   [EXIT.checkFailed, 'a check failed (or an error after the drain; the weight was restored)'],
   [EXIT.usage, 'usage or config error'],
-  [EXIT.environment, 'environment error before anything was drained (unreachable, refused)'],
+  [EXIT.environment, 'not tested as asked: environment error before any drain, or a check observed nothing'],
   [EXIT.restoreFailed, 'the restore failed: the server may still be drained (see the command)'],
   [EXIT.sigint, 'interrupted by SIGINT; the weight was restored first'],
   [EXIT.sigterm, 'interrupted by SIGTERM; the weight was restored first'],

@@ -1,6 +1,6 @@
+import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DrainDriver } from '../src/drivers/types.js';
 import { exitCodeForReport } from '../src/errors.js';
 import { BLACKHOLE_MS } from '../src/lab/misbehaviour.js';
 import { runDrainTest } from '../src/run/drain-test.js';

@@ -1,6 +1,6 @@
+import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DrainDriver } from '../src/drivers/types.js';
 import { exitCodeForReport, UsageError } from '../src/errors.js';
 import { resolveSettings } from '../src/options.js';
 import { renderHuman } from '../src/report/human.js';

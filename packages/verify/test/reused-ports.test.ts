@@ -1,6 +1,6 @@
+import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DrainDriver } from '../src/drivers/types.js';
 import { exitCodeForReport } from '../src/errors.js';
 import { ConnectFailure, type ConnectTarget, ProbeConnection } from '../src/probe/connection.js';
 import { ephemeralRange, SourcePorts } from '../src/probe/source-ports.js';

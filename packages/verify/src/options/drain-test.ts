@@ -108,7 +108,10 @@ export const DRAIN_TEST_OPTIONS = {
     65535,
   ),
   restore: flag('--no-restore', 'leave the server drained (undo later with `lvs-verify undo`)'),
-  strict: flag('--strict', 'warnings fail: a reused source port reaching the drained server, an old connection stalled'),
+  strict: flag(
+    '--strict',
+    'warnings fail: a reused source port reaching the drained server, an old connection stalled',
+  ),
   json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
   junit: option<string>({ flag: '--junit <file>', help: 'also write a JUnit XML file, one testcase per check' }),
   html: option<string>({

@@ -29,7 +29,10 @@ export function register(program: Command): void {
     .addHelpText('after', helpSection('Drivers (--driver)', helpRows(DRIVERS.map((d) => [d.kind, d.description]))))
     .addHelpText(
       'after',
-      helpSection('Durations', ['500ms, 5s, 2m or 1h; a bare number is milliseconds (--hold 5000 is 5 s)']),
+      helpSection('Durations and shares', [
+        '500ms, 5s, 2m or 1h; a bare number is refused (did you mean 5s?); 0 needs no unit',
+        '--max-leak takes a percentage with its sign: 5%, 0.5%',
+      ]),
     )
     .addHelpText('after', helpSection('Examples', EXAMPLES))
     .addHelpText('after', exitCodesHelp(EXIT_HELP))
