@@ -46,18 +46,22 @@ describe('a check that observed nothing is not a pass', () => {
   it('a hold in which no line went out after the drain is inconclusive (exit 3)', async () => {
     lab = await startInProcessLab(pino({ level: 'silent' }));
     const { builtin, base } = lab;
+    let drained = false;
     let blocked = false;
-    // The verifier stands still from the drain to past the hold's end (here, in the drain's read-back):
-    // not one line goes out after the drain.
+    // The verifier stands still from the drain to past the hold's end — in the drain's read-back, before
+    // the loop turns once, so no line can slip in: not one line goes out after the drain.
     const driver: DrainDriver = {
       ...builtin,
+      async setWeight(service, real, weight) {
+        await builtin.setWeight(service, real, weight);
+        drained = weight === 0;
+      },
       async getWeight(service, real) {
-        const w = await builtin.getWeight(service, real);
-        if (w === 0 && !blocked) {
+        if (drained && !blocked) {
           blocked = true;
           busyWait((base.holdMs ?? 0) + 100);
         }
-        return w;
+        return builtin.getWeight(service, real);
       },
     };
     const report = await runDrainTest({ ...base, driver });

@@ -190,7 +190,10 @@ async function holdSlot(ctx: RunContext, slot: PaceSlot, hold: Hold): Promise<nu
   // A slot stopped before its baseline (all of it failed, or the run is stopping) must not hold the drain back.
   if (round < BASELINE_ROUNDS) hold.onBaseline();
   const drainAt = ctx.drainAt;
-  return drainAt === undefined ? 0 : starts.filter((t) => t >= drainAt).length;
+  // Rounds of the hold: from the drain's moment to holdMs after it (a read-back slower than the hold
+  // leaves lines that came after its end, and they are not the hold's).
+  const end = drainAt === undefined ? 0 : drainAt + o.holdMs;
+  return drainAt === undefined ? 0 : starts.filter((t) => t >= drainAt && t < end).length;
 }
 
 async function exchange(ctx: RunContext, c: OldConnection, tick: number, hold: Hold): Promise<void> {
