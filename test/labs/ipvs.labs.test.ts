@@ -125,7 +125,9 @@ describe('ipvs lab (IPVS Direct Routing in a qemu VM)', () => {
     // reused-source-port probe's among them, which reached rs1 and whose IPVS entry (FIN_WAIT,
     // conn_reuse_mode=1) sends the next connection from it to rs1 whatever its weight. The false pass
     // seen once came from such a port at try 49; here every run meets it.
-    const sysctlInClient = (...args: string[]) => sh(['ip', 'netns', 'exec', lab().info.clientNetns, 'sysctl', ...args]);
+    const netns = lab().info.clientNetns;
+    if (!netns) throw new Error('the ipvs lab has no client namespace');
+    const sysctlInClient = (...args: string[]) => sh(['ip', 'netns', 'exec', netns, 'sysctl', ...args]);
     const range = 'net.ipv4.ip_local_port_range';
     const before = (await sysctlInClient('-n', range)).trim().replace(/\s+/, ' ');
     await sysctlInClient('-w', `${range}=40000 40015`);

@@ -1,7 +1,12 @@
 export * from './cpio.js';
 export * from './director-image.js';
 export { type LabDirector, type LabDirectorOptions, startLabDirector } from './engines/builtin/director.js';
-export { MISBEHAVIOURS, type Misbehaviour, parseMisbehaviours } from './engines/builtin/misbehaviour.js';
+export {
+  BLACKHOLE_MS,
+  MISBEHAVIOURS,
+  type Misbehaviour,
+  parseMisbehaviours,
+} from './engines/builtin/misbehaviour.js';
 export { type WrrDest, WrrScheduler } from './engines/builtin/wrr.js';
 export type { DirectorEngine, DirectorExec, EngineOptions } from './engines/engine.js';
 export { HAPROXY_BACKEND } from './engines/haproxy.js';

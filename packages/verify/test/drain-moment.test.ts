@@ -1,8 +1,8 @@
 import type { DrainDriver } from '@lvs-drain-kit/drivers';
+import { BLACKHOLE_MS } from '@lvs-drain-kit/lab';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeForReport } from '../src/errors.js';
-import { BLACKHOLE_MS } from '../src/lab/misbehaviour.js';
 import { runDrainTest } from '../src/run/drain-test.js';
 import { p99, stallThreshold } from '../src/run/old-connections-no-stall.js';
 import { type InProcessLab, startInProcessLab } from './in-process-lab.js';
