@@ -75,29 +75,41 @@ export type Sample =
 /** Binding a picked port can meet one in use by another program: try a few. */
 const BIND_ATTEMPTS = 5;
 
+/** The local side refused the port (taken, or the ephemeral range used up): nothing went on the wire. */
+const portTrouble = (r: FreshResult): r is Extract<FreshResult, { class: FailureClass }> =>
+  'code' in r && (r.code === 'EADDRINUSE' || r.code === 'EADDRNOTAVAIL');
+
 /**
  * A new connection whose answer counts: from a source pair this run never used. The kernel picks the
  * port first; a pair it hands back that was used before is set aside — a `ReuseHit` when it reached the
  * drained server the way an earlier connection from it had — and the sample is taken again from a port
- * picked from the ephemeral range.
+ * picked from the ephemeral range. So is one the kernel could not give (EADDRNOTAVAIL: its range is used
+ * up), which is this machine's shortage, never the service's failure.
  */
 export async function sampleConnection(ctx: RunContext, phase: PhaseId, id: string): Promise<Sample> {
   const first = await freshConnection(ctx, phase, id);
-  if (!('host' in first)) return first;
-  if (first.earlier.length === 0) return { host: first.host };
-  setAside(ctx, phase, id, first);
+  let address: string | undefined;
   let last = '';
+  if ('host' in first) {
+    if (first.earlier.length === 0) return { host: first.host };
+    setAside(ctx, phase, id, first);
+    address = first.source.address;
+  } else if (portTrouble(first)) {
+    last = `${first.code} for a port of the kernel's choice`;
+  } else {
+    return first;
+  }
   for (let attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
     const port = ctx.ports.pick();
     if (port === undefined) break;
     const retryId = `${id}'`;
-    const r = await freshConnection(ctx, phase, retryId, { port, address: first.source.address });
+    const r = await freshConnection(ctx, phase, retryId, { port, address });
     if ('host' in r) {
       if (r.earlier.length === 0) return { host: r.host };
       setAside(ctx, phase, retryId, r);
       continue;
     }
-    if (r.code === 'EADDRINUSE' || r.code === 'EADDRNOTAVAIL') {
+    if (portTrouble(r)) {
       ctx.ports.refuse(port);
       last = `${r.code} on port ${port}`;
       continue;

@@ -52,9 +52,11 @@ export async function reusedSourcePort(ctx: RunContext): Promise<void> {
   await victim.conn.shutdown(o.timeoutMs);
   ctx.old = ctx.old.filter((c) => c !== victim);
   // The client's side of the old connection lingers in LAST_ACK until the server's final ACK arrives
-  // (through a software-emulated director this takes a moment): retry the bind briefly.
+  // (through a software-emulated director, or a busy machine, this takes a moment): retry the bind, as
+  // long as a reply may take.
+  const deadline = performance.now() + Math.max(1000, o.timeoutMs);
   let r = await freshConnection(ctx, 'new-connections', 'probe', { port, address });
-  for (let i = 0; i < 20 && !('host' in r) && r.code === 'EADDRINUSE'; i++) {
+  while (!('host' in r) && r.code === 'EADDRINUSE' && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     r = await freshConnection(ctx, 'new-connections', 'probe', { port, address });
   }
