@@ -65,5 +65,6 @@ describe('a director that still sends a share of new connections to the drained 
     }
     expect([...samples]).toEqual([59]);
     expect(caught).toBeGreaterThanOrEqual(38);
-  }, 120_000);
+    // Forty whole runs: minutes on a busy machine.
+  }, 400_000);
 });

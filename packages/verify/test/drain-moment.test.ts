@@ -43,24 +43,24 @@ describe('the drain moment', () => {
     const builtin = lab.builtin;
     let atCommand = 0;
     let whileRunning = -1;
-    // A drain command that takes 300 ms (a director over ssh): lines keep going while it runs.
+    // A drain command that takes 400 ms (a director over ssh): lines keep going while it runs.
     const slow: DrainDriver = {
       ...builtin,
       async setWeight(service, real, weight) {
         if (weight === 0) {
           atCommand = served;
-          await new Promise((r) => setTimeout(r, 300));
+          await new Promise((r) => setTimeout(r, 400));
           whileRunning = served - atCommand;
         }
         return builtin.setWeight(service, real, weight);
       },
     };
-    const report = await runDrainTest({ ...lab.base, driver: slow, intervalMs: 50, holdMs: 300 });
-    expect(report.verdict).toBe('pass');
+    const report = await runDrainTest({ ...lab.base, driver: slow, intervalMs: 50, holdMs: 600 });
+    expect(report.verdict, report.checks.map((c) => `${c.id}=${c.status}: ${c.message}`).join('\n')).toBe('pass');
     // Two rounds of every connection went before the command (each one's baseline) …
     expect(atCommand).toBeGreaterThanOrEqual(2 * report.settings.connections);
-    // … and more while it ran (six rounds at most in 300 ms; a loaded machine may fit fewer).
-    expect(whileRunning).toBeGreaterThanOrEqual(2 * report.settings.connections);
+    // … and more while it ran (eight rounds at most in 400 ms; a loaded machine may fit fewer).
+    expect(whileRunning).toBeGreaterThanOrEqual(report.settings.connections);
     expect(report.latency.rs1?.drain?.rtt?.count).toBeGreaterThan(0);
   });
 
@@ -68,7 +68,8 @@ describe('the drain moment', () => {
     lab = await startInProcessLab(pino({ level: 'silent' }), ['blackhole-old']);
     // Lines back to back: one is always in flight on each connection when the blackhole starts, however
     // late a loaded machine runs the verifier.
-    const settings = { intervalMs: 10, holdMs: 600, timeoutMs: 2000 };
+    // A hold past the blackhole's end: the connections on rs1 answer again within it.
+    const settings = { intervalMs: 10, holdMs: BLACKHOLE_MS + 500, timeoutMs: BLACKHOLE_MS + 2000 };
     const report = await runDrainTest({ ...lab.base, driver: lab.builtin, ...settings });
     // Nothing was lost: every connection answered within the timeout …
     expect(report.checks.find((c) => c.id === 'old-connections-survive')?.status).toBe('pass');

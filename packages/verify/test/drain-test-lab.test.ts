@@ -154,18 +154,21 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     expect(row).not.toMatch(/wrong-host/);
   });
 
-  it('old connections blackholed for 500 ms at the drain: a stall warning (exit 0); --strict fails (exit 1)', async () => {
-    // Lines back to back, so one is in flight when the blackhole starts even on a loaded machine.
+  it('old connections blackholed for 1 s at the drain: a stall warning (exit 0); --strict fails (exit 1)', async () => {
+    // Lines back to back, so one is in flight when the blackhole starts even on a loaded machine; a hold
+    // past the blackhole's end, and a reply bound beyond it.
     const args = [
       'drain-test',
       '--lab',
       '--lab-misbehave',
       'blackhole-old',
       ...FAST,
+      '--hold',
+      '1500ms',
       '--interval',
       '10ms',
       '--timeout',
-      '2s',
+      '3s',
     ];
     const warn = await runVerify([...args, '--json'], state.path);
     expect(warn.code, warn.stderr).toBe(0);

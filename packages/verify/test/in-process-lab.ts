@@ -40,8 +40,10 @@ export async function startInProcessLab(log: Logger, misbehave: Misbehaviour[] =
       drain: reals[0]!,
       holdMs: 300,
       intervalMs: 50,
-      timeoutMs: 500,
-      restoreTimeoutMs: 500,
+      // The verifier, the servers and the director share one event loop, on a machine that may be busy:
+      // a reply bound a loaded test process can keep (a test that wants timeouts sets its own).
+      timeoutMs: 2000,
+      restoreTimeoutMs: 2000,
       journalPath: join(dir, 'journal.json'),
     },
     builtin: await createDriver({ kind: 'builtin', control: `127.0.0.1:${director.control.port}` }),

@@ -6,6 +6,7 @@ import { ConnectFailure, type ConnectTarget, ProbeConnection } from '../src/prob
 import { ephemeralRange, SourcePorts } from '../src/probe/source-ports.js';
 import type { ProgressEvent } from '../src/progress.js';
 import { renderHuman } from '../src/report/human.js';
+import type { DrainReport } from '../src/report/types.js';
 import { runDrainTest } from '../src/run/drain-test.js';
 import { type InProcessLab, startInProcessLab } from './in-process-lab.js';
 
@@ -38,6 +39,9 @@ describe('the run record of source ports', () => {
     expect(ephemeralRange('/nonexistent')).toEqual([49152, 65535]);
   });
 });
+
+/** Every check with its message, for an assertion's message. */
+const summary = (report: DrainReport) => report.checks.map((c) => `${c.id}=${c.status}: ${c.message}`).join('\n');
 
 let lab: InProcessLab | undefined;
 afterEach(async () => {
@@ -119,14 +123,18 @@ describe('a reused source port is never taken for a return or a leak', () => {
         if (e.phase === 'restore' && e.kind === 'start') kernel.arm();
       },
     });
-    // The pitfall really happened: the first return probes came from the probe's port.
-    expect(kernel.reused.length).toBe(3);
+    // The pitfall really happened: the first return probes (up to 3, as many as the restore's time
+    // allowed on this machine) came from the probe's port.
+    const n = kernel.reused.length;
+    expect(n).toBeGreaterThanOrEqual(1);
     const reuse = report.checks.find((c) => c.id === 'reused-source-port')!;
     const ret = report.checks.find((c) => c.id === 'new-connections-return')!;
     expect(ret.status, ret.message).toBe('fail');
     expect(ret.message).toContain('no new connection reached rs1');
     expect(ret.message).toMatch(
-      /3 more came from source ports used earlier in the run and were not counted \(3 of them reached rs1 through the reused port: see reused-source-port\)/,
+      new RegExp(
+        `${n} more came from source ports used earlier in the run and were not counted \\(${n} of them reached rs1 through the reused port: see reused-source-port\\)`,
+      ),
     );
     // Before: "a new connection reached rs1 again after … (try 1)", verdict PASS.
     expect(report.verdict).toBe('fail');
@@ -135,19 +143,20 @@ describe('a reused source port is never taken for a return or a leak', () => {
     expect(reuse.status).toBe('warn');
     expect(reuse.message).toContain('net.ipv4.vs.conn_reuse_mode=3');
     const hits = reuse.failures.filter((f) => f.connection.startsWith('return#'));
-    expect(hits).toHaveLength(3);
+    expect(hits).toHaveLength(n);
     expect(hits[0]!.detail).toMatch(new RegExp(`source 127\\.0\\.0\\.1:${probePort} used before by old#\\d+ on rs1`));
     const rs1 = report.servers.find((s) => s.name === 'rs1')!;
     expect(rs1.returnedConnections).toBe(0);
-    expect(rs1.reusedPortConnections).toBe(4);
+    expect(rs1.reusedPortConnections).toBe(n + 1);
     expect(rs1.failures['wrong-host']).toBe(0);
   });
 
   it('a PASS run whose own probe meets the pitfall counts the hit as a reused-port connection, not a failure', async () => {
     lab = await startInProcessLab(pino({ level: 'silent' }), ['sticky-source-port']);
     const report = await runDrainTest({ ...lab.base, driver: lab.builtin });
-    expect(report.verdict).toBe('pass');
-    expect(report.checks.find((c) => c.id === 'reused-source-port')?.status).toBe('warn');
+    const reuse = report.checks.find((c) => c.id === 'reused-source-port')!;
+    expect(report.verdict, summary(report)).toBe('pass');
+    expect(reuse.status, reuse.message).toBe('warn');
     const rs1 = report.servers.find((s) => s.name === 'rs1')!;
     expect(rs1.failures['wrong-host']).toBe(0);
     expect(rs1.reusedPortConnections).toBe(1);

@@ -180,6 +180,8 @@ describe('command driver (real commands through /bin/sh)', () => {
         restore,
         '--hold',
         '500ms',
+        '--interval',
+        '100ms',
         '--json',
       ],
       state.path,

@@ -67,18 +67,20 @@ describe("the verifier's own load in the report", () => {
     const warnings: string[] = [];
     const report = await runDrainTest({
       ...base,
-      // Long enough that lines still go out after the blocked 300 ms: a hold that saw nothing is no pass.
-      holdMs: 800,
+      // A block of 60% of the reply bound: overloaded, yet every reply in time, with room for a busy machine.
+      timeoutMs: 1000,
+      // Long enough that lines still go out after the blocked 600 ms: a hold that saw nothing is no pass.
+      holdMs: 1200,
       onProgress: (e) => {
         if (e.kind === 'warn') warnings.push(e.message);
-        if (e.phase === 'hold' && e.kind === 'start') busyWait(300);
+        if (e.phase === 'hold' && e.kind === 'start') busyWait(600);
       },
     });
-    expect(report.verdict).toBe('pass');
-    expect(report.verifier.perPhase.hold!.max).toBeGreaterThanOrEqual(250);
+    expect(report.verdict, report.checks.map((c) => `${c.id}=${c.status}: ${c.message}`).join('\n')).toBe('pass');
+    expect(report.verifier.perPhase.hold!.max).toBeGreaterThanOrEqual(550);
     const overloaded = report.verifier.warnings.filter((w) => w.includes('the verifier was overloaded during hold'));
     expect(overloaded).toHaveLength(1);
-    expect(overloaded[0]).toMatch(/of the 500 ms timeout/);
+    expect(overloaded[0]).toMatch(/of the 1000 ms timeout/);
     expect(warnings).toContain(overloaded[0]);
     expect(report.checks.some((c) => c.id === 'old-connections-survive' && c.status === 'pass')).toBe(true);
     // Replies late because the verifier itself stood still are not the drain's stalls.
@@ -90,6 +92,10 @@ describe("the verifier's own load in the report", () => {
     stallOnHoldLine = 700;
     const report = await runDrainTest({
       ...base,
+      // Shorter than the block: the lines in flight time out while the loop stands still.
+      timeoutMs: 500,
+      // Lines after the drain even when its read-back is slow on a busy machine: the block needs one.
+      holdMs: 1000,
       onProgress: (e) => {
         if (e.phase === 'hold' && e.kind === 'start') holding = true;
       },
@@ -103,7 +109,8 @@ describe("the verifier's own load in the report", () => {
       expect(f.verifierStalledMs).toBeGreaterThanOrEqual(250);
       expect(f.detail).toMatch(/verifier stalled \d+ ms/);
     }
-    expect(report.verifier.stalledTimeouts).toBe(timeouts.length);
+    // These, and any other phase's that a busy machine stalled too.
+    expect(report.verifier.stalledTimeouts).toBeGreaterThanOrEqual(timeouts.length);
     expect(hold.message).toContain("came while the verifier's own event loop stood still");
     expect(report.verifier.warnings.some((w) => w.includes('overloaded during hold'))).toBe(true);
   });
@@ -157,5 +164,6 @@ describe('lvs-verify drain-test measures itself (real binary)', () => {
     expect(human.stdout).toMatch(
       /^verifier event-loop delay p99 \d+ ms \(max \d+\) · peak RSS \d+ MB · hold \d+ of 5 rounds, \d+% CPU$/m,
     );
-  });
+    // Two runs of the binary, each a lab of three processes and 200 connections: a busy machine's time.
+  }, 120_000);
 });

@@ -7,7 +7,7 @@
  * - `garble-old`: on drain, inject a line that is not a reply (→ garbled)
  * - `leak-new[=P%]`: keep sending a share P (default a third) of new connections, at random, to a
  *   weight-0 server (a partial drain: one of several directors, a stale template)
- * - `blackhole-old`: on drain, forward nothing on the drained server's open connections for 500 ms, then
+ * - `blackhole-old`: on drain, forward nothing on the drained server's open connections for 1 s, then
  *   deliver what waited (a director that drops packets while it reconfigures; TCP retransmits)
  * - `ignore-restore`: acknowledge a weight raised from 0, and keep scheduling as if it were 0
  * - `sticky-source-port`: a new connection from a client address:port seen before goes to the same
@@ -28,7 +28,7 @@ export const MISBEHAVIOURS = [
 export type Misbehaviour = (typeof MISBEHAVIOURS)[number] | `leak-new=${string}%`;
 
 /** How long `blackhole-old` holds the drained server's connections. */
-export const BLACKHOLE_MS = 500;
+export const BLACKHOLE_MS = 1000;
 
 export function parseMisbehaviours(list: readonly string[]): Misbehaviour[] {
   for (const m of list) {
