@@ -320,13 +320,18 @@ describe('exit codes for bad input and a missing environment', () => {
     expect(r.stderr).toContain('--driver manual needs a terminal');
   });
 
+  /** Runs drain-test on a config file holding `yaml`. */
+  async function withConfig(name: string, yaml: string) {
+    const file = join(state.path, name);
+    await writeFile(file, yaml);
+    return runVerify(['drain-test', '--config', file], state.path);
+  }
+
   it('2: an invalid config file names every bad field', async () => {
-    const file = join(state.path, 'bad.yaml');
-    await writeFile(
-      file,
+    const r = await withConfig(
+      'bad.yaml',
       'vip: 10.0.0.1\nreals: [10.0.0.2:80]\ndrain: 10.0.0.2:80\ndriver: {kind: ipvsadm, directr: x}\nhold: soon\n',
     );
-    const r = await runVerify(['drain-test', '--config', file], state.path);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('vip: expected HOST:PORT');
     expect(r.stderr).toContain('reals: at least two real servers');
@@ -335,12 +340,10 @@ describe('exit codes for bad input and a missing environment', () => {
   });
 
   it('2: a duration without a unit in a config file (once 10 ms)', async () => {
-    const file = join(state.path, 'unitless.yaml');
-    await writeFile(
-      file,
+    const r = await withConfig(
+      'unitless.yaml',
       'vip: 10.0.0.1:80\nreals: [10.0.0.2:80, 10.0.0.3:80]\ndrain: 10.0.0.2:80\ndriver: {kind: ipvsadm}\nhold: 10\n',
     );
-    const r = await runVerify(['drain-test', '--config', file], state.path);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       'hold: expected a duration like 500ms, 5s: duration "10" has no unit: did you mean 10s?',
