@@ -6,6 +6,7 @@
 import type { Failure } from '../report/types.js';
 import type { RunContext } from './context.js';
 import { freshConnection } from './fresh.js';
+import { driftedWeight, weightDrift } from './weight-held.js';
 
 /** `newConnections` fresh connections after the drain: none may be answered by the drained host. */
 export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void> {
@@ -43,6 +44,20 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
     }
   }
   const counts = [...got].map(([n, c]) => `${n}: ${c}`).join(', ') || 'none answered';
+  // The weight this run set must still be 0, or the connections above say nothing about the drain.
+  const drifted = await driftedWeight(ctx);
+  if (drifted !== undefined) {
+    const reached = failures.filter((f) => f.class === 'wrong-host').length;
+    const error = weightDrift(ctx, drifted, reached);
+    ctx.check(
+      'new-connections-avoid-drained',
+      'skip',
+      `not tested: the weight of ${ctx.drainedName} drifted to ${drifted} during the run, not by this run (${counts})`,
+      [],
+      started,
+    );
+    throw error;
+  }
   if (failures.length === 0) {
     ctx.check(
       'new-connections-avoid-drained',
