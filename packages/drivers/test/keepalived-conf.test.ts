@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   dynamicWeightChecker,
@@ -10,6 +15,7 @@ import {
   withWeight,
 } from '../src/drivers/keepalived-conf.js';
 
+const exec = promisify(execFile);
 const vip = { host: '172.16.0.100', port: 2100 };
 const rs1 = { host: '172.16.0.111', port: 2100 };
 const FILE = '/etc/keepalived/keepalived.conf';
@@ -230,4 +236,43 @@ describe('a drain by track file', () => {
       expect(() => locateTrackFileDrain(conf, l, name, FILE)).toThrow(message);
     });
   }
+});
+
+describe('examples/keepalived-track-file.conf', () => {
+  const EXAMPLE = readFileSync(new URL('../../../examples/keepalived-track-file.conf', import.meta.url), 'latin1');
+  const exampleVip = { host: '172.16.0.113', port: 2100 };
+
+  it('both drains are open on each real server: a literal weight, and a track file with weight 0 and inhibit_on_failure', () => {
+    const conf = parseKeepalivedConf(EXAMPLE);
+    for (const [host, name] of [
+      ['172.16.0.111', 'drain_rs1'],
+      ['172.16.0.112', 'drain_rs2'],
+    ] as const) {
+      const l = locateRealServer(conf, exampleVip, { host, port: 2100 }, FILE);
+      expect(l.value).toBe(1);
+      expect(dynamicWeightChecker(l)).toBeUndefined();
+      expect(locateTrackFileDrain(conf, l, name, FILE)).toEqual({
+        path: `/etc/keepalived/${name.replace('_', '-')}`,
+        multiplier: 0,
+      });
+    }
+  });
+
+  it('keepalived --config-test accepts it, and rejects it with a typo (the check can fail)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ldk-keepalived-example-'));
+    try {
+      const file = join(dir, 'keepalived.conf');
+      writeFileSync(file, EXAMPLE, 'latin1');
+      const ok = await exec('keepalived', ['--config-test', '-f', file]);
+      expect(ok.stderr).toBe('');
+      writeFileSync(file, EXAMPLE.replace('lb_algo wrr', 'lb_algo wrrr'), 'latin1');
+      const bad = await exec('keepalived', ['--config-test', '-f', file]).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(bad).toMatchObject({ code: 5 });
+      expect(bad.stderr).toContain("Invalid lvs_scheduler 'wrrr'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
