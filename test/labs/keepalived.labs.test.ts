@@ -3,7 +3,8 @@
  * qemu VM). drain-test drains through keepalived's own file (weight, or track file) and passes, leaving
  * the file byte for byte as it was; the ipvsadm driver warns that keepalived owns the service; the trap
  * is reproduced for real — a weight set by hand with ipvsadm is put back by keepalived at the next
- * checker transition of that server, while a weight drained the keepalived way survives the same
+ * checker transition of that server (in the middle of a drain-test through the ipvsadm driver, which
+ * reports the drift, exit 3, not a leak), while a weight drained the keepalived way survives the same
  * transition; and a file keepalived rejects stops the run before anything is changed (exit 3).
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
@@ -47,6 +48,14 @@ async function waitFor<T>(read: () => Promise<T>, test: (v: T) => boolean, ms: n
 
 const logLines = async () => (await inVm('cat /var/log/keepalived.log')).split('\n');
 
+/** keepalived's log after its first `since` lines, once it says `text` (or after 15 s, whatever it says). */
+const logSaying = (since: number, text: string) =>
+  waitFor(
+    async () => (await logLines()).slice(since).join('\n'),
+    (t) => t.includes(text),
+    15_000,
+  );
+
 async function drainTest(extra: string[] = [], driver = flagsFromSpec(lab.info.driver)) {
   const r = await verifyInClient(lab, [
     'drain-test',
@@ -54,8 +63,8 @@ async function drainTest(extra: string[] = [], driver = flagsFromSpec(lab.info.d
     ...lab.info.reals.flatMap((x) => ['--real', `${formatHostPort(x)}=${x.name}`]),
     ...['--drain', 'rs1', '--json'],
     ...driver,
-    ...extra,
     ...QUICK_FLAGS,
+    ...extra,
   ]);
   return { ...r, report: JSON.parse(r.stdout) as DrainReport };
 }
@@ -156,11 +165,7 @@ describe('keepalived lab (keepalived owning IPVS DR in a qemu VM)', () => {
     expect(await ipvsWeight()).toBe(0);
     const before = (await logLines()).length;
     await stopLabRealServer(lab.info.stateDir, 'rs1');
-    const failed = await waitFor(
-      async () => (await logLines()).slice(before).join('\n'),
-      (t) => t.includes('TCP_CHECK on service [198.18.0.11]:tcp:2100 failed.'),
-      15_000,
-    );
+    const failed = await logSaying(before, 'TCP_CHECK on service [198.18.0.11]:tcp:2100 failed.');
     expect(failed).toContain('Disabling service [198.18.0.11]:tcp:2100');
     await startLabRealServer(lab.info.stateDir, 'rs1');
     // Nobody touched IPVS since the manual 0: keepalived writes its own weight back.
@@ -168,22 +173,45 @@ describe('keepalived lab (keepalived owning IPVS DR in a qemu VM)', () => {
     expect((await logLines()).slice(before).join('\n')).toContain('Enabling service [198.18.0.11]:tcp:2100');
   });
 
+  it('the trap during a run: keepalived puts back the weight drain-test set with ipvsadm — drift, exit 3, not a leak', async () => {
+    const run = drainTest(['--hold', '12s'], ['--driver', 'ipvsadm', '--director', director]);
+    try {
+      // Once the run has drained rs1: a checker transition that keeps rs1's connections — its track
+      // file fails (FILE_CHECK, inhibit_on_failure: weight 0) and recovers (keepalived's weight 1).
+      expect(await waitFor(ipvsWeight, (w) => w === 0, 60_000)).toBe(0);
+      const before = (await logLines()).length;
+      await inVm('echo 1 > /etc/keepalived/drain-rs1');
+      const failed = await logSaying(before, 'tracked file drain_rs1 now FAULT state');
+      expect(failed).toContain('tracked file drain_rs1 now FAULT state');
+      await inVm('echo 0 > /etc/keepalived/drain-rs1');
+      expect(await waitFor(ipvsWeight, (w) => w === 1, 15_000)).toBe(1);
+    } finally {
+      await run.catch(() => undefined);
+    }
+    const { code, report, stderr } = await run;
+    expect(code, summary(report) + stderr).toBe(3);
+    expect(report.error).toMatchObject({ type: 'WeightDriftError', beforeDrain: false });
+    expect(report.error?.message).toMatch(
+      /^the weight of rs1 drifted during the run: the director reports 1, not the 0/,
+    );
+    expect(check(report, 'old-connections-survive').status, summary(report)).toBe('pass');
+    expect(check(report, 'new-connections-avoid-drained').status, summary(report)).toBe('skip');
+    expect(
+      report.checks.filter((c) => c.status === 'fail'),
+      summary(report),
+    ).toEqual([]);
+    expect(check(report, 'restore').status).toBe('pass');
+    expect(stderr).toContain('owns TCP 198.18.0.100:2100');
+  });
+
   it('drained the keepalived way, the weight survives the same transition', async () => {
     const driver = createKeepalivedDriver({ transport: vm });
     await driver.setWeight(service(), rs1(), 0);
     const before = (await logLines()).length;
     await stopLabRealServer(lab.info.stateDir, 'rs1');
-    await waitFor(
-      async () => (await logLines()).slice(before).join('\n'),
-      (t) => t.includes('Disabling service [198.18.0.11]:tcp:2100'),
-      15_000,
-    );
+    await logSaying(before, 'Disabling service [198.18.0.11]:tcp:2100');
     await startLabRealServer(lab.info.stateDir, 'rs1');
-    const enabled = await waitFor(
-      async () => (await logLines()).slice(before).join('\n'),
-      (t) => t.includes('Enabling service [198.18.0.11]:tcp:2100'),
-      15_000,
-    );
+    const enabled = await logSaying(before, 'Enabling service [198.18.0.11]:tcp:2100');
     expect(enabled).toContain('Enabling service [198.18.0.11]:tcp:2100');
     expect(await ipvsWeight()).toBe(0);
     await driver.setWeight(service(), rs1(), 1);

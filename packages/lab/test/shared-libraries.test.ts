@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isLibraryPackage, parseAptCacheDepends } from '../src/debian-packages.js';
 import { elfNeeded, elfSections } from '../src/elf.js';
 import { sharedLibraryClosure } from '../src/shared-libraries.js';
+import { elfFile } from './elf-fixture.js';
 
 /** A 64-bit little-endian ELF file whose .dynamic section names `needed` (DT_NEEDED), like a linked program. */
 function dynamicElf(needed: readonly string[]): Buffer {
@@ -18,38 +19,10 @@ function dynamicElf(needed: readonly string[]): Buffer {
     dynamic.writeBigInt64LE(tag!, i * 16);
     dynamic.writeBigUInt64LE(value!, i * 16 + 8);
   });
-  const names = ['', '.shstrtab', '.dynstr', '.dynamic'];
-  const shstrtab = Buffer.from(`${names.join('\0')}\0`);
-  const bodies = [Buffer.alloc(0), shstrtab, dynstr, dynamic];
-  const types = [0, 3, 3, 6];
-  const links = [0, 0, 0, 2];
-  let offset = 64;
-  const placed = bodies.map((b) => {
-    const at = offset;
-    offset += b.length;
-    return at;
-  });
-  const shoff = offset + ((8 - (offset % 8)) % 8);
-  const out = Buffer.alloc(shoff + names.length * 64);
-  out.writeUInt32BE(0x7f454c46, 0);
-  out[4] = 2;
-  out[5] = 1;
-  out.writeBigUInt64LE(BigInt(shoff), 0x28);
-  out.writeUInt16LE(64, 0x3a);
-  out.writeUInt16LE(names.length, 0x3c);
-  out.writeUInt16LE(1, 0x3e);
-  let nameAt = 0;
-  names.forEach((name, i) => {
-    const base = shoff + i * 64;
-    out.writeUInt32LE(nameAt, base);
-    out.writeUInt32LE(types[i]!, base + 4);
-    out.writeBigUInt64LE(BigInt(placed[i]!), base + 0x18);
-    out.writeBigUInt64LE(BigInt(bodies[i]!.length), base + 0x20);
-    out.writeUInt32LE(links[i]!, base + 0x28);
-    bodies[i]!.copy(out, placed[i]!);
-    nameAt += Buffer.byteLength(name) + 1;
-  });
-  return out;
+  return elfFile([
+    { name: '.dynstr', body: dynstr, type: 3 },
+    { name: '.dynamic', body: dynamic, type: 6, link: 2 },
+  ]);
 }
 
 let dir: string | undefined;
