@@ -181,8 +181,8 @@ describe('keepalived lab (keepalived owning IPVS DR in a qemu VM)', () => {
       expect(await waitFor(ipvsWeight, (w) => w === 0, 60_000)).toBe(0);
       const before = (await logLines()).length;
       await inVm('echo 1 > /etc/keepalived/drain-rs1');
-      const failed = await logSaying(before, 'tracked file drain_rs1 now FAULT state');
-      expect(failed).toContain('tracked file drain_rs1 now FAULT state');
+      const failed = await logSaying(before, 'Disabling service [198.18.0.11]:tcp:2100');
+      expect(failed).toContain('Disabling service [198.18.0.11]:tcp:2100');
       await inVm('echo 0 > /etc/keepalived/drain-rs1');
       expect(await waitFor(ipvsWeight, (w) => w === 1, 15_000)).toBe(1);
     } finally {
