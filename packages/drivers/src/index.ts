@@ -14,6 +14,15 @@ export * from './drivers/haproxy-api.js';
 export * from './drivers/ipvs-sysctls.js';
 export { createIpvsadmDriver, type IpvsadmDriverOptions, type IpvsadmSpec, ipvsadmDriver } from './drivers/ipvsadm.js';
 export * from './drivers/ipvsadm-list.js';
+export {
+  BACKUP_SUFFIX,
+  createKeepalivedDriver,
+  type KeepalivedDriverOptions,
+  type KeepalivedSpec,
+  keepalivedDriver,
+} from './drivers/keepalived.js';
+export * from './drivers/keepalived-conf.js';
+export { keepalivedOwnerWarning } from './drivers/keepalived-owner.js';
 export { createManualDriver, type ManualDriverOptions, type ManualSpec, manualDriver } from './drivers/manual.js';
 export { createNftDriver, type NftDriverOptions, type NftSpec, nftDriver, nftDriverFromSpec } from './drivers/nft.js';
 export * from './drivers/nft-map.js';

@@ -1,5 +1,6 @@
 export * from './cpio.js';
 export * from './director-image.js';
+export * from './elf.js';
 export { type LabDirector, type LabDirectorOptions, startLabDirector } from './engines/builtin/director.js';
 export {
   BLACKHOLE_MS,
@@ -14,6 +15,8 @@ export { ENGINES } from './engines/index.js';
 export { NFT_CHAIN, NFT_MAP, NFT_TABLE } from './engines/nft.js';
 export * from './errors.js';
 export * from './haproxy-config.js';
+export * from './keepalived-config.js';
+export * from './keepalived-status.js';
 export * from './lab.js';
 export * from './lab-info.js';
 export * from './modinfo.js';
@@ -21,4 +24,6 @@ export * from './module-order.js';
 export * from './nft-ruleset.js';
 export * from './paths.js';
 export * from './plan.js';
+export * from './real-server-control.js';
+export * from './shared-libraries.js';
 export type { LabProcess, LabState } from './state.js';

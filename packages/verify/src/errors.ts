@@ -25,7 +25,10 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.pass, 'every check passed (warn included)'],
   [EXIT.checkFailed, 'a check failed (or an error after the drain; the weight was restored)'],
   [EXIT.usage, 'usage or config error'],
-  [EXIT.environment, 'not tested as asked: environment error before any drain, or a check observed nothing'],
+  [
+    EXIT.environment,
+    'not tested as asked: environment error before any drain, a check observed nothing, or the drained weight drifted under the run',
+  ],
   [EXIT.restoreFailed, 'the restore failed: the server may still be drained (see the command)'],
   [EXIT.sigint, 'interrupted by SIGINT; the weight was restored first'],
   [EXIT.sigterm, 'interrupted by SIGTERM; the weight was restored first'],
@@ -70,6 +73,7 @@ export function exitCodeForReport(report: {
   if (report.restore.attempted && !report.restore.restored) return EXIT.restoreFailed;
   if (report.error?.type === 'RestoreError') return EXIT.restoreFailed;
   if (report.error?.type === 'InterruptedError') return report.error.signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+  if (report.error?.type === 'WeightDriftError') return EXIT.environment;
   if (report.verdict === 'error' && report.error?.beforeDrain) {
     return ['UsageError', 'ConfigError', 'DriverSpecError'].includes(report.error.type) ? EXIT.usage : EXIT.environment;
   }

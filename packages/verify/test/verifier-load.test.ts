@@ -134,6 +134,7 @@ describe('lvs-verify drain-test measures itself (real binary)', () => {
     expect(d.p99).toBeLessThanOrEqual(d.max);
   };
 
+  // Two runs of the real binary with 200 connections: on two busy cores they can outlast the default 30 s.
   it('200 connections through the builtin lab: event-loop delay, memory and hold rounds in --json and the human report', async () => {
     const args = ['drain-test', '--lab', '--connections', '200', '--hold', '1s', '--interval', '200ms'];
     const json = await runVerify([...args, '--json'], state.path);

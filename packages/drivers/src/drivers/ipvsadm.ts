@@ -22,6 +22,7 @@ import {
   serviceArgs,
   serviceName,
 } from './ipvsadm-list.js';
+import { keepalivedOwnerWarning } from './keepalived-owner.js';
 
 /** How the virtual service is named to ipvsadm: shared by the ipvsadm and manual drivers. */
 export interface IpvsServiceSettings {
@@ -93,6 +94,8 @@ export interface IpvsadmDriverOptions {
   description?: string;
   /** Read `uname -r` and the IPVS sysctls too (a real kernel). Default true. */
   readKernel?: boolean;
+  /** With readKernel: warn when a running keepalived owns the service (it would put the weight back). Default true. */
+  keepalivedCheck?: boolean;
   /** How a person runs an ipvsadm argv by hand on this director; default: as is, or through ssh. */
   manual?: (argv: string[]) => string;
   /** Carries out an edit; default: runs `ipvsadm ARGV` through the transport. The manual driver asks a person. */
@@ -221,6 +224,10 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
         }
         state.sysctls = sysctls;
         state.warnings = ipvsSysctlWarnings(sysctls, s);
+        if (options.keepalivedCheck ?? true) {
+          const owner = await keepalivedOwnerWarning(transport, service);
+          if (owner) state.warnings.push(owner);
+        }
       }
       return state;
     },

@@ -5,7 +5,7 @@
  */
 import type { HostPort } from '@lvs-drain-kit/common';
 import { DRIVER_KINDS, type DriverKind, type DriverSpec, driverConfigSchema } from '@lvs-drain-kit/drivers';
-import { MISBEHAVIOURS } from '@lvs-drain-kit/lab';
+import { LAB_ENGINES, MISBEHAVIOURS } from '@lvs-drain-kit/lab';
 import { samplesForLeak } from '../measure/power.js';
 import { DEFAULTS, MIN_HOLD_INTERVALS, type RealSpec } from '../options.js';
 import {
@@ -65,7 +65,7 @@ export const DRAIN_TEST_OPTIONS = {
   config: option<string>({ flag: '--config <file>', help: 'a cluster file (YAML) with the same settings; flags win' }),
   lab: option<string | true>({
     flag: '--lab [engine]',
-    help: 'zero setup: start a lab (builtin by default; ipvs, nft, haproxy need root), test, stop it',
+    help: `zero setup: start a lab (builtin by default; ${LAB_ENGINES.filter((e) => e !== 'builtin').join(', ')} need root), test, stop it`,
   }),
   labMisbehave: option<string>({
     flag: '--lab-misbehave <list>',

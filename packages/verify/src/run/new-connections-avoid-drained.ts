@@ -8,6 +8,7 @@ import { detectionPower, percent, powerPhrase } from '../measure/power.js';
 import type { Failure, FailureClass } from '../report/types.js';
 import type { RunContext } from './context.js';
 import { sampleConnection } from './fresh.js';
+import { driftedWeight, weightDrift } from './weight-held.js';
 
 /** New connections in flight at once. */
 const CONCURRENCY = 8;
@@ -63,6 +64,19 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
   const reached = failures.filter((f) => f.class === 'wrong-host').length;
   const power = detectionPower(answered, reached);
   const counts = [...got].map(([n, c]) => `${n}: ${c}`).join(', ') || 'none answered';
+  // The weight this run set must still be 0, or the connections above say nothing about the drain.
+  const drifted = await driftedWeight(ctx);
+  if (drifted !== undefined) {
+    const error = weightDrift(ctx, drifted, reached);
+    ctx.check(
+      'new-connections-avoid-drained',
+      'skip',
+      `not tested: the weight of ${ctx.drainedName} drifted to ${drifted} during the run, not by this run (${counts})`,
+      [],
+      started,
+    );
+    throw error;
+  }
   const aside = ctx.setAside.get('new-connections') ?? 0;
   const asideNote =
     aside > 0 ? `; ${aside} more came from source ports used earlier in the run and were not counted` : '';
