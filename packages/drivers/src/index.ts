@@ -8,7 +8,13 @@ export {
   createCommandDriver,
   parseWeightOutput,
 } from './drivers/command.js';
-export { fillTemplate, type TemplateValues, unknownPlaceholders } from './drivers/command-template.js';
+export {
+  fillPlaceholders,
+  fillTemplate,
+  placeholdersOutside,
+  type TemplateValues,
+  unknownPlaceholders,
+} from './drivers/command-template.js';
 export { createHaproxyDriver, type HaproxyDriverOptions, type HaproxySpec, haproxyDriver } from './drivers/haproxy.js';
 export * from './drivers/haproxy-api.js';
 export * from './drivers/haproxy-counts.js';
