@@ -1,0 +1,54 @@
+/** The shared state of one maintenance run: its clock, options, journal, servers and progress lines. */
+import type { ServiceRef } from '@lvs-drain-kit/drivers';
+import { Journal } from '../journal.js';
+import type { MaintainServerReport, MaintainStep, MaintainStepId } from '../report/maintain-types.js';
+import type { CheckStatus } from '../report/types.js';
+import type { ResolvedMaintainOptions } from './options.js';
+
+export class MaintainRun {
+  readonly t0 = performance.now();
+  readonly journal: Journal;
+  readonly service: ServiceRef;
+  /** The servers to maintain, in order, with what happened to each. */
+  readonly servers: MaintainServerReport[] = [];
+  /** Set by the first drain: an error after it is no longer "before anything changed". */
+  drainedAny = false;
+
+  constructor(readonly o: ResolvedMaintainOptions) {
+    this.journal = new Journal(o.journalPath);
+    this.service = { vip: o.vip };
+  }
+
+  /** Milliseconds since the run started. */
+  now(at = performance.now()): number {
+    return Math.round(at - this.t0);
+  }
+
+  progress(step: string, kind: 'start' | 'note' | 'warn', message: string, server?: string): void {
+    this.o.onProgress?.({ step, kind, message, atMs: this.now(), ...(server ? { server } : {}) });
+  }
+
+  /** Records a step of `server`'s maintenance that started at `startedAt` (performance.now()). */
+  step(
+    server: MaintainServerReport,
+    id: MaintainStepId,
+    status: CheckStatus,
+    message: string,
+    startedAt: number,
+  ): MaintainStep {
+    const s: MaintainStep = {
+      id,
+      status,
+      message,
+      startMs: this.now(startedAt),
+      durationMs: Math.round(performance.now() - startedAt),
+    };
+    server.steps.push(s);
+    this.progress(id, status === 'fail' ? 'warn' : 'note', `${status.toUpperCase()} — ${message}`, server.name);
+    return s;
+  }
+
+  throwIfAborted(): void {
+    this.o.signal?.throwIfAborted();
+  }
+}
