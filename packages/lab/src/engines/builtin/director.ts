@@ -117,7 +117,11 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
       done();
     });
     upstream.once('close', () => {
-      if (r.upstream === upstream) client.end();
+      if (r.upstream !== upstream) return;
+      client.end();
+      // With the upstream gone the pipe no longer reads the client: keep reading (and dropping), or
+      // the client's FIN is never seen and the relay stays counted as active for ever.
+      client.resume();
     });
     return r;
   }
