@@ -1,5 +1,5 @@
 /** The shared state of one maintenance run: its clock, options, journal, servers and progress lines. */
-import type { ServiceRef } from '@lvs-drain-kit/drivers';
+import type { RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
 import { Journal } from '../journal.js';
 import type { MaintainServerReport, MaintainStep, MaintainStepId } from '../report/maintain-types.js';
 import type { CheckStatus } from '../report/types.js';
@@ -51,4 +51,18 @@ export class MaintainRun {
   throwIfAborted(): void {
     this.o.signal?.throwIfAborted();
   }
+}
+
+/** A server not reached yet. */
+export function newServerReport(name: string, real: RealServerRef): MaintainServerReport {
+  return {
+    name,
+    host: real.host,
+    port: real.port,
+    status: 'pending',
+    timeline: {},
+    steps: [],
+    restore: { attempted: false, restored: false },
+    requests: { sent: 0, failed: 0 },
+  };
 }

@@ -6,10 +6,9 @@
 import { formatHostPort } from '@lvs-drain-kit/common';
 import type { DirectorState, RealServerRef } from '@lvs-drain-kit/drivers';
 import { EnvironmentError } from '../errors.js';
-import type { MaintainServerReport } from '../report/maintain-types.js';
 import { PreflightError } from '../run/preflight.js';
 import { checkCapacity } from './capacity.js';
-import type { MaintainRun } from './context.js';
+import { type MaintainRun, newServerReport } from './context.js';
 import { askDirectly } from './healthy.js';
 
 export interface Preflight {
@@ -43,7 +42,7 @@ export async function maintainPreflight(run: MaintainRun): Promise<Preflight> {
       );
     }
     if (run.servers.some((s) => formatHostPort(s) === address)) continue;
-    run.servers.push(pending(names.get(address)!, real));
+    run.servers.push(newServerReport(names.get(address)!, real));
   }
   let director: DirectorState;
   try {
@@ -57,19 +56,6 @@ export async function maintainPreflight(run: MaintainRun): Promise<Preflight> {
   // Every server now, so a refusal that is certain comes before the first drain, not halfway through.
   for (const s of run.servers) s.weight = checkCapacity(director, s, s.name, o.minServing);
   return { director, names };
-}
-
-function pending(name: string, real: RealServerRef): MaintainServerReport {
-  return {
-    name,
-    host: real.host,
-    port: real.port,
-    status: 'pending',
-    timeline: {},
-    steps: [],
-    restore: { attempted: false, restored: false },
-    requests: { sent: 0, failed: 0 },
-  };
 }
 
 /**

@@ -17,10 +17,10 @@ import type { Sampler } from './sampler.js';
 import { waitUntilEmpty } from './wait-empty.js';
 import { restoreIfStillOurs } from './weight-guard.js';
 
-/** What this run changed on a server: the weight to put back and its journal entry. */
-interface Origin {
+/** What this run changed on a server: the weight to put back and its journal entry (if it wrote one). */
+export interface Origin {
   weight: number;
-  entryId: string;
+  entryId?: string;
 }
 
 /** The placeholders of `--exec`. */
@@ -74,7 +74,7 @@ export async function maintainServer(run: MaintainRun, sampler: Sampler, s: Main
     s.timeline.drainedAtMs = run.now(applied.setAt);
     run.step(s, 'drain', 'pass', `weight ${weight} → 0, read back ${applied.readBack ?? 'n/a'}`, started);
 
-    if (!(await waitEmpty(run, sampler, s, applied.setAt))) return false;
+    if (!(await waitEmpty(run, s, applied.setAt, sampler))) return false;
 
     let workFailed = false;
     started = performance.now();
@@ -132,7 +132,7 @@ export async function maintainServer(run: MaintainRun, sampler: Sampler, s: Main
 
     const back = origin;
     origin = undefined;
-    const backAt = await putBack(run, sampler, s, back);
+    const backAt = await putBack(run, s, back, sampler);
     if (backAt === undefined) return false;
 
     started = performance.now();
@@ -162,7 +162,7 @@ export async function maintainServer(run: MaintainRun, sampler: Sampler, s: Main
   } finally {
     if (origin) {
       if (keepDrained) {
-        await run.journal.update(origin.entryId, { keptDrained: true });
+        if (origin.entryId) await run.journal.update(origin.entryId, { keptDrained: true });
         s.restore = {
           attempted: false,
           restored: false,
@@ -175,7 +175,7 @@ export async function maintainServer(run: MaintainRun, sampler: Sampler, s: Main
           `${s.name} stays at weight 0: \`lvs-verify undrain ${s.name}\` (or \`lvs-verify undo\`) once it is healthy, or run: ${s.restore.manualCommand}`,
           s.name,
         );
-      } else await putBack(run, sampler, s, origin);
+      } else await putBack(run, s, origin, sampler);
     }
     const now = sampler.snapshot();
     s.requests = { sent: now.sent - window.sent, failed: now.failed - window.failed };
@@ -183,7 +183,7 @@ export async function maintainServer(run: MaintainRun, sampler: Sampler, s: Main
 }
 
 /** The wait until empty, with its progress lines; resolves with whether the run goes on. */
-async function waitEmpty(run: MaintainRun, sampler: Sampler, s: MaintainServerReport, drainedAt: number) {
+export async function waitEmpty(run: MaintainRun, s: MaintainServerReport, drainedAt: number, sampler?: Sampler) {
   const o = run.o;
   const started = performance.now();
   const what = o.waitEmpty === 'all' ? 'connection' : 'active connection';
@@ -202,12 +202,13 @@ async function waitEmpty(run: MaintainRun, sampler: Sampler, s: MaintainServerRe
     mode: o.waitEmpty,
     timeoutMs: o.drainTimeoutMs,
     pollMs: o.pollMs,
-    own: () => sampler.ownActive(s.name),
-    retire: () => sampler.retire(s.name),
+    own: () => sampler?.ownActive(s.name) ?? 0,
+    retire: () => sampler?.retire(s.name) ?? 0,
     now: () => run.now(),
     ...(o.signal ? { signal: o.signal } : {}),
     onSample: (x, elapsed) => {
-      const line = `${x.remaining} remaining: ${x.active} active (${x.own} the sampler's), ${x.inactive} inactive`;
+      const own = sampler ? ` (${x.own} the sampler's)` : '';
+      const line = `${x.remaining} remaining: ${x.active} active${own}, ${x.inactive} inactive`;
       if (line === shown && elapsed - shownAt < 5000) return;
       shown = line;
       shownAt = elapsed;
@@ -248,7 +249,7 @@ async function waitEmpty(run: MaintainRun, sampler: Sampler, s: MaintainServerRe
   run.step(
     s,
     'wait-empty',
-    'fail',
+    'warn',
     `not empty after ${formatDuration(o.drainTimeoutMs)}: ${last}; going on with the work anyway (--on-timeout continue)`,
     started,
   );
@@ -260,23 +261,25 @@ async function waitEmpty(run: MaintainRun, sampler: Sampler, s: MaintainServerRe
  * journal entry; resolves with performance.now() of the restore, or undefined when it did not happen.
  * Deaf to the abort signal: a second Ctrl-C must not stop a weight going back.
  */
-async function putBack(
+export async function putBack(
   run: MaintainRun,
-  sampler: Sampler,
   s: MaintainServerReport,
   origin: Origin,
+  sampler?: Sampler,
 ): Promise<number | undefined> {
   const o = run.o;
   const started = performance.now();
   const manualCommand = o.driver.manualCommand(run.service, s, origin.weight);
   s.restore = { attempted: true, restored: false, manualCommand };
   run.progress('restore', 'start', `putting ${s.name} back to weight ${origin.weight}`, s.name);
+  // From the moment the weight may go back, a new connection reaching the server is no longer a leak.
+  sampler?.markBack(s.name);
   try {
     const r = await restoreIfStillOurs(o.driver, run.service, s, origin.weight);
     if (!r.restored && r.current !== origin.weight) {
       s.restore.changedTo = r.current;
       // Its weight is someone else's now: `undo` must not overwrite it later either.
-      await run.journal.remove(origin.entryId);
+      if (origin.entryId) await run.journal.remove(origin.entryId);
       run.step(
         s,
         'restore',
@@ -286,10 +289,9 @@ async function putBack(
       );
       return undefined;
     }
-    await run.journal.remove(origin.entryId);
+    if (origin.entryId) await run.journal.remove(origin.entryId);
     s.restore.restored = true;
     const at = r.restored ? r.setAt : performance.now();
-    sampler.markBack(s.name);
     s.timeline.backAtMs = run.now(at);
     run.step(
       s,

@@ -11,6 +11,8 @@ import type { ConnectionCount, DrainDriver, RealServerRef, ServiceRef } from '@l
 import type { ConnectionSample, WaitEmptyReport } from '../report/maintain-types.js';
 import type { WaitEmptyMode } from './options.js';
 
+const RECHECK_MS = 100;
+
 /** What keeps the server busy: other clients' active connections and, with `all`, every inactive one. */
 export function connectionSample(
   count: ConnectionCount | undefined,
@@ -67,12 +69,17 @@ export async function waitUntilEmpty(a: WaitEmptyArgs): Promise<WaitEmptyReport 
       report.emptyAfterMs = Math.round(elapsed);
       return report;
     }
-    if (own > 0 && sample.active - own <= 0) report.samplerRetired += a.retire();
+    let pause = a.pollMs;
+    if (own > 0 && sample.active - own <= 0) {
+      report.samplerRetired += a.retire();
+      // The sampler's connections close within a round trip: look again soon, not a whole poll later.
+      pause = Math.min(pause, RECHECK_MS);
+    }
     if (elapsed >= a.timeoutMs) {
       report.timedOut = true;
       return report;
     }
-    await delay(Math.min(a.pollMs, Math.max(0, a.timeoutMs - elapsed)), undefined, { signal: a.signal }).catch(() => {
+    await delay(Math.min(pause, Math.max(0, a.timeoutMs - elapsed)), undefined, { signal: a.signal }).catch(() => {
       a.signal?.throwIfAborted();
     });
   }

@@ -151,3 +151,17 @@ export interface MaintainReport {
   servers: MaintainServerReport[];
   sampler: SamplerReport;
 }
+
+/** The report of `lvs-verify drain` and `lvs-verify undrain`: one server's steps. */
+export interface ServerCommandReport {
+  tool: 'lvs-verify';
+  command: 'drain' | 'undrain';
+  version: string;
+  verdict: 'pass' | 'fail' | 'error';
+  error?: MaintainReport['error'];
+  startedAt: string;
+  durationMs: number;
+  vip: string;
+  driver: { name: string; description: string };
+  server: MaintainServerReport;
+}
