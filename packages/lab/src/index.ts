@@ -16,4 +16,5 @@ export * from './module-order.js';
 export * from './nft-ruleset.js';
 export * from './paths.js';
 export * from './plan.js';
+export * from './restart-real.js';
 export type { LabProcess, LabState } from './state.js';
