@@ -177,7 +177,7 @@ export class Sampler {
       requests: { sent: this.#requests.ok + this.#requests.failed, ...this.#requests },
       connections: { ...this.#connections },
       notSent: this.#notSent,
-      answeredBy: Object.fromEntries(this.#answeredBy),
+      answeredBy: Object.fromEntries([...this.#answeredBy].sort(([a], [b]) => a.localeCompare(b))),
       failures: { byClass: { ...this.#byClass }, first: [...this.#failures] },
       retired: this.#retired,
     };
