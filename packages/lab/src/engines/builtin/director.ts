@@ -104,7 +104,9 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
     dest.relays.add(r);
     client.pipe(upstream);
     upstream.pipe(client);
-    upstream.on('error', () => client.resetAndDestroy());
+    // A client already half-closed (the upstream's FIN came first) cannot be reset: libuv refuses, and
+    // the socket would never close. Closing it is all that is left to do.
+    upstream.on('error', () => (client.writableEnded ? client.destroy() : client.resetAndDestroy()));
     client.on('error', () => upstream.destroy());
     const done = () => {
       if (r.dest.relays.delete(r)) {
