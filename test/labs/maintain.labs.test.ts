@@ -219,7 +219,7 @@ describe.each(['nft', 'ipvs'] as const)('maintain on the %s lab', (engine) => {
   // Only a DR director keeps the entries that send a reused port back to its old server.
   if (engine === 'ipvs') {
     it('IPVS DR with conn_reuse_mode=1: reused client ports reach the drained server; the sampler says so', async () => {
-      const client = (args: string[]) => execa('ip', ['netns', 'exec', lab.info.clientNetns, ...args]);
+      const client = (args: string[]) => execa('ip', ['netns', 'exec', lab.info.clientNetns!, ...args]);
       const range = 'net.ipv4.ip_local_port_range';
       const saved = (await client(['sysctl', '-n', range])).stdout.trim().split(/\s+/).join(' ');
       await vm('echo 1 > /proc/sys/net/ipv4/vs/conn_reuse_mode');

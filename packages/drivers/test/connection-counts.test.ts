@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { CommandTransport } from '@lvs-drain-kit/common';
+import { startLabDirector } from '@lvs-drain-kit/lab';
 import { spawnRsServer } from '@lvs-drain-kit/testkit';
-import { startLabDirector } from '@lvs-drain-kit/verify';
 import { describe, expect, it } from 'vitest';
 import { haproxyConnectionCounts, parseShowStat } from '../src/drivers/haproxy-counts.js';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';

@@ -34,7 +34,8 @@ const QUICK: Partial<MaintainOptions> = {
   pollMs: 100,
   healthyTimeoutMs: 3000,
   restoreTimeoutMs: 3000,
-  timeoutMs: 1000,
+  // The servers, the director and the sampler share this process: a busy machine stalls them together.
+  timeoutMs: 3000,
 };
 
 function maintain(extra: Partial<MaintainOptions> = {}): Promise<MaintainReport> {

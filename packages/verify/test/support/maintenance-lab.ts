@@ -10,9 +10,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDriver, type DrainDriver } from '@lvs-drain-kit/drivers';
+import { type LabDirector, startLabDirector } from '@lvs-drain-kit/lab';
 import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import { pino } from 'pino';
-import { type LabDirector, startLabDirector } from '../../src/lab/director.js';
 import type { MaintainOptions } from '../../src/maintain/options.js';
 
 export interface MaintenanceLab {
