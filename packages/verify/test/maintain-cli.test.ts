@@ -137,6 +137,15 @@ describe('lvs-verify maintain (real binary, builtin lab)', () => {
     expect([await env.lab.weight(address('rs1')), await env.lab.weight(address('rs2'))]).toEqual([1, 1]);
   });
 
+  it('a host name that does not resolve: exit 3 before anything changes', async () => {
+    const r = await runVerify(['maintain', ...cluster(), '--vip', 'nowhere.invalid:80'], env.stateDir);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/cannot resolve "nowhere\.invalid"/);
+    const drain = await runVerify(['drain', 'nowhere.invalid:80', ...cluster()], env.stateDir);
+    expect(drain.code, drain.stderr).toBe(3);
+    expect([await env.lab.weight(address('rs1')), await env.lab.weight(address('rs2'))]).toEqual([1, 1]);
+  });
+
   it('SIGINT while a client keeps the server busy: it goes back first, exit 130', async () => {
     await pin('rs1');
     const run = startVerify(['maintain', ...cluster(), ...QUICK], env.stateDir);

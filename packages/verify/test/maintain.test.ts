@@ -94,7 +94,8 @@ describe('maintain (library, builtin director)', () => {
 
   it("another client's connection that never closes: not empty in time, put back without the work (exit 1)", async () => {
     await lab.pin('rs1');
-    const r = await maintain({ drainTimeoutMs: 800, exec: 'echo never' });
+    // Long-lived connections that outlive the run: none is closing (and so counted) while the wait looks.
+    const r = await maintain({ drainTimeoutMs: 800, maxAgeMs: 60_000, exec: 'echo never' });
     expect(r.verdict, why(r)).toBe('fail');
     expect(exitCodeForMaintain(r)).toBe(1);
     const rs1 = r.servers[0]!;
@@ -143,6 +144,16 @@ describe('maintain (library, builtin director)', () => {
     expect(r.sampler.requests.sent).toBe(0);
     expect([lab.weight('rs1'), lab.weight('rs2')]).toEqual([1, 1]);
     expect(await journal()).toEqual([]);
+  });
+
+  it('a UDP service: refused before anything changes, the sampler speaks TCP (exit 3)', async () => {
+    const udp = Object.assign(Object.create(lab.base.driver) as typeof lab.base.driver, { protocol: 'udp' as const });
+    const r = await maintain({ driver: udp, exec: 'echo never' });
+    expect(r.error).toMatchObject({ type: 'PreflightError', beforeDrain: true });
+    expect(r.error!.message).toMatch(/sampler speaks TCP only: it cannot prove the UDP service/);
+    expect(exitCodeForMaintain(r)).toBe(3);
+    expect(r.sampler.requests.sent).toBe(0);
+    expect([lab.weight('rs1'), lab.weight('rs2')]).toEqual([1, 1]);
   });
 
   it('a server that does not come back healthy stays drained, on the journal (exit 4)', async () => {

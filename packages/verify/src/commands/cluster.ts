@@ -2,7 +2,7 @@
  * The cluster a command acts on, from its flags and a cluster file (flags win): the VIP, the real
  * servers, the driver's spec; and a server named on the command line, by name or address.
  */
-import { AddressError, DurationError, formatHostPort, parseHostPort } from '@lvs-drain-kit/common';
+import { AddressError, AddressResolver, DurationError, parseHostPort, sameHostPort } from '@lvs-drain-kit/common';
 import {
   type DriverKind,
   type DriverSpec,
@@ -10,7 +10,7 @@ import {
   type RealServerRef,
   specFromFlags,
 } from '@lvs-drain-kit/drivers';
-import { UsageError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../errors.js';
 import type { RealSpec } from '../options.js';
 import { parseRealSpec } from '../real-spec.js';
 
@@ -41,7 +41,29 @@ export async function asUsage<T>(task: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/**
+ * The cluster, with every host name resolved once and addresses in their one spelling (`canonicalHost`):
+ * the sampler, the director's table and the journal then all speak of the same address. A name that
+ * does not resolve is an environment verdict (exit 3), as in drain-test.
+ */
 export async function clusterFrom(
+  flags: ClusterFlags,
+  driverFlags: Readonly<Record<string, unknown>>,
+  config: ClusterConfig | undefined,
+  minReals: number,
+): Promise<Cluster> {
+  const cluster = await clusterAsGiven(flags, driverFlags, config, minReals);
+  return {
+    ...cluster,
+    vip: await resolved(cluster.vip),
+    reals: await Promise.all(cluster.reals.map(resolved)),
+  };
+}
+
+/** One resolver per process: a server named on the command line resolves to the same address as its --real. */
+const RESOLVER = new AddressResolver();
+
+async function clusterAsGiven(
   flags: ClusterFlags,
   driverFlags: Readonly<Record<string, unknown>>,
   config: ClusterConfig | undefined,
@@ -59,8 +81,8 @@ export async function clusterFrom(
   });
 }
 
-/** `NAME` (of a `--real`) or `HOST:PORT`: the server and its name where known. */
-export function serverFrom(text: string, reals: readonly RealSpec[]): RealSpec {
+/** `NAME` (of a `--real`) or `HOST:PORT` (resolved like the cluster's): the server and its name where known. */
+export async function serverFrom(text: string, reals: readonly RealSpec[]): Promise<RealSpec> {
   const byName = reals.find((r) => r.name === text);
   if (byName) return byName;
   let hp: RealServerRef;
@@ -72,7 +94,17 @@ export function serverFrom(text: string, reals: readonly RealSpec[]): RealSpec {
       `${text}: neither HOST:PORT nor the name of a --real${names.length ? ` (${names.join(', ')})` : ''} (${(err as Error).message})`,
     );
   }
-  return reals.find((r) => formatHostPort(r) === formatHostPort(hp)) ?? { host: hp.host, port: hp.port };
+  const at = await resolved({ host: hp.host, port: hp.port });
+  return reals.find((r) => sameHostPort(r, at)) ?? at;
+}
+
+/** An address given on the command line, resolved like the cluster's. */
+export async function resolved(hp: RealServerRef): Promise<RealServerRef> {
+  try {
+    return await RESOLVER.resolve(hp);
+  } catch (err) {
+    throw err instanceof AddressError ? new EnvironmentError(err.message) : err;
+  }
 }
 
 /** The run's settings: a flag given on the command line wins over the file, the file over the defaults. */

@@ -4,7 +4,7 @@
  * the director first (before each server, so a change made meanwhile counts).
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
-import type { DirectorState, RealServerRef } from '@lvs-drain-kit/drivers';
+import { type DirectorState, isListedAs, type RealServerRef } from '@lvs-drain-kit/drivers';
 import { EnvironmentError } from '../errors.js';
 
 /** Draining would break `--min-serving`, or the server is not there to drain: refused before any change (exit 3). */
@@ -12,7 +12,8 @@ export class CapacityError extends EnvironmentError {
   override name = 'CapacityError';
 }
 
-const same = (a: RealServerRef, b: RealServerRef) => a.host === b.host && a.port === b.port;
+/** A server declared without a port (HAProxy) is listed with port 0. */
+const same = (listed: RealServerRef, real: RealServerRef) => isListedAs(listed, real);
 
 /** The server's weight when it may be drained; throws CapacityError saying why not. */
 export function checkCapacity(

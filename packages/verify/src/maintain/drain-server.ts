@@ -4,7 +4,7 @@
  * weight 0 on the journal (for `undrain` or `undo`), unless something goes wrong before it is done —
  * an error, a signal, a wait that times out with --on-timeout abort — which puts it back.
  */
-import { formatHostPort } from '@lvs-drain-kit/common';
+import { formatHostPort, sameHostPort } from '@lvs-drain-kit/common';
 import type { DrainDriver, DriverSpec, RealServerRef } from '@lvs-drain-kit/drivers';
 import { UsageError } from '../errors.js';
 import type { MaintainServerReport, ServerCommandReport } from '../report/maintain-types.js';
@@ -117,7 +117,7 @@ export async function undrainServer(options: UndrainServerOptions): Promise<Serv
   try {
     run.throwIfAborted();
     const entry = (await run.journal.entries())
-      .filter((e) => formatHostPort(e.vip) === formatHostPort(o.vip) && formatHostPort(e.real) === formatHostPort(s))
+      .filter((e) => sameHostPort(e.vip, o.vip) && sameHostPort(e.real, s))
       .at(-1);
     const weight = entry?.originalWeight ?? options.weight;
     if (weight === undefined) {

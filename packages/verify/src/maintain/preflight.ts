@@ -24,6 +24,12 @@ export async function maintainPreflight(run: MaintainRun): Promise<Preflight> {
     'start',
     `checking ${o.reals.length} real servers and the director (${o.driver.description})`,
   );
+  const protocol = o.driver.protocol;
+  if (protocol !== undefined && protocol !== 'tcp') {
+    throw new PreflightError(
+      `maintain's sampler speaks TCP only: it cannot prove the ${protocol.toUpperCase()} service ${formatHostPort(o.vip)} keeps its clients (${o.driver.description}); \`lvs-verify drain --wait\` and \`undrain\` work for it without the sampler`,
+    );
+  }
   if (!o.driver.connectionCounts) {
     throw new PreflightError(
       `${o.driver.description} cannot read connection counts: maintain waits until a drained server is empty, which needs --driver ipvsadm, haproxy, nft or builtin`,

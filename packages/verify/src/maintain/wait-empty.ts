@@ -7,7 +7,13 @@
  * cutting a client off.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ConnectionCount, DrainDriver, RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
+import {
+  type ConnectionCount,
+  type DrainDriver,
+  isListedAs,
+  type RealServerRef,
+  type ServiceRef,
+} from '@lvs-drain-kit/drivers';
 import type { ConnectionSample, WaitEmptyReport } from '../report/maintain-types.js';
 import type { WaitEmptyMode } from './options.js';
 
@@ -58,7 +64,7 @@ export async function waitUntilEmpty(a: WaitEmptyArgs): Promise<WaitEmptyReport 
     a.signal?.throwIfAborted();
     const counts = await connectionCounts.call(a.driver, a.service);
     const own = a.own();
-    const count = counts.find((c) => c.host === a.real.host && c.port === a.real.port);
+    const count = counts.find((c) => isListedAs(c, a.real));
     const sample = connectionSample(count, own, a.mode, a.now());
     const elapsed = performance.now() - started;
     report.polls++;

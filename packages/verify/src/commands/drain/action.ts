@@ -30,7 +30,7 @@ export async function drainCommand(input: ServerCommandInput<DrainFlags>, io: Se
   const f = input.flags;
   const config = f.config ? await (await import('../../config.js')).loadConfig(f.config, DRAIN_OPTIONS) : undefined;
   const cluster = await clusterFrom(f, input.driverFlags, config, 0);
-  const real = serverFrom(input.server, cluster.reals);
+  const real = await serverFrom(input.server, cluster.reals);
   const report = await drainServer({
     vip: cluster.vip,
     real: { host: real.host, port: real.port },
@@ -51,7 +51,7 @@ export async function undrainCommand(input: ServerCommandInput<UndrainFlags>, io
   const f = input.flags;
   const config = f.config ? await (await import('../../config.js')).loadConfig(f.config, UNDRAIN_OPTIONS) : undefined;
   const cluster = await clusterFrom(f, input.driverFlags, config, 0);
-  const real = serverFrom(input.server, cluster.reals);
+  const real = await serverFrom(input.server, cluster.reals);
   const report = await undrainServer({
     vip: cluster.vip,
     real: { host: real.host, port: real.port },

@@ -8,7 +8,7 @@ import { EXEC_PLACEHOLDERS } from '../../maintain/server.js';
 import { MAINTAIN_OPTIONS, MAINTAIN_SETTINGS, type MaintainFlags } from '../../options/maintain.js';
 import { useColor } from '../../progress-printer.js';
 import { renderMaintainHuman } from '../../report/maintain-human.js';
-import { clusterFrom, settingsFrom } from '../cluster.js';
+import { clusterFrom, resolved, settingsFrom } from '../cluster.js';
 import { createMaintainProgressPrinter } from './progress.js';
 
 export interface MaintainInput {
@@ -24,13 +24,14 @@ export interface MaintainIo {
 }
 
 /** `--only rs1` or `--only 10.0.0.2:80`: a name is matched once the servers have told theirs. */
-function onlyFrom(text: string): RealServerRef | string {
+async function onlyFrom(text: string): Promise<RealServerRef | string> {
+  let hp: RealServerRef;
   try {
-    const hp = parseHostPort(text);
-    return { host: hp.host, port: hp.port };
+    hp = parseHostPort(text);
   } catch {
     return text;
   }
+  return resolved({ host: hp.host, port: hp.port });
 }
 
 /** `lvs-verify maintain`: resolves with the exit code. */
@@ -53,7 +54,7 @@ export async function maintainCommand(input: MaintainInput, io: MaintainIo): Pro
     ...cluster,
     driver,
     ...settings,
-    ...(f.only?.length ? { only: f.only.map(onlyFrom) } : {}),
+    ...(f.only?.length ? { only: await Promise.all(f.only.map(onlyFrom)) } : {}),
     ...(f.journalPath ? { journalPath: f.journalPath } : {}),
     onProgress: createMaintainProgressPrinter(io.stderr),
     signal: io.signal,
