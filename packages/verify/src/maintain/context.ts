@@ -1,7 +1,7 @@
 /** The shared state of one maintenance run: its clock, options, journal, servers and progress lines. */
 import type { RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
-import { Journal } from '../journal.js';
-import type { MaintainServerReport, MaintainStep, MaintainStepId } from '../report/maintain-types.js';
+import { Journal, type JournalEntry } from '../journal.js';
+import type { MaintainReport, MaintainServerReport, MaintainStep, MaintainStepId } from '../report/maintain-types.js';
 import type { CheckStatus } from '../report/types.js';
 import type { ResolvedMaintainOptions } from './options.js';
 
@@ -50,6 +50,34 @@ export class MaintainRun {
 
   throwIfAborted(): void {
     this.o.signal?.throwIfAborted();
+  }
+
+  /** Writes the drain of `s` (from `weight`) to the journal, before the weight changes. */
+  journalDrain(s: MaintainServerReport, weight: number): Promise<JournalEntry> {
+    const o = this.o;
+    return this.journal.add({
+      vip: o.vip,
+      real: { host: s.host, port: s.port },
+      name: s.name,
+      originalWeight: weight,
+      ...(o.driverSpec ? { driverSpec: o.driverSpec } : {}),
+      driverDescription: o.driver.description,
+      manualCommand: o.driver.manualCommand(this.service, s, weight),
+    });
+  }
+
+  /** What stopped the run, for the report's `error`. */
+  errorOf(err: unknown): NonNullable<MaintainReport['error']> {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const error: NonNullable<MaintainReport['error']> = {
+      type: e.name,
+      message: e.message,
+      beforeDrain: !this.drainedAny,
+    };
+    const detail = (e as { detail?: unknown }).detail;
+    if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
+    if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
+    return error;
   }
 }
 

@@ -76,15 +76,7 @@ export async function drainServer(options: DrainServerOptions): Promise<ServerCo
     run.step(s, 'capacity', 'pass', `${s.name} has weight ${s.weight}; --min-serving ${o.minServing} holds`, started);
     started = performance.now();
     run.progress('drain', 'start', `setting ${s.name} (${formatHostPort(s)}) to weight 0`, s.name);
-    const entry = await run.journal.add({
-      vip: o.vip,
-      real: { host: s.host, port: s.port },
-      name: s.name,
-      originalWeight: s.weight,
-      ...(o.driverSpec ? { driverSpec: o.driverSpec } : {}),
-      driverDescription: o.driver.description,
-      manualCommand: o.driver.manualCommand(run.service, s, s.weight),
-    });
+    const entry = await run.journalDrain(s, s.weight);
     origin = { weight: s.weight, entryId: entry.id };
     run.drainedAny = true;
     const applied = await setWeightVerified(o.driver, run.service, s, 0);
@@ -102,7 +94,7 @@ export async function drainServer(options: DrainServerOptions): Promise<ServerCo
       s.status = 'done';
     }
   } catch (err) {
-    error = errorOf(err, run);
+    error = run.errorOf(err);
   } finally {
     if (origin) await putBack(run, s, origin);
   }
@@ -171,22 +163,9 @@ export async function undrainServer(options: UndrainServerOptions): Promise<Serv
     run.step(s, 'new-connections-return', 'pass', `a new connection reached ${s.name} after ${after} ms`, started);
     s.status = 'done';
   } catch (err) {
-    error = errorOf(err, run);
+    error = run.errorOf(err);
   }
   return commandReport('undrain', run, s, startedAt, error);
-}
-
-function errorOf(err: unknown, run: MaintainRun): NonNullable<ServerCommandReport['error']> {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const error: NonNullable<ServerCommandReport['error']> = {
-    type: e.name,
-    message: e.message,
-    beforeDrain: !run.drainedAny,
-  };
-  const detail = (e as { detail?: unknown }).detail;
-  if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
-  if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
-  return error;
 }
 
 function commandReport(

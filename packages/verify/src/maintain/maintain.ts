@@ -69,13 +69,9 @@ export async function runMaintain(options: MaintainOptions): Promise<MaintainRep
       }
     }
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    error = { type: e.name, message: e.message, beforeDrain: !run.drainedAny };
-    const detail = (e as { detail?: unknown }).detail;
-    if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
-    if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
+    error = run.errorOf(err);
     if (current) error.server = current;
-    if (preflight.status !== 'pass') preflight.message = e.message;
+    if (preflight.status !== 'pass') preflight.message = error.message;
   } finally {
     await sampler?.stop();
   }

@@ -51,15 +51,7 @@ export async function maintainServer(run: MaintainRun, sampler: Sampler, s: Main
     run.throwIfAborted();
     started = performance.now();
     run.progress('drain', 'start', `setting ${s.name} (${formatHostPort(s)}) to weight 0`, s.name);
-    const entry = await run.journal.add({
-      vip: o.vip,
-      real: { host: s.host, port: s.port },
-      name: s.name,
-      originalWeight: weight,
-      ...(o.driverSpec ? { driverSpec: o.driverSpec } : {}),
-      driverDescription: o.driver.description,
-      manualCommand: o.driver.manualCommand(run.service, s, weight),
-    });
+    const entry = await run.journalDrain(s, weight);
     origin = { weight, entryId: entry.id };
     run.drainedAny = true;
     let applied: Awaited<ReturnType<typeof setWeightVerified>>;
