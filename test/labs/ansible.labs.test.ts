@@ -101,7 +101,7 @@ describe('Ansible rolling maintenance (examples/ansible)', () => {
     expect(code, out).not.toBe(0);
     expect(await worked()).toEqual(['rs1']);
     expect(out).toMatch(/rs1: lvs-verify maintain exited 1 \(a step failed or requests failed; it is back\)/);
-    expect(out).toMatch(/rs1 exec: exit 1: \(no output\)\. Requests: \d+ sent, 0 failed\./);
+    expect(out).toMatch(/rs1 exec: exit 1: \(no output\)\.\s+Requests: \d+ sent, 0 failed\./);
     expect(out).toMatch(/rs1\s+: ok=\d+\s+changed=1\s+unreachable=0\s+failed=1/);
     expect(out).not.toMatch(/rs2\s+: ok=[1-9]/);
     const driver = await createDriver(lab.info.driver);
