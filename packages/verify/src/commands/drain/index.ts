@@ -3,7 +3,7 @@ import { EXIT } from '../../errors.js';
 import { addDriverOptions, addOptions, readDriverFlags, readOptions } from '../../options/commander.js';
 import { DRAIN_OPTIONS } from '../../options/drain.js';
 import { abortOnSignals } from '../drain-test/signals.js';
-import { helpRows, helpSection } from '../help.js';
+import { exitCodesHelp, helpSection } from '../help.js';
 
 /** `lvs-verify drain SERVER [--wait]`: the first half of a maintenance done by hand. */
 export function register(program: Command): void {
@@ -22,17 +22,14 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      helpSection(
-        'Exit codes',
-        helpRows([
-          [EXIT.pass, 'drained (and empty, with --wait); it stays at weight 0 until `undrain` or `undo`'],
-          [EXIT.checkFailed, 'not empty in time (--on-timeout abort): put back'],
-          [EXIT.usage, 'usage or config error'],
-          [EXIT.environment, 'refused before anything changed (capacity, --min-serving, unreachable director)'],
-          [EXIT.restoreFailed, 'a put-back after a failure did not work: the server may still be drained'],
-          [EXIT.sigint, 'interrupted by SIGINT; the server was put back first'],
-        ]),
-      ),
+      exitCodesHelp([
+        [EXIT.pass, 'drained (and empty, with --wait); it stays at weight 0 until `undrain` or `undo`'],
+        [EXIT.checkFailed, 'not empty in time (--on-timeout abort): put back'],
+        [EXIT.usage, 'usage or config error'],
+        [EXIT.environment, 'refused before anything changed (capacity, --min-serving, unreachable director)'],
+        [EXIT.restoreFailed, 'a put-back after a failure did not work: the server may still be drained'],
+        [EXIT.sigint, 'interrupted by SIGINT; the server was put back first'],
+      ]),
     )
     .action(async (server: string, _opts: unknown, cmd: Command) => {
       const controller = abortOnSignals((line) => process.stderr.write(`${line}\n`));

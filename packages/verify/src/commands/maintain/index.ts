@@ -4,7 +4,7 @@ import { MAINTAIN_EXIT_HELP } from '../../errors.js';
 import { addDriverOptions, addOptions, readDriverFlags, readOptions } from '../../options/commander.js';
 import { MAINTAIN_OPTIONS } from '../../options/maintain.js';
 import { abortOnSignals } from '../drain-test/signals.js';
-import { helpRows, helpSection } from '../help.js';
+import { exitCodesHelp, helpRows, helpSection } from '../help.js';
 
 const EXAMPLES = [
   '# every real server in turn: drain, wait until empty, restart it, healthy, back',
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .addHelpText('after', helpSection('Drivers (--driver)', helpRows(DRIVERS.map((d) => [d.kind, d.description]))))
     .addHelpText('after', helpSection('Durations', ['500ms, 5s, 2m or 1h']))
     .addHelpText('after', helpSection('Examples', EXAMPLES))
-    .addHelpText('after', helpSection('Exit codes', helpRows(MAINTAIN_EXIT_HELP)))
+    .addHelpText('after', exitCodesHelp(MAINTAIN_EXIT_HELP))
     .action(async (_opts: unknown, cmd: Command) => {
       const controller = abortOnSignals((line) => process.stderr.write(`${line}\n`));
       // The run's modules load only for a run: start-up time matters for a tool run in loops and tests.

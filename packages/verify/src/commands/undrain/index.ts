@@ -3,7 +3,7 @@ import { EXIT } from '../../errors.js';
 import { addDriverOptions, addOptions, readDriverFlags, readOptions } from '../../options/commander.js';
 import { UNDRAIN_OPTIONS } from '../../options/drain.js';
 import { abortOnSignals } from '../drain-test/signals.js';
-import { helpRows, helpSection } from '../help.js';
+import { exitCodesHelp, helpSection } from '../help.js';
 
 /** `lvs-verify undrain SERVER`: the second half of a maintenance done by hand. */
 export function register(program: Command): void {
@@ -18,15 +18,12 @@ export function register(program: Command): void {
     .addHelpText('after', helpSection('Examples', ['lvs-verify undrain rs1 --config cluster.yaml']))
     .addHelpText(
       'after',
-      helpSection(
-        'Exit codes',
-        helpRows([
-          [EXIT.pass, 'back at its weight, and new connections reach it'],
-          [EXIT.checkFailed, 'new connections did not reach it after the restore'],
-          [EXIT.usage, 'usage or config error (no journal entry and no --weight)'],
-          [EXIT.restoreFailed, 'not put back: not healthy, the restore failed, or its weight is someone else’s now'],
-        ]),
-      ),
+      exitCodesHelp([
+        [EXIT.pass, 'back at its weight, and new connections reach it'],
+        [EXIT.checkFailed, 'new connections did not reach it after the restore'],
+        [EXIT.usage, 'usage or config error (no journal entry and no --weight)'],
+        [EXIT.restoreFailed, 'not put back: not healthy, the restore failed, or its weight is someone else’s now'],
+      ]),
     )
     .action(async (server: string, _opts: unknown, cmd: Command) => {
       const controller = abortOnSignals((line) => process.stderr.write(`${line}\n`));
