@@ -1,8 +1,10 @@
 /** The shared state of one maintenance run: its clock, options, journal, servers and progress lines. */
+import { formatHostPort } from '@lvs-drain-kit/common';
 import type { RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
 import { Journal, type JournalEntry } from '../journal.js';
 import type { MaintainReport, MaintainServerReport, MaintainStep, MaintainStepId } from '../report/maintain-types.js';
 import type { CheckStatus } from '../report/types.js';
+import { type Health, waitHealthy } from './healthy.js';
 import type { ResolvedMaintainOptions } from './options.js';
 
 export class MaintainRun {
@@ -63,6 +65,17 @@ export class MaintainRun {
       ...(o.driverSpec ? { driverSpec: o.driverSpec } : {}),
       driverDescription: o.driver.description,
       manualCommand: o.driver.manualCommand(this.service, s, weight),
+    });
+  }
+
+  /** Asks `s` directly, until it answers as itself or --healthy-timeout passes; with its progress line. */
+  waitHealthy(s: MaintainServerReport): Promise<Health> {
+    const o = this.o;
+    this.progress('healthy', 'start', `asking ${s.name} directly (${formatHostPort(s)})`, s.name);
+    return waitHealthy(s, s.name, {
+      timeoutMs: o.healthyTimeoutMs,
+      requestTimeoutMs: o.timeoutMs,
+      ...(o.signal ? { signal: o.signal } : {}),
     });
   }
 

@@ -13,7 +13,7 @@ import { setWeightVerified } from '../run/set-weight-verified.js';
 import { VERSION } from '../version.js';
 import { CapacityError, checkCapacity } from './capacity.js';
 import { MaintainRun, newServerReport } from './context.js';
-import { askDirectly, waitHealthy } from './healthy.js';
+import { askDirectly } from './healthy.js';
 import { type MaintainOptions, resolveMaintainOptions, type WaitSettings } from './options.js';
 import { firstAnswerFrom } from './return.js';
 import { type Origin, putBack, waitEmpty } from './server.js';
@@ -121,12 +121,7 @@ export async function undrainServer(options: UndrainServerOptions): Promise<Serv
       if ('host' in who) s.name = who.host;
     }
     let started = performance.now();
-    run.progress('healthy', 'start', `asking ${s.name} directly (${formatHostPort(s)})`, s.name);
-    const health = await waitHealthy(s, s.name, {
-      timeoutMs: o.healthyTimeoutMs,
-      requestTimeoutMs: o.timeoutMs,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+    const health = await run.waitHealthy(s);
     if (!health.ok) {
       s.restore = { attempted: false, restored: false, leftDrained: true };
       run.step(

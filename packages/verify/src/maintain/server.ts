@@ -12,7 +12,6 @@ import { setWeightVerified, WeightNotAppliedError } from '../run/set-weight-veri
 import { CapacityError, checkCapacity } from './capacity.js';
 import type { MaintainRun } from './context.js';
 import { runExec } from './exec.js';
-import { waitHealthy } from './healthy.js';
 import type { Sampler } from './sampler.js';
 import { waitUntilEmpty } from './wait-empty.js';
 import { restoreIfStillOurs } from './weight-guard.js';
@@ -102,12 +101,7 @@ export async function maintainServer(run: MaintainRun, sampler: Sampler, s: Main
     } else run.step(s, 'exec', 'skip', 'no --exec: nothing to run', started);
 
     started = performance.now();
-    run.progress('healthy', 'start', `asking ${s.name} directly (${formatHostPort(s)})`, s.name);
-    const health = await waitHealthy(s, s.name, {
-      timeoutMs: o.healthyTimeoutMs,
-      requestTimeoutMs: o.timeoutMs,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+    const health = await run.waitHealthy(s);
     if (!health.ok) {
       keepDrained = true;
       run.step(
