@@ -80,3 +80,36 @@ export function exitCodeForReport(report: {
   if (report.verdict === 'inconclusive') return EXIT.environment;
   return report.verdict === 'pass' ? EXIT.pass : EXIT.checkFailed;
 }
+
+/**
+ * The exit code of `maintain`, `drain` and `undrain` from their report: a server this run left at weight
+ * 0 (its restore failed, or it did not come back healthy) or could not put back because someone changed
+ * its weight is 4 — an operator must look at it; otherwise the same rules as drain-test.
+ */
+export function exitCodeForMaintain(report: {
+  verdict: 'pass' | 'fail' | 'error';
+  error?: { type: string; beforeDrain: boolean; signal?: string };
+  servers: ReadonlyArray<{ restore: { attempted: boolean; restored: boolean; leftDrained?: boolean } }>;
+}): number {
+  if (report.servers.some((s) => s.restore.leftDrained || (s.restore.attempted && !s.restore.restored))) {
+    return EXIT.restoreFailed;
+  }
+  return exitCodeForReport({ ...report, restore: { attempted: false, restored: false } });
+}
+
+/** For --help of maintain: what each exit code means there. */
+export const MAINTAIN_EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
+  [EXIT.pass, 'every server maintained and back, and no request failed'],
+  [
+    EXIT.checkFailed,
+    'a step failed (not empty in time, the work, new connections did not return) or requests failed; every server is back',
+  ],
+  [EXIT.usage, 'usage or config error'],
+  [EXIT.environment, 'refused before anything was drained (capacity, --min-serving, unreachable, unhealthy service)'],
+  [
+    EXIT.restoreFailed,
+    'a server is still drained (not healthy after the work, or its restore failed) or was changed by someone else',
+  ],
+  [EXIT.sigint, 'interrupted by SIGINT; the drained server was put back first'],
+  [EXIT.sigterm, 'interrupted by SIGTERM; the drained server was put back first'],
+];

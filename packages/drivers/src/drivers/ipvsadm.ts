@@ -11,6 +11,7 @@ import { DriverError, DriverSpecError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { ipvsSysctlWarnings, SYSCTL_PATHS } from './ipvs-sysctls.js';
+import { ipvsConnectionCounts } from './ipvsadm-counts.js';
 import {
   editWeightArgv,
   findDest,
@@ -256,5 +257,7 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
       );
       return `# first read its forwarding, thresholds and tunnel: ipvsadm -L -n --tun-info ${args}; ipvsadm -L -n --thresholds ${args}; then: ipvsadm -e ${args} -r ${formatHostPort(real)} (those options) -w ${weight}`;
     },
+
+    connectionCounts: async (service) => ipvsConnectionCounts(ipvsadm, await keyOf(service)),
   };
 }

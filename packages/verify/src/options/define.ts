@@ -63,7 +63,12 @@ export function duration(flag: string, help: string, defaultMs: number, configKe
     flag,
     help,
     parse: durationArgument,
-    defaultText: defaultMs % 1000 === 0 ? `${defaultMs / 1000}s` : `${defaultMs}ms`,
+    defaultText:
+      defaultMs % 60_000 === 0 && defaultMs > 0
+        ? `${defaultMs / 60_000}m`
+        : defaultMs % 1000 === 0
+          ? `${defaultMs / 1000}s`
+          : `${defaultMs}ms`,
     config: { key: configKey, schema: durationSchema },
   });
 }

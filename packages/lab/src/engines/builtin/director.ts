@@ -103,7 +103,9 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
     dest.relays.add(r);
     client.pipe(upstream);
     upstream.pipe(client);
-    upstream.on('error', () => client.resetAndDestroy());
+    // A client already half-closed (the upstream's FIN came first) cannot be reset: libuv refuses, and
+    // the socket would never close. Closing it is all that is left to do.
+    upstream.on('error', () => (client.writableEnded ? client.destroy() : client.resetAndDestroy()));
     client.on('error', () => upstream.destroy());
     const done = () => {
       if (r.dest.relays.delete(r)) {
@@ -116,7 +118,11 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
       done();
     });
     upstream.once('close', () => {
-      if (r.upstream === upstream) client.end();
+      if (r.upstream !== upstream) return;
+      client.end();
+      // With the upstream gone the pipe no longer reads the client: keep reading (and dropping), or
+      // the client's FIN is never seen and the relay stays counted as active for ever.
+      client.resume();
     });
     return r;
   }
