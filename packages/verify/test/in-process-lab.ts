@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { createDriver } from '@lvs-drain-kit/drivers';
-import { type LabDirector, startLabDirector } from '@lvs-drain-kit/lab';
+import { type LabDirector, type Misbehaviour, startLabDirector } from '@lvs-drain-kit/lab';
 import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import type { Logger } from 'pino';
 import type { DrainTestOptions } from '../src/options.js';
@@ -19,7 +19,7 @@ export interface InProcessLab {
   close(): Promise<void>;
 }
 
-export async function startInProcessLab(log: Logger): Promise<InProcessLab> {
+export async function startInProcessLab(log: Logger, misbehave: Misbehaviour[] = []): Promise<InProcessLab> {
   const common = { port: 0, maxLineBytes: 4096, idleTimeoutMs: 0, maxConnections: 0, keepAliveMs: 0, log };
   const servers = await Promise.all([
     startRsServer({ ...common, host: '127.0.0.2', name: 'rs1' }),
@@ -30,6 +30,7 @@ export async function startInProcessLab(log: Logger): Promise<InProcessLab> {
     vip: { host: '127.0.0.1', port: 0 },
     control: { host: '127.0.0.1', port: 0 },
     reals,
+    misbehave,
   });
   const dir = await mkdtemp(join(tmpdir(), 'lvs-verify-run-'));
   return {
@@ -39,8 +40,10 @@ export async function startInProcessLab(log: Logger): Promise<InProcessLab> {
       drain: reals[0]!,
       holdMs: 300,
       intervalMs: 50,
-      timeoutMs: 500,
-      restoreTimeoutMs: 500,
+      // The verifier, the servers and the director share one event loop, on a machine that may be busy:
+      // a reply bound a loaded test process can keep (a test that wants timeouts sets its own).
+      timeoutMs: 2000,
+      restoreTimeoutMs: 2000,
       journalPath: join(dir, 'journal.json'),
     },
     builtin: await createDriver({ kind: 'builtin', control: `127.0.0.1:${director.control.port}` }),

@@ -85,6 +85,39 @@ describe('runDrainTest with injected drivers', () => {
     expect(await new Journal(base.journalPath).entries()).toEqual([]);
   });
 
+  it('a weight someone else puts back during the run (keepalived at a checker transition) is drift, exit 3, not a leak', async () => {
+    // The other writer: as keepalived would, it sets rs1's weight back to 1 once the hold has begun.
+    let writer: Promise<void> | undefined;
+    const watched: DrainDriver = {
+      ...builtin,
+      async getWeight(service, real) {
+        await writer;
+        return builtin.getWeight(service, real);
+      },
+    };
+    const report = await runDrainTest({
+      ...base,
+      driver: watched,
+      onProgress: (e) => {
+        if (e.phase === 'hold' && e.kind === 'start') writer = builtin.setWeight({ vip: base.vip }, base.drain, 1);
+      },
+    });
+    expect(report.verdict).toBe('error');
+    expect(report.error).toMatchObject({ type: 'WeightDriftError', beforeDrain: false });
+    expect(report.error?.message).toMatch(
+      /^the weight of rs1 drifted during the run: the director reports 1, not the 0 this run set .*keepalived at a health-check transition/,
+    );
+    expect(exitCodeForReport(report)).toBe(3);
+    const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    expect(byId['old-connections-survive']?.status).toBe('pass');
+    expect(byId['new-connections-avoid-drained']).toMatchObject({ status: 'skip', failures: [] });
+    expect(byId['new-connections-avoid-drained']?.message).toMatch(/^not tested: the weight of rs1 drifted to 1/);
+    expect(report.checks.some((c) => c.status === 'fail')).toBe(false);
+    expect(report.servers.find((s) => s.name === 'rs1')?.weightDuringDrain).toBe(1);
+    expect(report.restore).toMatchObject({ attempted: true, restored: true, weight: 1 });
+    expect(await new Journal(base.journalPath).entries()).toEqual([]);
+  });
+
   it('a restore that throws: exit 4, the manual command, and the journal keeps the drain for undo', async () => {
     const broken: DrainDriver = {
       ...builtin,

@@ -16,6 +16,11 @@ export type Breakage =
   | 'haproxy-shutdown-sessions'
   /** The restore is acknowledged (and read back) but never applied. */
   | 'restore-noop'
+  /**
+   * The restore exits 0 but sets the weight of another real server; the weight cannot be read back (a
+   * command driver without --get-cmd). The false pass once seen on real IPVS.
+   */
+  | 'restore-edits-other'
   /** The drain is acknowledged (and read back as 0) but never applied: new connections are still sent. */
   | 'drain-noop';
 
@@ -87,6 +92,20 @@ export async function breakDriver(driver: DrainDriver, breakage: Breakage, info:
     }
     case 'drain-noop':
       return acknowledgesOnly(driver, 'drain');
+    case 'restore-edits-other': {
+      const other = (real: { host: string; port: number }) =>
+        info.reals.find((r) => r.host !== real.host || r.port !== real.port)!;
+      return {
+        ...driver,
+        name: `${driver.name}-restore-edits-other`,
+        async getWeight() {
+          return undefined;
+        },
+        async setWeight(s, real, weight) {
+          await driver.setWeight(s, weight === 0 ? real : other(real), weight);
+        },
+      };
+    }
     case 'restore-noop':
       return acknowledgesOnly(driver, 'restore');
   }

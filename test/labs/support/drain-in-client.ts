@@ -28,6 +28,7 @@ export interface DrainJob {
     | 'timeoutMs'
     | 'restoreTimeoutMs'
     | 'strict'
+    | 'restoreWeight'
     | 'probe'
     | 'identity'
   >;

@@ -10,6 +10,7 @@ import {
   parseGetWeight,
   parseServersState,
 } from './haproxy-api.js';
+import { haproxyConnectionCounts } from './haproxy-counts.js';
 import { haproxyConnections } from './haproxy-sessions.js';
 
 const schema = specSchema('haproxy', (z) => ({
@@ -133,6 +134,9 @@ export function createHaproxyDriver(options: HaproxyDriverOptions): DrainDriver 
     connectionTable: 'HAProxy show sess',
     async listConnections() {
       return haproxyConnections(run, options.backend, await states());
+    },
+    async connectionCounts() {
+      return haproxyConnectionCounts(run, options.backend, await states());
     },
   };
 }

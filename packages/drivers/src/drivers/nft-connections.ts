@@ -71,7 +71,12 @@ export async function conntrackConnections(
       r.stderr,
     );
   }
-  return parseConntrackFlows(r.stdout).map((f) => ({
+  return connectionsOfFlows(parseConntrackFlows(r.stdout));
+}
+
+/** Each flow as a connection of the service: the client from the original direction, the server from the reply's source. */
+export function connectionsOfFlows(flows: readonly ConntrackFlow[]): DirectorConnection[] {
+  return flows.map((f) => ({
     client: { host: f.original.src, port: f.original.sport },
     server: { host: f.reply.src, port: f.reply.sport },
     state: f.state,

@@ -16,6 +16,7 @@ import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js
 import { netnsTransport } from '../transports/netns.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { conntrackConnections } from './nft-connections.js';
+import { conntrackConnectionCounts } from './nft-conntrack.js';
 import {
   type BalancerState,
   balancerEdit,
@@ -177,6 +178,7 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
 
     connectionTable: 'conntrack -L (the reply source of each flow to the VIP)',
     listConnections: (service) => conntrackConnections(transport, service, timeoutMs),
+    connectionCounts: (service) => conntrackConnectionCounts(transport, service, timeoutMs),
   };
 }
 

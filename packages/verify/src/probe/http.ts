@@ -123,10 +123,14 @@ class HttpSession extends SocketSession implements ProbeSession {
         finish({ ok: false, class: cls, detail, ...(host !== undefined ? { host } : {}) });
       };
       const timer = setTimeout(() => {
-        // A late answer would be taken for the next one: this connection is done.
-        fail('timeout', `no answer within ${timeoutMs} ms`);
-        req?.destroy();
-        this.socket.destroy();
+        // As the line probe: an answer read in this turn's poll phase still counts; look once more after it.
+        setImmediate(() => {
+          if (settled) return;
+          // A late answer would be taken for the next one: this connection is done.
+          fail('timeout', `no answer within ${timeoutMs} ms`);
+          req?.destroy();
+          this.socket.destroy();
+        });
       }, timeoutMs);
       req = request({
         agent: this.#agent,

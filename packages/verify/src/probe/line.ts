@@ -6,7 +6,15 @@
  */
 import type { Socket } from 'node:net';
 import { escapeControl, LineFramer, parseReply, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
-import type { AskOptions, ConnectTarget, Dead, Probe, ProbeExchange, ProbeSession } from './connection.js';
+import type {
+  AskOptions,
+  ConnectTarget,
+  Dead,
+  Probe,
+  ProbeConnection,
+  ProbeExchange,
+  ProbeSession,
+} from './connection.js';
 import { openSocket } from './socket.js';
 import { SocketSession } from './socket-session.js';
 
@@ -30,6 +38,17 @@ export function lineProbe(settings: LineProbeSettings): Probe {
       return new LineSession(socket, connectMs, settings);
     },
   };
+}
+
+const RS_LINE = lineProbe({ identify: true });
+
+/**
+ * A connection to rs-server's line service, each answer naming its server: how maintain's samplers and
+ * health checks talk, outside a drain-test run's identity plan. With `identify`, every answer that is
+ * not a failure carries the server's name (else it is `garbled`), so the session is a ProbeConnection.
+ */
+export async function openRsLine(target: ConnectTarget): Promise<ProbeConnection> {
+  return (await RS_LINE.open(target)) as ProbeConnection;
 }
 
 /** The server's name in a reply line, or undefined when the line is not a reply. */
@@ -72,13 +91,20 @@ class LineSession extends SocketSession implements ProbeSession {
     const text = this.#settings.send ?? label;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.#waiter = undefined;
-        // A late reply would be taken for the next one: this connection is done.
-        this.failure = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
-        this.socket.destroy();
-        resolve({ ok: false, ...this.failure });
+        // Timers run before I/O in an event-loop turn: a reply (or a reset) that arrived while the
+        // loop stood still is read in this turn's poll phase. Look once more, after it, before
+        // calling the line unanswered — else a busy verifier turns every late-read answer into a timeout.
+        setImmediate(() => {
+          if (this.#waiter !== waiter) return;
+          this.#waiter = undefined;
+          // A late reply would be taken for the next one: this connection is done.
+          this.failure = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
+          this.socket.destroy();
+          resolve({ ok: false, ...this.failure });
+        });
       }, timeoutMs);
-      this.#waiter = { resolve, expected: expectedHost, sentAt: performance.now(), timer };
+      const waiter = { resolve, expected: expectedHost, sentAt: performance.now(), timer };
+      this.#waiter = waiter;
       this.socket.write(text.endsWith('\n') ? text : `${text}\n`);
     });
   }

@@ -43,16 +43,27 @@ export function openSocket(target: ConnectTarget, tls?: TlsSettings): Promise<Op
         })
       : connect(where);
     socket.setNoDelay(true);
+    let settled = false;
     const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new ConnectFailure('timeout', `no connection within ${target.timeoutMs} ms`));
+      // As in the probes' ask(): a connect that completed while the loop stood still is seen in the poll
+      // phase that follows the timers; look again after it.
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        reject(new ConnectFailure('timeout', `no connection within ${target.timeoutMs} ms`));
+      });
     }, target.timeoutMs);
     socket.once(tls ? 'secureConnect' : 'connect', () => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve({ socket, connectMs: performance.now() - started });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
       reject(connectFailure(err));

@@ -78,21 +78,26 @@ class TcpSession extends SocketSession implements ProbeSession {
     if (send === undefined) return Promise.resolve({ ok: true, rttMs: 0 });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.#waiter = undefined;
-        const seen = this.#received.length > 0 ? `; got ${escapeControl(this.#received.slice(0, 80))}` : '';
-        // Bytes still in flight would be taken for the next answer: this connection is done.
-        this.failure =
-          expect && this.#received.length > 0
-            ? { class: 'garbled', detail: `no answer matching /${expect.source}/ within ${timeoutMs} ms${seen}` }
-            : {
-                class: 'timeout',
-                detail: expect ? `no answer within ${timeoutMs} ms` : `not acknowledged within ${timeoutMs} ms`,
-              };
-        this.socket.destroy();
-        resolve({ ok: false, ...this.failure });
+        // As the line probe: an answer read in this turn's poll phase still counts; look once more after it.
+        setImmediate(() => {
+          if (this.#waiter !== waiter) return;
+          this.#waiter = undefined;
+          const seen = this.#received.length > 0 ? `; got ${escapeControl(this.#received.slice(0, 80))}` : '';
+          // Bytes still in flight would be taken for the next answer: this connection is done.
+          this.failure =
+            expect && this.#received.length > 0
+              ? { class: 'garbled', detail: `no answer matching /${expect.source}/ within ${timeoutMs} ms${seen}` }
+              : {
+                  class: 'timeout',
+                  detail: expect ? `no answer within ${timeoutMs} ms` : `not acknowledged within ${timeoutMs} ms`,
+                };
+          this.socket.destroy();
+          resolve({ ok: false, ...this.failure });
+        });
       }, timeoutMs);
       this.#received = '';
-      this.#waiter = { resolve, sentAt, timer };
+      const waiter = { resolve, sentAt, timer };
+      this.#waiter = waiter;
       this.socket.write(send, () => {
         if (expect || this.#waiter === undefined) return;
         const pair = {

@@ -8,7 +8,7 @@ import type { DirectorState } from '@lvs-drain-kit/drivers';
 import { Journal } from '../journal.js';
 import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';
-import type { DrainReport, VerifierReport } from '../report/types.js';
+import type { CheckResult, DrainReport, Verdict, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { closeAll } from './close-all.js';
 import { RunContext } from './context.js';
@@ -17,10 +17,10 @@ import { DrainState } from './drain-state.js';
 import { identityAgrees, identityReport } from './identity-agrees.js';
 import { newConnectionsAvoidDrained } from './new-connections-avoid-drained.js';
 import { newConnectionsReturn } from './new-connections-return.js';
-import { oldConnectionsSurvive } from './old-connections-survive.js';
+import { holdThroughDrain } from './old-connections-survive.js';
 import { preflight } from './preflight.js';
 import { restore, skipRestore } from './restore.js';
-import { reusedSourcePort } from './reused-source-port.js';
+import { reportReusedPortsAfterRestore, reusedSourcePort } from './reused-source-port.js';
 import { SpreadError, spread } from './spread.js';
 
 /**
@@ -44,13 +44,13 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     director = pre.director;
     originalWeight = pre.weight ?? o.restoreWeight;
     await spread(ctx);
-    await drain(ctx, state, journal, originalWeight);
-    await oldConnectionsSurvive(ctx);
+    await holdThroughDrain(ctx, () => drain(ctx, state, journal, originalWeight));
     await newConnectionsAvoidDrained(ctx);
     await reusedSourcePort(ctx);
     if (o.restore) {
       await restore(ctx, state, journal);
       await newConnectionsReturn(ctx);
+      reportReusedPortsAfterRestore(ctx);
     } else {
       await skipRestore(ctx, state, journal);
       ctx.check('new-connections-return', 'skip', '--no-restore');
@@ -81,11 +81,10 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
   }
 
   const verifier = verifierReport(ctx);
-  const failed = ctx.checks.some((c) => c.status === 'fail');
   return {
     tool: 'lvs-verify',
     version: VERSION,
-    verdict: error ? 'error' : failed ? 'fail' : 'pass',
+    verdict: verdictOf(ctx.checks, error),
     ...(error ? { error } : {}),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - ctx.t0),
@@ -99,6 +98,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     settings: {
       connections: o.connections,
       newConnections: o.newConnections,
+      maxLeak: o.maxLeak,
       holdMs: o.holdMs,
       intervalMs: o.intervalMs,
       timeoutMs: o.timeoutMs,
@@ -119,6 +119,17 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     verifier,
     timeline: ctx.timeline.report(ctx),
   };
+}
+
+/**
+ * A failed check is the load balancer's failure and outranks everything but an error that stopped the
+ * run; a check that observed nothing makes the run inconclusive, never a pass.
+ */
+function verdictOf(checks: readonly CheckResult[], error: DrainReport['error']): Verdict {
+  if (error) return 'error';
+  if (checks.some((c) => c.status === 'fail')) return 'fail';
+  if (checks.some((c) => c.status === 'inconclusive')) return 'inconclusive';
+  return 'pass';
 }
 
 /**

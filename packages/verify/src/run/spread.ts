@@ -41,6 +41,7 @@ export async function spread(ctx: RunContext): Promise<void> {
       throw err;
     }
     const ex = await conn.ask('hello', undefined, o.timeoutMs);
+    ctx.ports.record(conn.localAddress, conn.localPort, { connection: id, server: ex.ok ? ex.host : '' });
     if (!ex.ok) {
       conn.destroy();
       const msg = `a new connection through ${ctx.vipText} got no reply (${ex.class}: ${ex.detail})`;
@@ -57,7 +58,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     ctx.latency.record(ex.host, 'spread', 'rtt', ex.rttMs);
     ctx.countReply(ex.host);
     perServer.set(ex.host, (perServer.get(ex.host) ?? 0) + 1);
-    ctx.old.push({ id, conn, server: ex.host });
+    ctx.old.push({ id, conn, server: ex.host, helloRttMs: ex.rttMs, baselineRtts: [] });
     ctx.timeline.opened(id, ex.host, openedAt, conn.connectMs, ex);
   }
   const counts = [...ctx.servers.keys()].map((n) => `${n}: ${perServer.get(n) ?? 0}`).join(', ');

@@ -5,7 +5,7 @@ import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbeha
 import { EnvironmentError, exitCodeForReport, UsageError } from '../../errors.js';
 import { drainTestOnLabEngine, startOwnedLab } from '../../lab-engines.js';
 import { type ConfigValues, type DrainTestFlags, PROBE_SETTINGS, RUN_SETTINGS } from '../../options/drain-test.js';
-import type { DrainTestOptions, RealSpec } from '../../options.js';
+import { type DrainTestOptions, type RealSpec, resolveSettings } from '../../options.js';
 import { type ProbeSettings, probeSpecFrom } from '../../probe/spec.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
 import { parseRealSpec } from '../../real-spec.js';
@@ -154,6 +154,8 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
         throw new UsageError(
           '--probe http: the builtin lab serves rs-server only; the ipvs, nft and haproxy labs also serve HTTP (--lab nft --probe http)',
         );
+      // Settings that would make a vacuous test are refused before anything starts.
+      resolveSettings(runSettings(input, undefined));
       lab = await startLab(f, io.stderr);
       target = labTarget(lab.info, f);
     } else {

@@ -2,6 +2,7 @@
 import { ENGINES, LAB_ENGINES, type LabEngine } from '@lvs-drain-kit/lab';
 import { type Command, Option } from 'commander';
 import { helpRows, helpSection } from '../help.js';
+import { registerRestartReal } from './restart-real.js';
 
 type Out = (line: string) => void;
 const out: Out = (line) => process.stdout.write(`${line}\n`);
@@ -66,4 +67,5 @@ export function register(program: Command): void {
     .action(async (args: string[], f: { engine: LabEngine; control?: string }) => {
       process.exitCode = await (await actions()).labIpvsadm(f.engine, f.control, args, out, err);
     });
+  registerRestartReal(lab);
 }
