@@ -102,7 +102,8 @@ export function planLab(engine: LabEngine, id: string, options: LabPlanOptions =
       host: `198.18.0.${11 + i}`,
       port,
     })),
-    httpPort: port === 8080 ? 8081 : 8080,
+    // keepalived programs only the virtual server of its keepalived.conf: its lab serves rs-server alone.
+    ...(engine !== 'keepalived' ? { httpPort: port === 8080 ? 8081 : 8080 } : {}),
     scheduler: 'wrr',
   };
 }
