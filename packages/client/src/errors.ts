@@ -13,6 +13,9 @@
  * | 6    | `listen` could not bind its port                                   |
  * | 7    | `probe` finished but some probes got no reply                      |
  */
+import { exitCodeFrom, exitRule, ListenError, UsageError } from '@lvs-drain-kit/common';
+
+export { ListenError, UsageError };
 
 export const EXIT = {
   ok: 0,
@@ -44,10 +47,6 @@ export function exitHelpLines(names: readonly ExitName[] = Object.keys(EXIT) as 
   return names.map((name) => `  ${EXIT[name]}  ${EXIT_MEANING[name]}`);
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** Why a connection attempt failed, in words an operator acts on. */
 export type ConnectFailure = 'refused' | 'unreachable' | 'dns' | 'timeout' | 'other';
 
@@ -72,27 +71,20 @@ export class ConnectionDroppedError extends Error {
   override name = 'ConnectionDroppedError';
 }
 
-export class ListenError extends Error {
-  override name = 'ListenError';
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
 export class ProbeFailuresError extends Error {
   override name = 'ProbeFailuresError';
 }
 
 /** The one place where errors become exit codes. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError) return EXIT.usage;
-  if (err instanceof ConnectError) return err.reason === 'timeout' ? EXIT.timeout : EXIT.connect;
-  if (err instanceof ReplyTimeoutError) return EXIT.timeout;
-  if (err instanceof ConnectionDroppedError) return EXIT.dropped;
-  if (err instanceof ListenError) return EXIT.listen;
-  if (err instanceof ProbeFailuresError) return EXIT.probeFailures;
-  return EXIT.internal;
+  return exitCodeFrom(err, EXIT_RULES, EXIT.internal);
 }
+
+const EXIT_RULES = [
+  exitRule(UsageError, EXIT.usage),
+  exitRule(ConnectError, (err) => (err.reason === 'timeout' ? EXIT.timeout : EXIT.connect)),
+  exitRule(ReplyTimeoutError, EXIT.timeout),
+  exitRule(ConnectionDroppedError, EXIT.dropped),
+  exitRule(ListenError, EXIT.listen),
+  exitRule(ProbeFailuresError, EXIT.probeFailures),
+];

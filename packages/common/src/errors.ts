@@ -15,3 +15,39 @@ export class InterruptedError extends Error {
     super(`interrupted by ${signal}`);
   }
 }
+
+/** Bad flags or flag values: every CLI's usage error (each maps it to its own exit code). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A port could not be bound (in use, permission, address not here); `code` is the system's (EADDRINUSE …). */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An error class, as `instanceof` sees it. */
+// biome-ignore lint/suspicious/noExplicitAny: any constructor signature
+type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
+
+/** One row of a CLI's exit-code table: the errors of a class, and their code (or how to pick it). */
+export type ExitRule = readonly [ErrorClass<Error>, number | ((err: Error) => number)];
+
+/** Builds a rule keeping the class's type for its code picker. */
+export function exitRule<E extends Error>(cls: ErrorClass<E>, code: number | ((err: E) => number)): ExitRule {
+  return [cls, code as ExitRule[1]];
+}
+
+/** The exit code of `err` from a CLI's table: the first row whose class it is, else `otherwise`. */
+export function exitCodeFrom(err: unknown, rules: readonly ExitRule[], otherwise: number): number {
+  for (const [cls, code] of rules) {
+    if (err instanceof cls) return typeof code === 'number' ? code : code(err);
+  }
+  return otherwise;
+}
