@@ -13,7 +13,7 @@
  * | 6    | `listen` could not bind its port                                   |
  * | 7    | `probe` finished but some probes got no reply                      |
  */
-import { exitCodeFrom, exitRule, ListenError, UsageError } from '@lvs-drain-kit/common';
+import { exitCodeFrom, exitRule, ListenError, NamedError, UsageError } from '@lvs-drain-kit/common';
 
 export { ListenError, UsageError };
 
@@ -50,8 +50,7 @@ export function exitHelpLines(names: readonly ExitName[] = Object.keys(EXIT) as 
 /** Why a connection attempt failed, in words an operator acts on. */
 export type ConnectFailure = 'refused' | 'unreachable' | 'dns' | 'timeout' | 'other';
 
-export class ConnectError extends Error {
-  override name = 'ConnectError';
+export class ConnectError extends NamedError {
   constructor(
     message: string,
     readonly reason: ConnectFailure,
@@ -62,18 +61,12 @@ export class ConnectError extends Error {
 }
 
 /** A reply did not come within `--timeout`. */
-export class ReplyTimeoutError extends Error {
-  override name = 'ReplyTimeoutError';
-}
+export class ReplyTimeoutError extends NamedError {}
 
 /** The peer closed or reset the connection while replies were still expected. */
-export class ConnectionDroppedError extends Error {
-  override name = 'ConnectionDroppedError';
-}
+export class ConnectionDroppedError extends NamedError {}
 
-export class ProbeFailuresError extends Error {
-  override name = 'ProbeFailuresError';
-}
+export class ProbeFailuresError extends NamedError {}
 
 /** The one place where errors become exit codes. */
 export function exitCodeFor(err: unknown): number {

@@ -3,27 +3,29 @@
  * missing, and a signal stopped the work. Each CLI maps them to its exit codes in its own errors.ts.
  */
 
-/** Something outside us is missing or unreachable (a server, the VIP, the director, a permission). */
-export class EnvironmentError extends Error {
-  override name = 'EnvironmentError';
+/** An error named for its class (`err.name` is `DriverError` for a DriverError): the base of every error here. */
+export class NamedError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
 }
 
+/** Something outside us is missing or unreachable (a server, the VIP, the director, a permission). */
+export class EnvironmentError extends NamedError {}
+
 /** The work was stopped by a signal (after putting back whatever it had changed). */
-export class InterruptedError extends Error {
-  override name = 'InterruptedError';
+export class InterruptedError extends NamedError {
   constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
     super(`interrupted by ${signal}`);
   }
 }
 
 /** Bad flags or flag values: every CLI's usage error (each maps it to its own exit code). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export class UsageError extends NamedError {}
 
 /** A port could not be bound (in use, permission, address not here); `code` is the system's (EADDRINUSE …). */
-export class ListenError extends Error {
-  override name = 'ListenError';
+export class ListenError extends NamedError {
   constructor(
     message: string,
     readonly code?: string,

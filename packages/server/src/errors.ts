@@ -1,29 +1,21 @@
 /** Errors of rs-server, and the one place where they become exit codes. */
-import { exitCodeFrom, exitRule, ListenError, UsageError } from '@lvs-drain-kit/common';
+import { exitCodeFrom, exitRule, ListenError, NamedError, UsageError } from '@lvs-drain-kit/common';
 import { CommanderError } from 'commander';
 
 /** Bad flags or values (exit code 2); the port could not be bound (exit code 3). */
 export { ListenError, UsageError };
 
 /** The control socket of a running rs-server cannot be reached, or answered nonsense: exit code 3. */
-export class ControlUnreachableError extends Error {
-  override name = 'ControlUnreachableError';
-}
+export class ControlUnreachableError extends NamedError {}
 
 /** The running rs-server refused the request (it is stopping): exit code 4. */
-export class ControlRefusedError extends Error {
-  override name = 'ControlRefusedError';
-}
+export class ControlRefusedError extends NamedError {}
 
 /** The real-server set-up cannot be changed here (not root, tool missing, IPv6 VIP …): exit code 3. */
-export class RealServerSetupError extends Error {
-  override name = 'RealServerSetupError';
-}
+export class RealServerSetupError extends NamedError {}
 
 /** `realserver status`: the host is not set up as `realserver up` leaves it: exit code 4. */
-export class NotSetUpError extends Error {
-  override name = 'NotSetUpError';
-}
+export class NotSetUpError extends NamedError {}
 
 /** A usage error of a command with its own exit code for it (`check`: keepalived must read "down"). */
 export class CommandUsageError extends CommanderError {

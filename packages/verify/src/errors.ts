@@ -4,7 +4,14 @@
  * tested as asked (environment before any drain, or a check that observed nothing) · 4 restore failed.
  * The classes a driver throws live with the drivers; they are mapped here.
  */
-import { EnvironmentError, exitCodeFrom, exitRule, InterruptedError, UsageError } from '@lvs-drain-kit/common';
+import {
+  EnvironmentError,
+  exitCodeFrom,
+  exitRule,
+  InterruptedError,
+  NamedError,
+  UsageError,
+} from '@lvs-drain-kit/common';
 import { DrainCommandError, DriverError, DriverSpecError } from '@lvs-drain-kit/drivers';
 
 export { DrainCommandError, DriverError, DriverSpecError, EnvironmentError, InterruptedError, UsageError };
@@ -35,13 +42,10 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
 ];
 
 /** A config file that cannot be read or does not validate. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export class ConfigError extends NamedError {}
 
 /** The original weight could not be put back: the loudest outcome. */
-export class RestoreError extends Error {
-  override name = 'RestoreError';
+export class RestoreError extends NamedError {
   constructor(
     message: string,
     /** What to run by hand on the director. */
