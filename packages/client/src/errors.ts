@@ -13,6 +13,9 @@
  * | 6    | `listen` could not bind its port                                   |
  * | 7    | `probe` finished but some probes got no reply                      |
  */
+import { exitCodeFrom, exitRule, ListenError, NamedError, UsageError } from '@lvs-drain-kit/common';
+
+export { ListenError, UsageError };
 
 export const EXIT = {
   ok: 0,
@@ -44,15 +47,10 @@ export function exitHelpLines(names: readonly ExitName[] = Object.keys(EXIT) as 
   return names.map((name) => `  ${EXIT[name]}  ${EXIT_MEANING[name]}`);
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** Why a connection attempt failed, in words an operator acts on. */
 export type ConnectFailure = 'refused' | 'unreachable' | 'dns' | 'timeout' | 'other';
 
-export class ConnectError extends Error {
-  override name = 'ConnectError';
+export class ConnectError extends NamedError {
   constructor(
     message: string,
     readonly reason: ConnectFailure,
@@ -63,36 +61,23 @@ export class ConnectError extends Error {
 }
 
 /** A reply did not come within `--timeout`. */
-export class ReplyTimeoutError extends Error {
-  override name = 'ReplyTimeoutError';
-}
+export class ReplyTimeoutError extends NamedError {}
 
 /** The peer closed or reset the connection while replies were still expected. */
-export class ConnectionDroppedError extends Error {
-  override name = 'ConnectionDroppedError';
-}
+export class ConnectionDroppedError extends NamedError {}
 
-export class ListenError extends Error {
-  override name = 'ListenError';
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
-export class ProbeFailuresError extends Error {
-  override name = 'ProbeFailuresError';
-}
+export class ProbeFailuresError extends NamedError {}
 
 /** The one place where errors become exit codes. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError) return EXIT.usage;
-  if (err instanceof ConnectError) return err.reason === 'timeout' ? EXIT.timeout : EXIT.connect;
-  if (err instanceof ReplyTimeoutError) return EXIT.timeout;
-  if (err instanceof ConnectionDroppedError) return EXIT.dropped;
-  if (err instanceof ListenError) return EXIT.listen;
-  if (err instanceof ProbeFailuresError) return EXIT.probeFailures;
-  return EXIT.internal;
+  return exitCodeFrom(err, EXIT_RULES, EXIT.internal);
 }
+
+const EXIT_RULES = [
+  exitRule(UsageError, EXIT.usage),
+  exitRule(ConnectError, (err) => (err.reason === 'timeout' ? EXIT.timeout : EXIT.connect)),
+  exitRule(ReplyTimeoutError, EXIT.timeout),
+  exitRule(ConnectionDroppedError, EXIT.dropped),
+  exitRule(ListenError, EXIT.listen),
+  exitRule(ProbeFailuresError, EXIT.probeFailures),
+];

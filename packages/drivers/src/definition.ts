@@ -44,7 +44,23 @@ export function specSchema<K extends string, S extends z.ZodRawShape>(kind: K, s
   return (z: Zod) => z.object({ kind: z.literal(kind), ...settings(z) }).strict();
 }
 
+/** The spec a kind's settings make: `kind` and those settings. */
+export type SpecOf<K extends string, S extends z.ZodRawShape> = { kind: K } & z.output<z.ZodObject<S>>;
+
+/** A driver kind's definition from its kind and settings: the schema is built here, once for every kind. */
+export function defineDriver<K extends string, S extends z.ZodRawShape>(
+  kind: K,
+  settings: (z: Zod) => S,
+  definition: Omit<DriverDefinition<SpecOf<K, S>>, 'kind' | 'schema'>,
+): DriverDefinition<SpecOf<K, S>> {
+  const schema = specSchema(kind, settings) as unknown as DriverDefinition<SpecOf<K, S>>['schema'];
+  return { kind, schema, ...definition } as DriverDefinition<SpecOf<K, S>>;
+}
+
 /** The first word of a flag: `--nft-table` for `--nft-table <name>`. */
 export function flagName(flag: Pick<DriverFlag<unknown>, 'flag'>): string {
   return flag.flag.split(' ')[0]!;
 }
+
+/** The spec type of a definition. */
+export type DriverSpec<D> = D extends DriverDefinition<infer S> ? S : never;

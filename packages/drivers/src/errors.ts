@@ -3,11 +3,10 @@
  * DriverError (and DrainCommandError, UnsupportedSetupError) are environment errors (exit 3 before a drain), DriverSpecError
  * is a usage error (exit 2).
  */
-import { EnvironmentError } from '@lvs-drain-kit/common';
+import { EnvironmentError, NamedError } from '@lvs-drain-kit/common';
 
 /** The driver could not talk to the director or the director refused. */
 export class DriverError extends EnvironmentError {
-  override name = 'DriverError';
   constructor(
     message: string,
     /** stderr of the command or the director's answer, for the report. */
@@ -23,13 +22,10 @@ export class DriverError extends EnvironmentError {
  * cannot repeat, a chain with other rules, two servers on one address): it refuses before changing
  * anything, in one line that says what to do. Exit 3, like any setup a run cannot test.
  */
-export class UnsupportedSetupError extends DriverError {
-  override name = 'UnsupportedSetupError';
-}
+export class UnsupportedSetupError extends DriverError {}
 
 /** A drain/restore command template ran and failed (non-zero exit, timeout). */
 export class DrainCommandError extends DriverError {
-  override name = 'DrainCommandError';
   constructor(
     message: string,
     readonly command: string,
@@ -41,13 +37,10 @@ export class DrainCommandError extends DriverError {
 }
 
 /** A driver spec that cannot work as given: a missing or invalid setting, an unknown kind, no terminal. */
-export class DriverSpecError extends Error {
-  override name = 'DriverSpecError';
-}
+export class DriverSpecError extends NamedError {}
 
 /** The director VM's serial command channel did not answer. */
 export class SerialTransportError extends DriverError {
-  override name = 'SerialTransportError';
   constructor(message: string, options?: ErrorOptions) {
     super(message, undefined, options);
   }

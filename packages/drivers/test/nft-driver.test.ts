@@ -104,16 +104,21 @@ const options = { table: 'ldk_lb', chain: 'lb', map: 'backends' };
 const A = '198.18.0.11';
 const B = '198.18.0.12';
 
+/** The balancer most tests start from: three slots, B A B (so rs2 weighs 2 and rs1 1). */
+function slotsBAB(): Parameters<typeof director>[0] {
+  return {
+    rules: [[numgen(3)]],
+    elements: [
+      [0, B],
+      [1, A],
+      [2, B],
+    ],
+  };
+}
+
 describe('nft driver', () => {
   it('weight = slots held; drain drops the server and the modulus, restore puts the map back as it was', async () => {
-    const d = director({
-      rules: [[numgen(3)]],
-      elements: [
-        [0, B],
-        [1, A],
-        [2, B],
-      ],
-    });
+    const d = director(slotsBAB());
     const driver = createNftDriver({ transport: d.transport, ...options });
     const state = await driver.inspect(service);
     expect(state.scheduler).toBe('numgen inc mod 3');
@@ -252,14 +257,7 @@ describe('nft driver', () => {
   });
 
   it('gives a command a person can paste: the whole map and the rule by handle, right whenever it is run', async () => {
-    const d = director({
-      rules: [[numgen(3)]],
-      elements: [
-        [0, B],
-        [1, A],
-        [2, B],
-      ],
-    });
+    const d = director(slotsBAB());
     const driver = createNftDriver({ transport: d.transport, ...options, manualPrefix: ['ip', 'netns', 'exec', 'lb'] });
     await driver.getWeight(service, rs1);
     // Taken before the drain (the journal does), run after it: it still puts the map back as it was.

@@ -1,41 +1,21 @@
 /** Errors of rs-server, and the one place where they become exit codes. */
+import { exitCodeFrom, exitRule, ListenError, NamedError, UsageError } from '@lvs-drain-kit/common';
 import { CommanderError } from 'commander';
 
-/** Bad flags or values: exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** The port could not be bound (in use, permission, address not here): exit code 3. */
-export class ListenError extends Error {
-  override name = 'ListenError';
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-  }
-}
+/** Bad flags or values (exit code 2); the port could not be bound (exit code 3). */
+export { ListenError, UsageError };
 
 /** The control socket of a running rs-server cannot be reached, or answered nonsense: exit code 3. */
-export class ControlUnreachableError extends Error {
-  override name = 'ControlUnreachableError';
-}
+export class ControlUnreachableError extends NamedError {}
 
 /** The running rs-server refused the request (it is stopping): exit code 4. */
-export class ControlRefusedError extends Error {
-  override name = 'ControlRefusedError';
-}
+export class ControlRefusedError extends NamedError {}
 
 /** The real-server set-up cannot be changed here (not root, tool missing, IPv6 VIP …): exit code 3. */
-export class RealServerSetupError extends Error {
-  override name = 'RealServerSetupError';
-}
+export class RealServerSetupError extends NamedError {}
 
 /** `realserver status`: the host is not set up as `realserver up` leaves it: exit code 4. */
-export class NotSetUpError extends Error {
-  override name = 'NotSetUpError';
-}
+export class NotSetUpError extends NamedError {}
 
 /** A usage error of a command with its own exit code for it (`check`: keepalived must read "down"). */
 export class CommandUsageError extends CommanderError {
@@ -60,13 +40,18 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [130, 'serve: a second SIGINT (143: a second SIGTERM) ended it at once'],
 ];
 
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof CommandUsageError) return err.exitCode;
+const EXIT_RULES = [
+  exitRule(CommandUsageError, (err) => err.exitCode),
   // Commander's own (it printed the message or the help already): --help and --version are not errors.
-  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (err instanceof UsageError) return EXIT.usage;
-  if (err instanceof ListenError) return EXIT.environment;
-  if (err instanceof ControlUnreachableError || err instanceof RealServerSetupError) return EXIT.environment;
-  if (err instanceof ControlRefusedError || err instanceof NotSetUpError) return EXIT.refused;
-  return EXIT.internal;
+  exitRule(CommanderError, (err) => (err.exitCode === 0 ? EXIT.ok : EXIT.usage)),
+  exitRule(UsageError, EXIT.usage),
+  exitRule(ListenError, EXIT.environment),
+  exitRule(ControlUnreachableError, EXIT.environment),
+  exitRule(RealServerSetupError, EXIT.environment),
+  exitRule(ControlRefusedError, EXIT.refused),
+  exitRule(NotSetUpError, EXIT.refused),
+];
+
+export function exitCodeFor(err: unknown): number {
+  return exitCodeFrom(err, EXIT_RULES, EXIT.internal);
 }

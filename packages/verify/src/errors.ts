@@ -4,10 +4,17 @@
  * tested as asked (environment before any drain, or a check that observed nothing) · 4 restore failed.
  * The classes a driver throws live with the drivers; they are mapped here.
  */
-import { EnvironmentError, InterruptedError } from '@lvs-drain-kit/common';
+import {
+  EnvironmentError,
+  exitCodeFrom,
+  exitRule,
+  InterruptedError,
+  NamedError,
+  UsageError,
+} from '@lvs-drain-kit/common';
 import { DrainCommandError, DriverError, DriverSpecError } from '@lvs-drain-kit/drivers';
 
-export { DrainCommandError, DriverError, DriverSpecError, EnvironmentError, InterruptedError };
+export { DrainCommandError, DriverError, DriverSpecError, EnvironmentError, InterruptedError, UsageError };
 
 export const EXIT = {
   pass: 0,
@@ -34,19 +41,11 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.sigterm, 'interrupted by SIGTERM; the weight was restored first'],
 ];
 
-/** Bad flags or flag values. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** A config file that cannot be read or does not validate. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export class ConfigError extends NamedError {}
 
 /** The original weight could not be put back: the loudest outcome. */
-export class RestoreError extends Error {
-  override name = 'RestoreError';
+export class RestoreError extends NamedError {
   constructor(
     message: string,
     /** What to run by hand on the director. */
@@ -56,12 +55,17 @@ export class RestoreError extends Error {
   }
 }
 
+const EXIT_RULES = [
+  exitRule(UsageError, EXIT.usage),
+  exitRule(ConfigError, EXIT.usage),
+  exitRule(DriverSpecError, EXIT.usage),
+  exitRule(RestoreError, EXIT.restoreFailed),
+  exitRule(InterruptedError, (err) => (err.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)),
+  exitRule(EnvironmentError, EXIT.environment),
+];
+
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DriverSpecError) return EXIT.usage;
-  if (err instanceof RestoreError) return EXIT.restoreFailed;
-  if (err instanceof InterruptedError) return err.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
-  if (err instanceof EnvironmentError) return EXIT.environment;
-  return EXIT.checkFailed;
+  return exitCodeFrom(err, EXIT_RULES, EXIT.checkFailed);
 }
 
 /** The exit code of a finished run, from its report (the same rules as `exitCodeFor`). */

@@ -9,51 +9,50 @@
  * counts them): the drain's clock starts when the director knows, as with any other driver.
  */
 import { type CommandTransport, durationArgument, RS_SERVER_BIN, shellJoin, shellQuote } from '@lvs-drain-kit/common';
-import type { z } from 'zod';
-import { type DriverDefinition, specSchema } from '../definition.js';
+import { type DriverSpec, defineDriver } from '../definition.js';
 import { DriverError } from '../errors.js';
 import type { DrainDriver } from '../types.js';
-
-const schema = specSchema('agent', (z) => ({
-  ctl: z.string().min(1),
-  via: z.string().min(1).optional(),
-  waitMs: z.number().int().positive().optional(),
-}));
-export type AgentSpec = z.output<ReturnType<typeof schema>>;
 
 /** HAProxy's limit for an agent's weight percentage. */
 const MAX_PERCENT = 256;
 
-export const agentDriver: DriverDefinition<AgentSpec> = {
-  kind: 'agent',
-  description: "the drained server's own drain state (rs-server ctl), which the director's health checks follow",
-  schema,
-  flags: {
-    ctl: { flag: '--agent-ctl <path>', help: "the drained server's control socket (rs-server --ctl)" },
-    via: {
-      flag: '--agent-via <where>',
-      help: 'where that rs-server runs: local (default: this repository’s rs-server) or ssh://user@host',
+export const agentDriver = defineDriver(
+  'agent',
+  (z) => ({
+    ctl: z.string().min(1),
+    via: z.string().min(1).optional(),
+    waitMs: z.number().int().positive().optional(),
+  }),
+  {
+    description: "the drained server's own drain state (rs-server ctl), which the director's health checks follow",
+    flags: {
+      ctl: { flag: '--agent-ctl <path>', help: "the drained server's control socket (rs-server --ctl)" },
+      via: {
+        flag: '--agent-via <where>',
+        help: 'where that rs-server runs: local (default: this repository’s rs-server) or ssh://user@host',
+      },
+      waitMs: {
+        flag: '--agent-wait <duration>',
+        help: 'how long the director’s health checks may take to see a change (default 30s)',
+        parse: durationArgument,
+        format: (ms) => `${ms}ms`,
+        configKey: 'wait',
+      },
     },
-    waitMs: {
-      flag: '--agent-wait <duration>',
-      help: 'how long the director’s health checks may take to see a change (default 30s)',
-      parse: durationArgument,
-      format: (ms) => `${ms}ms`,
-      configKey: 'wait',
+    examples: [{ kind: 'agent', ctl: '/run/rs-server/ctl.sock', via: 'ssh://root@172.16.0.111', waitMs: 10_000 }],
+    create: async (spec) => {
+      const local = spec.via === undefined || spec.via === 'local';
+      const { createDirectorTransport } = await import('../transports/factory.js');
+      return createAgentDriver({
+        ctl: spec.ctl,
+        transport: await createDirectorTransport(spec.via),
+        rsServer: local ? [process.execPath, RS_SERVER_BIN] : ['rs-server'],
+        ...(spec.waitMs !== undefined && { waitMs: spec.waitMs }),
+      });
     },
   },
-  examples: [{ kind: 'agent', ctl: '/run/rs-server/ctl.sock', via: 'ssh://root@172.16.0.111', waitMs: 10_000 }],
-  create: async (spec) => {
-    const local = spec.via === undefined || spec.via === 'local';
-    const { createDirectorTransport } = await import('../transports/factory.js');
-    return createAgentDriver({
-      ctl: spec.ctl,
-      transport: await createDirectorTransport(spec.via),
-      rsServer: local ? [process.execPath, RS_SERVER_BIN] : ['rs-server'],
-      ...(spec.waitMs !== undefined && { waitMs: spec.waitMs }),
-    });
-  },
-};
+);
+export type AgentSpec = DriverSpec<typeof agentDriver>;
 
 export interface AgentDriverOptions {
   /** The control socket, on the host where `transport` runs commands. */

@@ -1,6 +1,5 @@
 import { AddressResolver, formatHostPort, shellQuote } from '@lvs-drain-kit/common';
-import type { z } from 'zod';
-import { type DriverDefinition, specSchema } from '../definition.js';
+import { type DriverSpec, defineDriver } from '../definition.js';
 import { DriverError, UnsupportedSetupError } from '../errors.js';
 import { type DrainDriver, isListedAs, type RealServerRef } from '../types.js';
 import {
@@ -13,28 +12,28 @@ import {
 import { haproxyConnectionCounts } from './haproxy-counts.js';
 import { haproxyConnections } from './haproxy-sessions.js';
 
-const schema = specSchema('haproxy', (z) => ({
-  socket: z.string().min(1),
-  backend: z.string().min(1),
-  server: z.string().min(1).optional(),
-}));
-export type HaproxySpec = z.output<ReturnType<typeof schema>>;
-
-export const haproxyDriver: DriverDefinition<HaproxySpec> = {
-  kind: 'haproxy',
-  description: "HAProxy's runtime API: set weight BACKEND/SERVER 0, and back",
-  schema,
-  flags: {
-    socket: { flag: '--haproxy-socket <path|HOST:PORT>', help: 'the runtime API (a unix socket, or TCP)' },
-    backend: { flag: '--haproxy-backend <name>', help: 'the backend' },
-    server: {
-      flag: '--haproxy-server <name>',
-      help: 'the drained server (checked against --drain; default: the one server at that address)',
+export const haproxyDriver = defineDriver(
+  'haproxy',
+  (z) => ({
+    socket: z.string().min(1),
+    backend: z.string().min(1),
+    server: z.string().min(1).optional(),
+  }),
+  {
+    description: "HAProxy's runtime API: set weight BACKEND/SERVER 0, and back",
+    flags: {
+      socket: { flag: '--haproxy-socket <path|HOST:PORT>', help: 'the runtime API (a unix socket, or TCP)' },
+      backend: { flag: '--haproxy-backend <name>', help: 'the backend' },
+      server: {
+        flag: '--haproxy-server <name>',
+        help: 'the drained server (checked against --drain; default: the one server at that address)',
+      },
     },
+    examples: [{ kind: 'haproxy', socket: '/run/haproxy/admin.sock', backend: 'be', server: 'rs1' }],
+    create: async (spec) => createHaproxyDriver(spec),
   },
-  examples: [{ kind: 'haproxy', socket: '/run/haproxy/admin.sock', backend: 'be', server: 'rs1' }],
-  create: async (spec) => createHaproxyDriver(spec),
-};
+);
+export type HaproxySpec = DriverSpec<typeof haproxyDriver>;
 
 export interface HaproxyDriverOptions {
   /** Runtime API: unix socket path or `HOST:PORT`. */

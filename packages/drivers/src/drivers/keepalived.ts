@@ -11,8 +11,7 @@
  * run wrote. Anything the driver cannot be sure of is refused before a change (exit 3).
  */
 import { type CommandTransport, durationArgument, formatHostPort, shellJoin, shellQuote } from '@lvs-drain-kit/common';
-import type { z } from 'zod';
-import { type DriverDefinition, specSchema } from '../definition.js';
+import { type DriverSpec, defineDriver } from '../definition.js';
 import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
@@ -44,61 +43,61 @@ import {
   toBase64,
 } from './keepalived-director.js';
 
-const schema = specSchema('keepalived', (z) => ({
-  director: z.string().min(1).optional(),
-  conf: z.string().startsWith('/').optional(),
-  pidFile: z.string().startsWith('/').optional(),
-  trackFile: z.string().min(1).optional(),
-  waitMs: z.number().int().positive().optional(),
-}));
-export type KeepalivedSpec = z.output<ReturnType<typeof schema>>;
-
-export const keepalivedDriver: DriverDefinition<KeepalivedSpec> = {
-  kind: 'keepalived',
-  description: "keepalived's own file: the real server's weight in keepalived.conf and a reload (or a track_file)",
-  schema,
-  flags: {
-    director: DIRECTOR_FLAG,
-    conf: {
-      flag: '--keepalived-conf <path>',
-      help: `the keepalived.conf that holds the virtual_server, as keepalived runs it (default ${DEFAULT_CONF})`,
+export const keepalivedDriver = defineDriver(
+  'keepalived',
+  (z) => ({
+    director: z.string().min(1).optional(),
+    conf: z.string().startsWith('/').optional(),
+    pidFile: z.string().startsWith('/').optional(),
+    trackFile: z.string().min(1).optional(),
+    waitMs: z.number().int().positive().optional(),
+  }),
+  {
+    description: "keepalived's own file: the real server's weight in keepalived.conf and a reload (or a track_file)",
+    flags: {
+      director: DIRECTOR_FLAG,
+      conf: {
+        flag: '--keepalived-conf <path>',
+        help: `the keepalived.conf that holds the virtual_server, as keepalived runs it (default ${DEFAULT_CONF})`,
+      },
+      pidFile: {
+        flag: '--keepalived-pid <path>',
+        help: `keepalived's pid file; the reload is a SIGHUP to that process (default ${DEFAULT_PID_FILE})`,
+      },
+      trackFile: {
+        flag: '--keepalived-track-file <name>',
+        help: "drain by writing 1 into this track_file's file (the server's FILE_CHECK, weight 0, inhibit_on_failure) instead of editing its weight",
+      },
+      waitMs: {
+        flag: '--keepalived-wait <duration>',
+        help: 'how long keepalived may take to program IPVS after a change (default 10s)',
+        parse: durationArgument,
+        format: (ms) => `${ms}ms`,
+        configKey: 'wait',
+      },
     },
-    pidFile: {
-      flag: '--keepalived-pid <path>',
-      help: `keepalived's pid file; the reload is a SIGHUP to that process (default ${DEFAULT_PID_FILE})`,
-    },
-    trackFile: {
-      flag: '--keepalived-track-file <name>',
-      help: "drain by writing 1 into this track_file's file (the server's FILE_CHECK, weight 0, inhibit_on_failure) instead of editing its weight",
-    },
-    waitMs: {
-      flag: '--keepalived-wait <duration>',
-      help: 'how long keepalived may take to program IPVS after a change (default 10s)',
-      parse: durationArgument,
-      format: (ms) => `${ms}ms`,
-      configKey: 'wait',
-    },
+    examples: [
+      { kind: 'keepalived', director: 'ssh://root@172.16.0.113' },
+      {
+        kind: 'keepalived',
+        director: 'ssh://root@lb1',
+        conf: '/etc/keepalived/keepalived.conf',
+        pidFile: '/run/keepalived.pid',
+        trackFile: 'drain_rs1',
+        waitMs: 5000,
+      },
+    ],
+    create: async (spec) =>
+      createKeepalivedDriver({
+        transport: await createDirectorTransport(spec.director),
+        ...(spec.conf !== undefined && { conf: spec.conf }),
+        ...(spec.pidFile !== undefined && { pidFile: spec.pidFile }),
+        ...(spec.trackFile !== undefined && { trackFile: spec.trackFile }),
+        ...(spec.waitMs !== undefined && { waitMs: spec.waitMs }),
+      }),
   },
-  examples: [
-    { kind: 'keepalived', director: 'ssh://root@172.16.0.113' },
-    {
-      kind: 'keepalived',
-      director: 'ssh://root@lb1',
-      conf: '/etc/keepalived/keepalived.conf',
-      pidFile: '/run/keepalived.pid',
-      trackFile: 'drain_rs1',
-      waitMs: 5000,
-    },
-  ],
-  create: async (spec) =>
-    createKeepalivedDriver({
-      transport: await createDirectorTransport(spec.director),
-      ...(spec.conf !== undefined && { conf: spec.conf }),
-      ...(spec.pidFile !== undefined && { pidFile: spec.pidFile }),
-      ...(spec.trackFile !== undefined && { trackFile: spec.trackFile }),
-      ...(spec.waitMs !== undefined && { waitMs: spec.waitMs }),
-    }),
-};
+);
+export type KeepalivedSpec = DriverSpec<typeof keepalivedDriver>;
 
 export interface KeepalivedDriverOptions {
   transport: CommandTransport;

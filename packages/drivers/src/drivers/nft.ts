@@ -9,8 +9,7 @@
  */
 import type { CommandTransport } from '@lvs-drain-kit/common';
 import { formatHostPort, shellJoin } from '@lvs-drain-kit/common';
-import type { z } from 'zod';
-import { type DriverDefinition, specSchema } from '../definition.js';
+import { type DriverSpec, defineDriver } from '../definition.js';
 import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import { netnsTransport } from '../transports/netns.js';
@@ -26,43 +25,43 @@ import {
   weightsFromSlots,
 } from './nft-map.js';
 
-const schema = specSchema('nft', (z) => ({
-  table: z.string().min(1),
-  /** The chain that holds only the balancing rule. */
-  chain: z.string().min(1),
-  map: z.string().min(1),
-  family: z.string().min(1).optional(),
-  /** Run nft inside this network namespace on this host… */
-  netns: z.string().min(1).optional(),
-  /** …or on a director reached like ipvsadm's (`ssh://user@host`, `serial:PATH`); default: this host. */
-  director: z.string().min(1).optional(),
-}));
-export type NftSpec = z.output<ReturnType<typeof schema>>;
-
-export const nftDriver: DriverDefinition<NftSpec> = {
-  kind: 'nft',
-  description: 'nftables `dnat to <numgen|jhash|symhash> mod N map @MAP`: weight = slots held',
-  schema,
-  flags: {
-    table: { flag: '--nft-table <name>', help: 'the table of the balancer' },
-    chain: {
-      flag: '--nft-chain <name>',
-      help: 'the chain holding only `dnat to numgen inc|numgen random|jhash …|symhash mod N map @MAP`',
+export const nftDriver = defineDriver(
+  'nft',
+  (z) => ({
+    table: z.string().min(1),
+    /** The chain that holds only the balancing rule. */
+    chain: z.string().min(1),
+    map: z.string().min(1),
+    family: z.string().min(1).optional(),
+    /** Run nft inside this network namespace on this host… */
+    netns: z.string().min(1).optional(),
+    /** …or on a director reached like ipvsadm's (`ssh://user@host`, `serial:PATH`); default: this host. */
+    director: z.string().min(1).optional(),
+  }),
+  {
+    description: 'nftables `dnat to <numgen|jhash|symhash> mod N map @MAP`: weight = slots held',
+    flags: {
+      table: { flag: '--nft-table <name>', help: 'the table of the balancer' },
+      chain: {
+        flag: '--nft-chain <name>',
+        help: 'the chain holding only `dnat to numgen inc|numgen random|jhash …|symhash mod N map @MAP`',
+      },
+      map: { flag: '--nft-map <name>', help: 'the slot → address map (a server weighs as many slots as it holds)' },
+      family: { flag: '--nft-family <family>', help: 'the table family (default ip, the only one supported)' },
+      netns: {
+        flag: '--nft-netns <name>',
+        help: 'run nft in this network namespace on this host (instead of --director)',
+      },
+      director: DIRECTOR_FLAG,
     },
-    map: { flag: '--nft-map <name>', help: 'the slot → address map (a server weighs as many slots as it holds)' },
-    family: { flag: '--nft-family <family>', help: 'the table family (default ip, the only one supported)' },
-    netns: {
-      flag: '--nft-netns <name>',
-      help: 'run nft in this network namespace on this host (instead of --director)',
-    },
-    director: DIRECTOR_FLAG,
+    examples: [
+      { kind: 'nft', table: 'lb', chain: 'balance', map: 'backends', director: 'ssh://root@lb1' },
+      { kind: 'nft', table: 'ldk_lb', chain: 'lb', map: 'backends', family: 'ip', netns: 'ldk-1-lb' },
+    ],
+    create: (spec): Promise<DrainDriver> => nftDriverFromSpec(spec),
   },
-  examples: [
-    { kind: 'nft', table: 'lb', chain: 'balance', map: 'backends', director: 'ssh://root@lb1' },
-    { kind: 'nft', table: 'ldk_lb', chain: 'lb', map: 'backends', family: 'ip', netns: 'ldk-1-lb' },
-  ],
-  create: nftDriverFromSpec,
-};
+);
+export type NftSpec = DriverSpec<typeof nftDriver>;
 
 export interface NftDriverOptions {
   transport: CommandTransport;

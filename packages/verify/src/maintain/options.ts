@@ -77,22 +77,11 @@ export type ResolvedMaintainOptions = MaintainOptions &
   WaitSettings &
   Required<Pick<MaintainOptions, 'execTimeoutMs' | 'healthyTimeoutMs' | 'restoreTimeoutMs' | 'timeoutMs'>>;
 
+/** Every setting `o` leaves out (undefined) takes its value from MAINTAIN_DEFAULTS. */
 export function resolveMaintainOptions(o: MaintainOptions): ResolvedMaintainOptions {
-  const d = MAINTAIN_DEFAULTS;
-  return {
-    ...o,
-    rate: o.rate ?? d.rate,
-    longLived: o.longLived ?? d.longLived,
-    maxAgeMs: o.maxAgeMs ?? d.maxAgeMs,
-    intervalMs: o.intervalMs ?? d.intervalMs,
-    waitEmpty: o.waitEmpty ?? d.waitEmpty,
-    drainTimeoutMs: o.drainTimeoutMs ?? d.drainTimeoutMs,
-    onTimeout: o.onTimeout ?? d.onTimeout,
-    minServing: o.minServing ?? d.minServing,
-    pollMs: o.pollMs ?? d.pollMs,
-    execTimeoutMs: o.execTimeoutMs ?? d.execTimeoutMs,
-    healthyTimeoutMs: o.healthyTimeoutMs ?? d.healthyTimeoutMs,
-    restoreTimeoutMs: o.restoreTimeoutMs ?? d.restoreTimeoutMs,
-    timeoutMs: o.timeoutMs ?? d.timeoutMs,
-  };
+  const resolved: Record<string, unknown> = { ...o };
+  for (const [key, value] of Object.entries(MAINTAIN_DEFAULTS)) {
+    resolved[key] = o[key as keyof typeof MAINTAIN_DEFAULTS] ?? value;
+  }
+  return resolved as unknown as ResolvedMaintainOptions;
 }

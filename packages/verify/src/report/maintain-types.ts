@@ -1,6 +1,6 @@
 /** The report of `lvs-verify maintain` (and of `drain` / `undrain`), as `--json` prints it. */
 import type { DirectorState } from '@lvs-drain-kit/drivers';
-import type { CheckStatus, Failure, FailureClass } from './types.js';
+import type { CheckStatus, Failure, FailureClass, RunError } from './types.js';
 
 export type MaintainStepId =
   | 'capacity'
@@ -121,15 +121,7 @@ export interface MaintainReport {
   command: 'maintain';
   version: string;
   verdict: 'pass' | 'fail' | 'error';
-  error?: {
-    type: string;
-    message: string;
-    /** Nothing had been drained by this run (exit 3 for environment errors, 2 for usage). */
-    beforeDrain: boolean;
-    signal?: string;
-    detail?: string;
-    server?: string;
-  };
+  error?: RunError;
   startedAt: string;
   durationMs: number;
   vip: string;

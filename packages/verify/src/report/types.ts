@@ -165,20 +165,25 @@ export interface VerifierReport {
  */
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
 
+/** What stopped a run (set when its verdict is `error`): one shape for drain-test and maintain. */
+export interface RunError {
+  type: string;
+  message: string;
+  /** Nothing had been drained yet by this run (exit 3 for environment errors, 2 for usage). */
+  beforeDrain: boolean;
+  signal?: string;
+  /** stderr of a failed command, the director's answer. */
+  detail?: string;
+  /** The server the run was on when it stopped (maintain). */
+  server?: string;
+}
+
 export interface DrainReport {
   tool: 'lvs-verify';
   version: string;
   verdict: Verdict;
   /** Set when verdict is `error`: what stopped the run. */
-  error?: {
-    type: string;
-    message: string;
-    /** Nothing had been drained yet (exit 3 for environment errors). */
-    beforeDrain: boolean;
-    signal?: string;
-    /** stderr of a failed command, the director's answer. */
-    detail?: string;
-  };
+  error?: RunError;
   startedAt: string;
   durationMs: number;
   vip: string;
