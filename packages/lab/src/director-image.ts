@@ -13,6 +13,7 @@ import { LabError } from './errors.js';
 import { initScript } from './init-script.js';
 import { type ModuleInfo, modinfoSection, normaliseModuleName, parseModinfo } from './modinfo.js';
 import { moduleLoadOrder } from './module-order.js';
+import { LAB_SCHEDULERS } from './plan.js';
 
 export interface DirectorImage {
   kernel: string;
@@ -28,8 +29,11 @@ export interface DirectorImageOptions {
   log?: (line: string) => void;
 }
 
-/** Modules the director loads (with whatever they depend on): the NIC and IPVS with common schedulers. */
-export const DIRECTOR_MODULES = ['virtio_pci', 'virtio_net', 'ip_vs', 'ip_vs_wrr', 'ip_vs_rr', 'ip_vs_wlc', 'ip_vs_sh'];
+/**
+ * Modules the director loads (with whatever they depend on): the NIC, IPVS and every scheduler the lab
+ * offers. The VM has no modprobe, so a scheduler whose module is not loaded at boot cannot be used.
+ */
+export const DIRECTOR_MODULES = ['virtio_pci', 'virtio_net', 'ip_vs', ...LAB_SCHEDULERS.ipvs.map((s) => `ip_vs_${s}`)];
 
 const USERLAND = ['busybox-static', 'ipvsadm', 'libnl-3-200', 'libnl-genl-3-200', 'libpopt0', 'libc6'];
 

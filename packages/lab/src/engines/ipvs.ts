@@ -33,7 +33,7 @@ export const ipvsEngine: DirectorEngine = {
   description: 'IPVS in Direct Routing mode, in a Debian kernel under qemu (root)',
   needsRoot: true,
   network: 'namespaces',
-  options: [],
+  options: ['persistent', 'schedulerFlags'],
   tools: [
     { name: 'qemu-system-x86_64', hint: 'apt-get install --no-install-recommends qemu-system-x86' },
     { name: 'apt-get', hint: 'the ipvs lab fetches a Debian kernel with apt-get download' },
@@ -82,8 +82,14 @@ export const ipvsEngine: DirectorEngine = {
 
     const vip = `${plan.vip.host}:${plan.vip.port}`;
     const transport = createSerialTransport(path(files.ctl));
+    const { persistent, schedulerFlags } = ctx.options;
+    const service = [
+      `-A -t ${vip} -s ${plan.scheduler}`,
+      ...(schedulerFlags?.length ? [`-b ${schedulerFlags.join(',')}`] : []),
+      ...(persistent !== undefined ? [`-p ${persistent}`] : []),
+    ].join(' ');
     const script = [
-      `ipvsadm -A -t ${vip} -s ${plan.scheduler}`,
+      `ipvsadm ${service}`,
       ...plan.reals.map((r) => `ipvsadm -a -t ${vip} -r ${r.host}:${r.port} -g -w 1`),
     ].join(' && ');
     const result = await transport.run(['sh', '-c', script]);
