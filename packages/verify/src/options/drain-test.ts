@@ -3,7 +3,7 @@
  * option sets one; a cluster file uses the same names (or `config.key`). The driver's own flags come from
  * the drivers' table (@lvs-drain-kit/drivers) and are listed after `--driver`.
  */
-import type { HostPort } from '@lvs-drain-kit/common';
+import { type HostPort, wholeNumber } from '@lvs-drain-kit/common';
 import { DRIVER_KINDS, type DriverKind, type DriverSpec, driverConfigSchema } from '@lvs-drain-kit/drivers';
 import { MISBEHAVIOURS } from '@lvs-drain-kit/lab';
 import { DEFAULTS, type RealSpec } from '../options.js';
@@ -56,6 +56,19 @@ export const DRAIN_TEST_OPTIONS = {
   lab: option<string | true>({
     flag: '--lab [engine]',
     help: 'zero setup: start a lab (builtin by default; ipvs, nft, haproxy need root), test, stop it',
+  }),
+  labScheduler: option<string>({
+    flag: '--lab-scheduler <name>',
+    help: 'with --lab: the lab director schedules so (ipvs: ipvsadm -s, e.g. sh; nft: jhash; haproxy: source)',
+  }),
+  labPersistent: option<number>({
+    flag: '--lab-persistent <seconds>',
+    help: 'with --lab (ipvs, builtin): a persistent service (ipvsadm -p SECONDS)',
+    parse: wholeNumber(1, 86_400),
+  }),
+  labSchedFlags: option<string>({
+    flag: '--lab-sched-flags <list>',
+    help: 'with --lab ipvs: scheduler flags (ipvsadm -b), e.g. sh-fallback',
   }),
   labMisbehave: option<string>({
     flag: '--lab-misbehave <list>',
