@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { AddressError, canonicalHost, ipv4RangeHosts, parseIpv4Range } from '@lvs-drain-kit/common';
 import type { DrainDriver, DriverSpec, RealServerRef } from '@lvs-drain-kit/drivers';
 import type { ProgressEvent } from './progress.js';
 
@@ -32,6 +34,10 @@ export interface DrainTestOptions {
   restoreWeight?: number;
   /** Put the original weight back at the end. Default true. */
   restore?: boolean;
+  /** Client addresses of this host to connect from, in turn (hashing and persistent services need several). */
+  sources?: string[];
+  /** More client addresses: every host address of this IPv4 range (CIDR). */
+  sourceRange?: string;
   /** The reused-source-port probe fails instead of warning. */
   strict?: boolean;
   /** Journal file; default `defaultJournalPath()` (root: /var/lib/lvs-drain-kit/journal.json). */
@@ -57,7 +63,10 @@ export type ResolvedOptions = Required<
     'connections' | 'newConnections' | 'holdMs' | 'intervalMs' | 'timeoutMs' | 'restoreTimeoutMs' | 'restore' | 'strict'
   >
 > &
-  DrainTestOptions;
+  DrainTestOptions & {
+    /** `sources` and `sourceRange` together, each address once; empty: the system picks. */
+    clientAddresses: string[];
+  };
 
 export function resolveOptions(o: DrainTestOptions): ResolvedOptions {
   return {
@@ -70,5 +79,17 @@ export function resolveOptions(o: DrainTestOptions): ResolvedOptions {
     restoreTimeoutMs: o.restoreTimeoutMs ?? DEFAULTS.restoreTimeoutMs,
     restore: o.restore ?? true,
     strict: o.strict ?? false,
+    clientAddresses: clientAddresses(o.sources, o.sourceRange),
   };
+}
+
+/** --source addresses and the hosts of --source-range, each once, in one spelling. Throws AddressError. */
+export function clientAddresses(sources: readonly string[] = [], range?: string): string[] {
+  const out = new Set<string>();
+  for (const s of sources) {
+    if (isIP(s) === 0) throw new AddressError(`--source ${s}: expected an IP address of this host`);
+    out.add(canonicalHost(s));
+  }
+  if (range !== undefined) for (const h of ipv4RangeHosts(parseIpv4Range(range))) out.add(h);
+  return [...out];
 }

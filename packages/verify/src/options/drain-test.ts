@@ -109,6 +109,17 @@ export const DRAIN_TEST_OPTIONS = {
     65535,
   ),
   restore: flag('--no-restore', 'leave the server drained (undo later with `lvs-verify undo`)'),
+  sources: option<string[], string[]>({
+    flag: '--source <ADDR>',
+    help: 'connect from this address of this host (repeat); hashing and persistent services need several',
+    parse: collect,
+    config: { schema: (z) => z.array(z.string().min(1)) },
+  }),
+  sourceRange: option<string, string>({
+    flag: '--source-range <CIDR>',
+    help: 'connect from every address of this range, in turn (they must be this host’s), e.g. 198.18.0.160/27',
+    config: { schema: (z) => z.string().min(1) },
+  }),
   strict: flag('--strict', 'the reused-source-port probe fails instead of warning'),
   json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
   junit: option<string>({ flag: '--junit <file>', help: 'also write a JUnit XML file, one testcase per check' }),
@@ -139,5 +150,7 @@ export const RUN_SETTINGS = [
   'restoreTimeoutMs',
   'restoreWeight',
   'restore',
+  'sources',
+  'sourceRange',
   'strict',
 ] as const satisfies ReadonlyArray<keyof ConfigValues>;

@@ -9,6 +9,8 @@ export type CheckId =
   | 'old-connections-survive'
   | 'new-connections-avoid-drained'
   | 'reused-source-port'
+  | 'persistence-templates'
+  | 'weight-unchanged'
   | 'restore'
   | 'new-connections-return';
 

@@ -14,6 +14,8 @@ export async function freshConnection(
   const o = ctx.options;
   const sentAt = performance.now();
   const kind = phase === 'restore' ? 'return' : localPort !== undefined ? 'reused-port' : 'new';
+  // Fresh probes come from the run's client addresses in turn; a reused-port probe names its own.
+  localAddress ??= ctx.sources.pick(kind === 'return' ? 'return' : 'new');
   let conn: ProbeConnection;
   try {
     conn = await ProbeConnection.open({

@@ -61,6 +61,7 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
       parts.push(
         `${broken} got no answer (${[...new Set(failures.filter((f) => f.class !== 'wrong-host').map((f) => f.class))].join(', ')})`,
       );
-    ctx.check('new-connections-avoid-drained', 'fail', `${parts.join('; ')} (${counts})`, failures, started);
+    const why = broken > 0 && ctx.affinity?.refusesDrained ? `; ${ctx.affinity.refusesDrained}` : '';
+    ctx.check('new-connections-avoid-drained', 'fail', `${parts.join('; ')} (${counts})${why}`, failures, started);
   }
 }

@@ -5,7 +5,7 @@ import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbeha
 import { EnvironmentError, exitCodeForReport, UsageError } from '../../errors.js';
 import { drainTestOnLabEngine, type LabSetup, labSetup, startOwnedLab } from '../../lab-engines.js';
 import { type ConfigValues, type DrainTestFlags, RUN_SETTINGS } from '../../options/drain-test.js';
-import type { DrainTestOptions, RealSpec } from '../../options.js';
+import { clientAddresses, type DrainTestOptions, type RealSpec } from '../../options.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
 import { parseRealSpec } from '../../real-spec.js';
 import { renderHuman } from '../../report/human.js';
@@ -168,11 +168,17 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
       target = await resolveTarget(target);
     }
     io.signal.throwIfAborted();
+    const settings = runSettings(input, config);
+    try {
+      clientAddresses(settings.sources, settings.sourceRange);
+    } catch (err) {
+      throw err instanceof AddressError ? new UsageError(err.message) : err;
+    }
     const driver = await createDriver(target.driverSpec);
     const report = await runDrainTest({
       ...target,
       driver,
-      ...runSettings(input, config),
+      ...settings,
       ...(f.journalPath ? { journalPath: f.journalPath } : {}),
       onProgress: createProgressPrinter(io.stderr),
       signal: io.signal,
