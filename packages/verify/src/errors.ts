@@ -24,8 +24,8 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.pass, 'every check passed (warn included)'],
   [EXIT.checkFailed, 'a check failed (or an error after the drain; the weight was restored)'],
   [EXIT.usage, 'usage or config error'],
-  [EXIT.environment, 'environment error before anything was drained (unreachable, refused)'],
-  [EXIT.restoreFailed, 'the restore failed: the server may still be drained (see the command)'],
+  [EXIT.environment, 'cannot test as asked, before anything was drained (unreachable, refused, no spread)'],
+  [EXIT.restoreFailed, 'the restore failed, or someone else changed the weight meanwhile (see the command)'],
   [EXIT.sigint, 'interrupted by SIGINT; the weight was restored first'],
   [EXIT.sigterm, 'interrupted by SIGTERM; the weight was restored first'],
 ];
