@@ -2,7 +2,7 @@ import { formatHostPort } from '@lvs-drain-kit/common';
 import { createSerialTransport } from '@lvs-drain-kit/drivers';
 import type { DrainReport } from '@lvs-drain-kit/verify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { check, QUICK_FLAGS, startTestLab, summary, type TestLab, verifyInClient } from './support/lab-fixture.js';
+import { check, startTestLab, summary, type TestLab, verifyDrainTest } from './support/lab-fixture.js';
 
 /**
  * drain-test on real IPVS services that keep a client on one server — source hashing (sh) and
@@ -21,29 +21,10 @@ async function vm(script: string): Promise<string> {
 const vip = () => formatHostPort(lab.info.vip);
 const rs1 = () => formatHostPort(lab.info.reals[0]!);
 
-/** The real lvs-verify in the client namespace, draining rs1; the report it printed and its exit code. */
-async function drainTest(extra: string[]): Promise<{ code: number | undefined; report?: DrainReport; text: string }> {
-  const spec = lab.info.driver as { director: string };
-  const r = await verifyInClient(lab, [
-    'drain-test',
-    '--vip',
-    vip(),
-    ...lab.info.reals.flatMap((x) => ['--real', `${formatHostPort(x)}=${x.name}`]),
-    '--drain',
-    'rs1',
-    '--driver',
-    'ipvsadm',
-    '--director',
-    spec.director,
-    '--json',
-    ...QUICK_FLAGS,
-    ...extra,
-  ]);
-  let report: DrainReport | undefined;
-  try {
-    report = JSON.parse(r.stdout) as DrainReport;
-  } catch {}
-  return { code: r.code, ...(report ? { report } : {}), text: `${report ? summary(report) : r.stdout}\n${r.stderr}` };
+/** The real lvs-verify in the client namespace, draining rs1; the report with a summary for messages. */
+async function drainTest(extra: string[]): Promise<{ code: number | null; report: DrainReport; text: string }> {
+  const r = await verifyDrainTest(lab, extra);
+  return { ...r, text: `${summary(r.report)}\n${r.stderr}` };
 }
 
 async function weightOf(real: string): Promise<number> {
@@ -71,16 +52,16 @@ describe('ipvs lab: hashing and persistent services, the weight changed by someo
     expect(await vm(`ipvsadm -L -n -t ${vip()}`)).toMatch(/ sh /);
     const r = await drainTest([]);
     expect(r.code, r.text).toBe(3);
-    expect(check(r.report!, 'preflight').message).toMatch(/scheduler sh .*one client address.*--source-range/);
+    expect(check(r.report, 'preflight').message).toMatch(/scheduler sh .*one client address.*--source-range/);
     expect(await weightOf(rs1())).toBe(1);
   });
 
   it('sh -b sh-fallback from the client namespace’s 30 addresses: PASS', async () => {
     const r = await drainTest(['--source-range', lab.info.clientSources!]);
     expect(r.code, r.text).toBe(0);
-    expect(check(r.report!, 'preflight').message).toContain('scheduler sh; 30 client addresses');
-    expect(check(r.report!, 'new-connections-avoid-drained').status).toBe('pass');
-    expect(check(r.report!, 'weight-unchanged').status).toBe('pass');
+    expect(check(r.report, 'preflight').message).toContain('scheduler sh; 30 client addresses');
+    expect(check(r.report, 'new-connections-avoid-drained').status).toBe('pass');
+    expect(check(r.report, 'weight-unchanged').status).toBe('pass');
   });
 
   it('persistent (wrr -p 300): templates keep known clients on rs1 (warn, sysctl named) until expire_quiescent_template=1', async () => {
@@ -88,14 +69,14 @@ describe('ipvs lab: hashing and persistent services, the weight changed by someo
     try {
       const kept = await drainTest(['--source-range', lab.info.clientSources!]);
       expect(kept.code, kept.text).toBe(0);
-      expect(check(kept.report!, 'persistence-templates').status, kept.text).toBe('warn');
-      expect(check(kept.report!, 'persistence-templates').message).toContain('net.ipv4.vs.expire_quiescent_template=1');
-      expect(check(kept.report!, 'new-connections-avoid-drained').status).toBe('pass');
+      expect(check(kept.report, 'persistence-templates').status, kept.text).toBe('warn');
+      expect(check(kept.report, 'persistence-templates').message).toContain('net.ipv4.vs.expire_quiescent_template=1');
+      expect(check(kept.report, 'new-connections-avoid-drained').status).toBe('pass');
 
       await vm('echo 1 > /proc/sys/net/ipv4/vs/expire_quiescent_template');
       const moved = await drainTest(['--source-range', lab.info.clientSources!]);
       expect(moved.code, moved.text).toBe(0);
-      expect(check(moved.report!, 'persistence-templates').status, moved.text).toBe('pass');
+      expect(check(moved.report, 'persistence-templates').status, moved.text).toBe('pass');
     } finally {
       await vm(`ipvsadm -E -t ${vip()} -s sh -b sh-fallback`);
     }
@@ -114,8 +95,8 @@ describe('ipvs lab: hashing and persistent services, the weight changed by someo
     const r = await run;
     expect(meddled).toBe(true);
     expect(r.code, r.text).toBe(4);
-    expect(check(r.report!, 'weight-unchanged').message).toMatch(/changed from 0 \(set by this run\) to 3/);
-    expect(check(r.report!, 'restore').message).toContain('left as it is');
+    expect(check(r.report, 'weight-unchanged').message).toMatch(/changed from 0 \(set by this run\) to 3/);
+    expect(check(r.report, 'restore').message).toContain('left as it is');
     expect(await weightOf(rs1())).toBe(3);
   });
 });
