@@ -123,6 +123,28 @@ describe('drain-test on hashing and persistent services (builtin lab director)',
     expect(exitCodeForReport(report)).toBe(0);
   });
 
+  it('a spread that cannot be made (the other server has weight 0) is exit 3 with what to check, nothing drained', async () => {
+    lab = await startInProcessLab(silent);
+    const other = lab.base.reals[1]!;
+    lab.director.ipvsadm([
+      '-e',
+      '-t',
+      `127.0.0.1:${lab.base.vip.port}`,
+      '-r',
+      `${other.host}:${other.port}`,
+      '-w',
+      '0',
+    ]);
+    const report = await runDrainTest({ ...lab.base, driver: lab.builtin });
+    expect(statuses(report)).toEqual({ preflight: 'pass', spread: 'fail' });
+    expect(message(report, 'spread')).toMatch(
+      /no connection reached a server other than rs1 in \d+ tries .*: draining it would leave nothing; check the weights/,
+    );
+    expect(report.error).toMatchObject({ type: 'SpreadError', beforeDrain: true });
+    expect(exitCodeForReport(report)).toBe(3);
+    expect(await lab.builtin.getWeight({ vip: lab.base.vip }, lab.base.drain)).toBe(1);
+  });
+
   it('persistent from one client address: exit 3', async () => {
     lab = await startInProcessLab(silent, { persistent: 300 });
     const report = await runDrainTest({ ...lab.base, driver: lab.builtin, sources: ['127.0.1.1', '127.0.1.2'] });
