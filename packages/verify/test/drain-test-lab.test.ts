@@ -51,6 +51,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
       'new-connections-avoid-drained',
       'reused-source-port',
       'restore',
+      'weight-unchanged',
       'new-connections-return',
     ]);
     expect(report.driver.name).toBe('builtin');
@@ -65,7 +66,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     expect(Number.isNaN(Date.parse(report.startedAt))).toBe(false);
     expect(report.restore.restored).toBe(true);
     const xml = await readFile(junit, 'utf8');
-    expect(xml.match(/<testcase /g)).toHaveLength(8);
+    expect(xml.match(/<testcase /g)).toHaveLength(9);
     expect(xml).toContain('name="old-connections-survive"');
     expect(xml).not.toContain('<failure');
   });
