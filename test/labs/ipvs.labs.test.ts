@@ -6,6 +6,7 @@
  */
 import { type CommandTransport, formatHostPort } from '@lvs-drain-kit/common';
 import { createSerialTransport } from '@lvs-drain-kit/drivers';
+import { type DrainReport, exitCodeForReport } from '@lvs-drain-kit/verify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   check,
@@ -88,6 +89,7 @@ describe('ipvs lab (IPVS Direct Routing in a qemu VM)', () => {
       const replies = await countRepliesByBridgePort();
       return async (report) => {
         expect(check(report, 'reused-source-port').message).toContain('conn_reuse_mode');
+        expect(check(report, 'old-connections-no-stall').status, summary(report)).toBe('pass');
         expect(report.director?.kernel).toMatch(/^6\.\d+.*amd64$/);
         expect(report.director?.servers.every((s) => s.forwarding === 'Route')).toBe(true);
         expect(report.director?.sysctls).toEqual(
@@ -116,6 +118,45 @@ describe('ipvs lab (IPVS Direct Routing in a qemu VM)', () => {
       },
     ],
     reset,
+  });
+
+  it('a "restore" that exits 0 but edits rs2 fails new-connections-return (exit 1), also when return probes come from a port that reached rs1', async () => {
+    // A narrow ephemeral range in the client namespace: the kernel hands this run's ports out again, the
+    // reused-source-port probe's among them, which reached rs1 and whose IPVS entry (FIN_WAIT,
+    // conn_reuse_mode=1) sends the next connection from it to rs1 whatever its weight. The false pass
+    // seen once came from such a port at try 49; here every run meets it.
+    const netns = lab().info.clientNetns;
+    if (!netns) throw new Error('the ipvs lab has no client namespace');
+    const sysctlInClient = (...args: string[]) => sh(['ip', 'netns', 'exec', netns, 'sysctl', ...args]);
+    const range = 'net.ipv4.ip_local_port_range';
+    const before = (await sysctlInClient('-n', range)).trim().replace(/\s+/, ' ');
+    await sysctlInClient('-w', `${range}=40000 40015`);
+    let report: DrainReport;
+    try {
+      report = await drainInClient(lab(), spec(), {
+        breakage: 'restore-edits-other',
+        options: { ...QUICK, restoreWeight: 1 },
+      });
+    } finally {
+      await sysctlInClient('-w', `${range}=${before}`);
+    }
+    expect(failedChecks(report), summary(report)).toEqual(['new-connections-return']);
+    const ret = check(report, 'new-connections-return');
+    expect(ret.message).toMatch(/^no new connection reached rs1/);
+    expect(report.verdict).toBe('fail');
+    expect(exitCodeForReport(report)).toBe(1);
+    expect(report.servers.find((s) => s.name === 'rs1')!.returnedConnections).toBe(0);
+    // The pitfall was met, and reported as what it is.
+    const reuse = check(report, 'reused-source-port');
+    const hits = reuse.failures.filter((f) => f.connection.startsWith('return#'));
+    expect(hits.length, summary(report)).toBeGreaterThan(0);
+    expect(hits.every((f) => f.server === 'rs1')).toBe(true);
+    expect(reuse.status).toBe('warn');
+    expect(reuse.message).toContain('net.ipv4.vs.conn_reuse_mode=3');
+    expect(ret.message).toMatch(/reached rs1 through the reused port: see reused-source-port/);
+    // Nothing else failed: old connections survived, new ones from fresh ports avoided rs1.
+    expect(check(report, 'old-connections-survive').status).toBe('pass');
+    expect(check(report, 'new-connections-avoid-drained').status, summary(report)).toBe('pass');
   });
 
   it('reused source port: conn_reuse_mode=0 sends the reconnect to the drained server; 3 does not', async () => {

@@ -102,6 +102,9 @@ describe('parseArgs', () => {
       `lvs-client: command-argument value '127.0.0.1' is invalid for argument 'host:port'. invalid address "127.0.0.1": missing ":PORT"`,
     );
     expect(parse('connect', 'h:1', '--timeout', 'soon').err).toContain('invalid duration "soon"');
+    expect(parse('probe', 'h:1', '--interval', '200').err).toContain(
+      'duration "200" has no unit: did you mean 200ms or 200s?',
+    );
     expect(parse('frobnicate').err).toContain("unknown command 'frobnicate'");
     // No command: the help goes to stderr, and the exit is not a success.
     const none = parse();
@@ -129,7 +132,7 @@ describe('--help and --version', () => {
     expect(out).toContain('  7  probe: some probes got no reply');
     expect(out).toMatch(/^ {2}connect \[options\] <host:port>/m);
     expect(out).toMatch(/^ {2}lvs-client probe \S+ --count 20$/m);
-    expect(out).toContain('DURATION: a number and a unit: 250ms, 5s, 2m, 1h (a bare number is milliseconds).');
+    expect(out).toContain('DURATION: a number and a unit: 250ms, 5s, 2m, 1h (a bare number is refused; 0 needs none).');
   });
 
   it.each([

@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseHostPort, parsePort } from './address.js';
 import { parseDuration } from './duration.js';
+import { parsePercent } from './percent.js';
 
 export function asArgument<T>(parse: (value: string) => T): (value: string) => T {
   return (value) => {
@@ -29,6 +30,7 @@ export function wholeNumber(min: number, max: number): (value: string) => number
 }
 
 export const durationArgument = asArgument(parseDuration);
+export const percentArgument = asArgument(parsePercent);
 export const hostPortArgument = asArgument((value: string) => parseHostPort(value));
 export const portArgument = (options: { allowZero?: boolean } = {}) =>
   asArgument((value: string) => parsePort(value, options));

@@ -4,6 +4,7 @@ export * from './duration.js';
 export * from './errors.js';
 export * from './escape.js';
 export * from './framer.js';
+export * from './percent.js';
 export * from './recorded-process.js';
 export * from './reply.js';
 export * from './rs-server.js';

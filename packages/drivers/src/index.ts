@@ -8,14 +8,32 @@ export {
   createCommandDriver,
   parseWeightOutput,
 } from './drivers/command.js';
-export { fillTemplate, type TemplateValues, unknownPlaceholders } from './drivers/command-template.js';
+export {
+  fillPlaceholders,
+  fillTemplate,
+  placeholdersOutside,
+  type TemplateValues,
+  unknownPlaceholders,
+} from './drivers/command-template.js';
 export { createHaproxyDriver, type HaproxyDriverOptions, type HaproxySpec, haproxyDriver } from './drivers/haproxy.js';
 export * from './drivers/haproxy-api.js';
+export * from './drivers/haproxy-counts.js';
 export * from './drivers/ipvs-sysctls.js';
 export { createIpvsadmDriver, type IpvsadmDriverOptions, type IpvsadmSpec, ipvsadmDriver } from './drivers/ipvsadm.js';
+export * from './drivers/ipvsadm-counts.js';
 export * from './drivers/ipvsadm-list.js';
+export {
+  BACKUP_SUFFIX,
+  createKeepalivedDriver,
+  type KeepalivedDriverOptions,
+  type KeepalivedSpec,
+  keepalivedDriver,
+} from './drivers/keepalived.js';
+export * from './drivers/keepalived-conf.js';
+export { keepalivedOwnerWarning } from './drivers/keepalived-owner.js';
 export { createManualDriver, type ManualDriverOptions, type ManualSpec, manualDriver } from './drivers/manual.js';
 export { createNftDriver, type NftDriverOptions, type NftSpec, nftDriver, nftDriverFromSpec } from './drivers/nft.js';
+export * from './drivers/nft-conntrack.js';
 export * from './drivers/nft-map.js';
 export * from './errors.js';
 export { createDriver } from './registry.js';

@@ -10,6 +10,7 @@ import { builtinDriver } from './drivers/builtin.js';
 import { commandDriver } from './drivers/command.js';
 import { haproxyDriver } from './drivers/haproxy.js';
 import { ipvsadmDriver } from './drivers/ipvsadm.js';
+import { keepalivedDriver } from './drivers/keepalived.js';
 import { manualDriver } from './drivers/manual.js';
 import { nftDriver } from './drivers/nft.js';
 import { DriverSpecError } from './errors.js';
@@ -22,6 +23,7 @@ export const DRIVERS = [
   manualDriver,
   builtinDriver,
   agentDriver,
+  keepalivedDriver,
 ] as const;
 
 /** A driver described as plain data: what flags, a cluster file, a lab and the journal hand to `createDriver`. */

@@ -25,6 +25,18 @@ export interface DirectorServer {
   inactConn?: number;
 }
 
+/**
+ * The connections a director holds for one real server of a service, as it counts them: `active` are
+ * established, `inactive` are closing or closed and not yet forgotten (IPVS InActConn, conntrack's
+ * TIME_WAIT …; undefined where the director keeps none, as HAProxy).
+ */
+export interface ConnectionCount {
+  host: string;
+  port: number;
+  active: number;
+  inactive?: number;
+}
+
 /** What a driver could read from the director; everything but `servers` is best effort. */
 export interface DirectorState {
   /** How the director picks a server, in its own words (`wrr`, `sh`, `jhash ip saddr mod 2`). */
@@ -69,6 +81,11 @@ export interface DrainDriver {
   describeChange?(service: ServiceRef, real: RealServerRef, weight: number): string;
   /** The exact command a person would run to put `weight` back by hand (exit-4 messages, the journal). */
   manualCommand(service: ServiceRef, real: RealServerRef, weight: number): string;
+  /**
+   * Per real server of the service, the connections the director holds now (see connection-counts.ts);
+   * absent where the driver cannot read them (command, manual).
+   */
+  connectionCounts?(service: ServiceRef): Promise<ConnectionCount[]>;
 }
 
 /**

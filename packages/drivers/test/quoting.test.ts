@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { fillTemplate, unknownPlaceholders } from '../src/drivers/command-template.js';
+import {
+  fillPlaceholders,
+  fillTemplate,
+  placeholdersOutside,
+  unknownPlaceholders,
+} from '../src/drivers/command-template.js';
 import { parseSshUrl, sshArgv } from '../src/transports/ssh.js';
 
 describe('quoting in drivers', () => {
@@ -25,5 +30,15 @@ describe('quoting in drivers', () => {
       ],
     );
     expect(() => parseSshUrl('ssh://')).toThrow(/expected ssh:\/\/user@host/);
+  });
+});
+
+describe('named placeholders', () => {
+  it('fills only the names given, each quoted, and names the unknown ones', () => {
+    const values = { name: "rs1'; reboot; '", rip: '198.18.0.11', rport: 2100 };
+    expect(fillPlaceholders('ssh root@{rip} restart {name} # {other}', values)).toBe(
+      `ssh root@198.18.0.11 restart 'rs1'\\''; reboot; '\\''' # {other}`,
+    );
+    expect(placeholdersOutside('{rip} {nmae} {rport}', ['rip', 'rport', 'name'])).toEqual(['nmae']);
   });
 });

@@ -74,7 +74,7 @@ describe('the driver table', () => {
 
   it('shares a flag between kinds only by sharing its definition', () => {
     const director = driverFlagUses().find((u) => u.name === '--director');
-    expect(director?.kinds).toEqual(['ipvsadm', 'nft', 'manual']);
+    expect(director?.kinds).toEqual(['ipvsadm', 'nft', 'manual', 'keepalived']);
     for (const flag of ['--ipvs-protocol', '--ipvs-fwmark']) {
       expect(driverFlagUses().find((u) => u.name === flag)?.kinds).toEqual(['ipvsadm', 'manual']);
     }
@@ -104,7 +104,7 @@ describe('specs from flags and files', () => {
   });
 
   it('knows every kind when it meets an unknown one', async () => {
-    const all = /expected ipvsadm, haproxy, nft, command, manual, builtin or agent/;
+    const all = /expected ipvsadm, haproxy, nft, command, manual, builtin, agent or keepalived/;
     await expect(specFromFlags('lvs', {})).rejects.toThrow(all);
     await expect(createDriver({ kind: 'lvs' } as unknown as DriverSpec)).rejects.toThrow(all);
     await expect(parseDriverSpec({ kind: 'lvs' })).rejects.toThrow(/kind/);

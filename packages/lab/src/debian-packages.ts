@@ -30,6 +30,67 @@ export function parseKernelDepends(text: string): string | undefined {
   return /Depends:\s*(linux-image-\d\S*)/.exec(text)?.[1];
 }
 
+/**
+ * `apt-cache depends` output → each package's hard dependencies (Depends and PreDepends). Of an OR group
+ * (`|Depends: a` … `Depends: z`) only the first is kept, as apt would install; virtual packages (`<x>`)
+ * and the packages listed under them as providers are left out.
+ */
+export function parseAptCacheDepends(text: string): Map<string, string[]> {
+  const deps = new Map<string, string[]>();
+  let current: string[] | undefined;
+  let inOrGroup = false;
+  for (const line of text.split('\n')) {
+    const header = /^(\S+)$/.exec(line);
+    if (header) {
+      current = [];
+      deps.set(header[1]!, current);
+      inOrGroup = false;
+      continue;
+    }
+    const m = /^ {2}(\|?)(?:Pre)?Depends: (\S+)$/.exec(line);
+    if (!m || !current) continue;
+    const [, pipe, name] = m;
+    if (!inOrGroup && !name!.startsWith('<') && !current.includes(name!)) current.push(name!);
+    // The group goes on while lines carry the pipe; the line after the last piped one ends it.
+    inOrGroup = pipe === '|';
+  }
+  return deps;
+}
+
+/** Debian names shared-library packages lib…/zlib…; the rest (perl, dpkg, iproute2 …) are not needed to load a program. */
+export function isLibraryPackage(name: string): boolean {
+  return /^(lib|zlib)/.test(name);
+}
+
+/**
+ * The library packages `roots` depend on, transitively (one `apt-cache depends` per level): what a
+ * program from `roots` may need to load. The unpacked trees are searched for its DT_NEEDED sonames.
+ */
+export async function resolveLibraryPackages(roots: readonly string[]): Promise<string[]> {
+  const seen = new Set<string>(roots);
+  const libraries: string[] = [];
+  let level = [...roots];
+  while (level.length > 0) {
+    const { stdout } = await run([
+      'apt-cache',
+      'depends',
+      ...['--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances'],
+      ...level,
+    ]);
+    const next: string[] = [];
+    for (const deps of parseAptCacheDepends(stdout).values()) {
+      for (const d of deps) {
+        if (seen.has(d) || !isLibraryPackage(d)) continue;
+        seen.add(d);
+        libraries.push(d);
+        next.push(d);
+      }
+    }
+    level = next;
+  }
+  return libraries;
+}
+
 export async function resolveKernelPackage(metapackage: string): Promise<string> {
   const { stdout } = await run(['apt-cache', 'depends', metapackage]);
   const name = parseKernelDepends(stdout);

@@ -1,6 +1,7 @@
 /**
- * The IPVS director's boot files: a stock Debian kernel and an initramfs with busybox, ipvsadm and the
- * modules IPVS needs. Built once per set of package versions and kept in the cache.
+ * The IPVS director's boot files: a stock Debian kernel and an initramfs with busybox, ipvsadm (and any
+ * other program an engine asks for, e.g. keepalived), the shared libraries they load and the modules IPVS
+ * needs. Built once per set of package versions and programs and kept in the cache.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -8,12 +9,19 @@ import { copyFile, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFi
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type CpioEntry, parentDirs, writeCpio } from './cpio.js';
-import { fetchPackages, type PackageVersion, resolveKernelPackage, resolveVersions } from './debian-packages.js';
+import {
+  fetchPackages,
+  type PackageVersion,
+  resolveKernelPackage,
+  resolveLibraryPackages,
+  resolveVersions,
+} from './debian-packages.js';
 import { LabError } from './errors.js';
 import { initScript } from './init-script.js';
 import { type ModuleInfo, modinfoSection, normaliseModuleName, parseModinfo } from './modinfo.js';
 import { moduleLoadOrder } from './module-order.js';
 import { LAB_SCHEDULERS } from './plan.js';
+import { DYNAMIC_LOADER, sharedLibraryClosure } from './shared-libraries.js';
 
 export interface DirectorImage {
   kernel: string;
@@ -22,8 +30,17 @@ export interface DirectorImage {
   packages: PackageVersion[];
 }
 
+/** A program of a Debian package, put in the image with the libraries it loads. */
+export interface DirectorProgram {
+  package: string;
+  /** Its path inside the package, which is also its path in the VM (`usr/sbin/keepalived`). */
+  path: string;
+}
+
 export interface DirectorImageOptions {
   cacheDir: string;
+  /** Programs beyond ipvsadm (and busybox, which is static). */
+  programs?: readonly DirectorProgram[];
   /** Debian metapackage naming the kernel flavour; the cloud one is the smallest (~27 MB). */
   kernelMetapackage?: string;
   log?: (line: string) => void;
@@ -35,10 +52,12 @@ export interface DirectorImageOptions {
  */
 export const DIRECTOR_MODULES = ['virtio_pci', 'virtio_net', 'ip_vs', ...LAB_SCHEDULERS.ipvs.map((s) => `ip_vs_${s}`)];
 
-const USERLAND = ['busybox-static', 'ipvsadm', 'libnl-3-200', 'libnl-genl-3-200', 'libpopt0', 'libc6'];
+/** Every director has ipvsadm; busybox (static) gives the shell and its applets. */
+export const IPVSADM: DirectorProgram = { package: 'ipvsadm', path: 'sbin/ipvsadm' };
+const BUSYBOX = 'busybox-static';
 
 /** Bump when the image layout changes (a changed /init changes the key by itself). */
-const IMAGE_FORMAT = '2';
+const IMAGE_FORMAT = '3';
 
 async function walkModules(dir: string, found = new Map<string, string>()): Promise<Map<string, string>> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -87,19 +106,24 @@ async function aptFingerprint(): Promise<string> {
 }
 
 /**
- * The kernel package and the versions apt would fetch. Asking apt-cache costs ~2 s per run here, so the
- * answer is kept in the cache until apt's lists or sources change.
+ * The kernel package and the versions apt would fetch: busybox, the programs' packages and every library
+ * package they depend on. Asking apt-cache costs ~2 s per run here (more with many libraries), so the
+ * answer is kept in the cache, one file per set of programs, until apt's lists or sources change.
  */
-async function resolveDirectorPackages(cacheDir: string, metapackage: string) {
-  const file = join(cacheDir, 'apt-resolution.json');
-  const key = JSON.stringify({ metapackage, USERLAND, apt: await aptFingerprint() });
+async function resolveDirectorPackages(cacheDir: string, metapackage: string, programs: readonly DirectorProgram[]) {
+  const roots = [...new Set(programs.map((p) => p.package))];
+  const file = join(cacheDir, `apt-resolution-${roots.join('+')}.json`);
+  const key = JSON.stringify({ metapackage, roots, IMAGE_FORMAT, apt: await aptFingerprint() });
   const saved = await readFile(file, 'utf8').then(
     (t) => JSON.parse(t) as { key: string; kernelPackage: string; packages: PackageVersion[] },
     () => undefined,
   );
   if (saved?.key === key) return saved;
-  const kernelPackage = await resolveKernelPackage(metapackage);
-  const packages = await resolveVersions([kernelPackage, ...USERLAND]);
+  const [kernelPackage, libraries] = await Promise.all([
+    resolveKernelPackage(metapackage),
+    resolveLibraryPackages(roots),
+  ]);
+  const packages = await resolveVersions([kernelPackage, BUSYBOX, ...roots, ...libraries]);
   await mkdir(cacheDir, { recursive: true });
   await writeFile(file, JSON.stringify({ key, kernelPackage, packages }));
   return { key, kernelPackage, packages };
@@ -107,13 +131,21 @@ async function resolveDirectorPackages(cacheDir: string, metapackage: string) {
 
 export async function buildDirectorImage(options: DirectorImageOptions): Promise<DirectorImage> {
   const log = options.log ?? (() => {});
+  const programs = [IPVSADM, ...(options.programs ?? []).filter((p) => p.path !== IPVSADM.path)];
   const { kernelPackage, packages } = await resolveDirectorPackages(
     options.cacheDir,
     options.kernelMetapackage ?? 'linux-image-cloud-amd64',
+    programs,
   );
   const key = createHash('sha256')
     .update(
-      JSON.stringify({ IMAGE_FORMAT, packages, DIRECTOR_MODULES, init: initScript({ modules: DIRECTOR_MODULES }) }),
+      JSON.stringify({
+        IMAGE_FORMAT,
+        packages,
+        programs,
+        DIRECTOR_MODULES,
+        init: initScript({ modules: DIRECTOR_MODULES }),
+      }),
     )
     .digest('hex')
     .slice(0, 16);
@@ -133,16 +165,25 @@ export async function buildDirectorImage(options: DirectorImageOptions): Promise
   const modulePaths = await walkModules(join(kernelTree, 'lib', 'modules', kernelRelease));
   const order = moduleLoadOrder(DIRECTOR_MODULES, await moduleInfos(modulePaths, DIRECTOR_MODULES));
 
-  const bb = trees.get('busybox-static')!;
   const lib = 'lib/x86_64-linux-gnu';
+  const programFiles = await Promise.all(programs.map((p) => fileEntry(trees.get(p.package)!, p.path, p.path)));
+  // Every library a program loads, from whichever unpacked package holds it, into the loader's own folder.
+  const libraries = await sharedLibraryClosure(
+    programs.map((p) => join(trees.get(p.package)!, p.path)),
+    packages.filter((p) => p.name !== kernelPackage).map((p) => trees.get(p.name)!),
+  );
   const files: CpioEntry[] = [
-    await fileEntry(bb, 'bin/busybox', 'bin/busybox'),
-    await fileEntry(trees.get('ipvsadm')!, 'sbin/ipvsadm', 'sbin/ipvsadm'),
-    await fileEntry(trees.get('libc6')!, `${lib}/libc.so.6`, `${lib}/libc.so.6`),
-    await fileEntry(trees.get('libc6')!, `${lib}/ld-linux-x86-64.so.2`, `${lib}/ld-linux-x86-64.so.2`),
-    await fileEntry(trees.get('libnl-3-200')!, `${lib}/libnl-3.so.200`, `${lib}/libnl-3.so.200`),
-    await fileEntry(trees.get('libnl-genl-3-200')!, `${lib}/libnl-genl-3.so.200`, `${lib}/libnl-genl-3.so.200`),
-    await fileEntry(trees.get('libpopt0')!, `usr/${lib}/libpopt.so.0`, `${lib}/libpopt.so.0`),
+    await fileEntry(trees.get(BUSYBOX)!, 'bin/busybox', 'bin/busybox'),
+    ...programFiles,
+    await fileEntry(trees.get('libc6')!, `${lib}/${DYNAMIC_LOADER}`, `${lib}/${DYNAMIC_LOADER}`),
+    ...(await Promise.all(
+      libraries.map(async (l) => ({
+        type: 'file' as const,
+        path: `${lib}/${l.soname}`,
+        data: await readFile(l.source),
+        mode: 0o755,
+      })),
+    )),
     ...(await Promise.all(
       order.map(async (m) => ({
         type: 'file' as const,
@@ -154,7 +195,7 @@ export async function buildDirectorImage(options: DirectorImageOptions): Promise
     { type: 'file', path: 'init', data: new TextEncoder().encode(initScript({ modules: order })), mode: 0o755 },
   ];
   const specials: CpioEntry[] = [
-    { type: 'symlink', path: 'lib64/ld-linux-x86-64.so.2', target: `/${lib}/ld-linux-x86-64.so.2` },
+    { type: 'symlink', path: `lib64/${DYNAMIC_LOADER}`, target: `/${lib}/${DYNAMIC_LOADER}` },
     { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
     { type: 'chardev', path: 'dev/null', major: 1, minor: 3, mode: 0o666 },
   ];
@@ -171,6 +212,8 @@ export async function buildDirectorImage(options: DirectorImageOptions): Promise
   await writeFile(join(tmp, '.complete'), `${key}\n`);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
-  log(`director image ready: ${order.length} modules (${order.join(' ')})`);
+  log(
+    `director image ready: ${programs.map((p) => p.path.split('/').pop()).join(', ')} with ${libraries.length} libraries, ${order.length} modules (${order.join(' ')})`,
+  );
   return { kernel, initrd, kernelRelease, packages };
 }

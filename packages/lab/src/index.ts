@@ -1,5 +1,6 @@
 export * from './cpio.js';
 export * from './director-image.js';
+export * from './elf.js';
 export {
   BUILTIN_SCHEDULERS,
   type BuiltinScheduler,
@@ -7,7 +8,12 @@ export {
   type LabDirectorOptions,
   startLabDirector,
 } from './engines/builtin/director.js';
-export { MISBEHAVIOURS, type Misbehaviour, parseMisbehaviours } from './engines/builtin/misbehaviour.js';
+export {
+  BLACKHOLE_MS,
+  MISBEHAVIOURS,
+  type Misbehaviour,
+  parseMisbehaviours,
+} from './engines/builtin/misbehaviour.js';
 export { PersistenceTemplates } from './engines/builtin/persistence.js';
 export { ShScheduler, shBucket } from './engines/builtin/sh.js';
 export { type WrrDest, WrrScheduler } from './engines/builtin/wrr.js';
@@ -17,6 +23,8 @@ export { ENGINES } from './engines/index.js';
 export { NFT_CHAIN, NFT_MAP, NFT_TABLE } from './engines/nft.js';
 export * from './errors.js';
 export * from './haproxy-config.js';
+export * from './keepalived-config.js';
+export * from './keepalived-status.js';
 export * from './lab.js';
 export * from './lab-info.js';
 export * from './modinfo.js';
@@ -24,4 +32,7 @@ export * from './module-order.js';
 export * from './nft-ruleset.js';
 export * from './paths.js';
 export * from './plan.js';
+export * from './real-server-control.js';
+export * from './restart-real.js';
+export * from './shared-libraries.js';
 export type { LabProcess, LabState } from './state.js';

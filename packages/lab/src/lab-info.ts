@@ -1,4 +1,4 @@
-import type { BuiltinSpec, HaproxySpec, IpvsadmSpec, NftSpec } from '@lvs-drain-kit/drivers';
+import type { BuiltinSpec, HaproxySpec, IpvsadmSpec, KeepalivedSpec, NftSpec } from '@lvs-drain-kit/drivers';
 import type { LabEngine } from './plan.js';
 
 /**
@@ -8,6 +8,7 @@ import type { LabEngine } from './plan.js';
 export type LabDriverSpec =
   | BuiltinSpec
   | (IpvsadmSpec & { director: string })
+  | (KeepalivedSpec & { director: string })
   | (NftSpec & { netns: string; family: 'ip' })
   | HaproxySpec;
 

@@ -7,8 +7,11 @@
 import { LabOptionError } from './errors.js';
 
 /** Every lab engine, in the order help texts list them; `builtin` is the default and needs no root. */
-export const LAB_ENGINES = ['builtin', 'ipvs', 'nft', 'haproxy'] as const;
+export const LAB_ENGINES = ['builtin', 'ipvs', 'keepalived', 'nft', 'haproxy'] as const;
 export type LabEngine = (typeof LAB_ENGINES)[number];
+
+/** Engines whose director is the IPVS VM (DR: the VIP is an address of its own, on every real server's lo). */
+export const VM_ENGINES: readonly LabEngine[] = ['ipvs', 'keepalived'];
 
 export function isLabEngine(value: string): value is LabEngine {
   return (LAB_ENGINES as readonly string[]).includes(value);
@@ -17,10 +20,12 @@ export function isLabEngine(value: string): value is LabEngine {
 /**
  * How each engine can pick a real server for a new connection, in the engine's own words; the first is
  * the default. ipvs: every scheduler module of the kernel (`ipvsadm -s`); nft: the expression of the
- * `dnat to … map` rule (`numgen inc`, `numgen random`, `jhash ip saddr`); haproxy: `balance`.
+ * `dnat to … map` rule (`numgen inc`, `numgen random`, `jhash ip saddr`); haproxy: `balance`; keepalived:
+ * its `lb_algo`.
  */
 export const LAB_SCHEDULERS = {
   builtin: ['wrr', 'rr', 'sh'],
+  keepalived: ['wrr'],
   ipvs: ['wrr', 'rr', 'lc', 'wlc', 'sed', 'nq', 'fo', 'ovf', 'lblc', 'lblcr', 'dh', 'sh', 'mh'],
   nft: ['numgen', 'random', 'jhash'],
   haproxy: ['roundrobin', 'static-rr', 'leastconn', 'source', 'random'],
@@ -72,7 +77,7 @@ export interface LabPlan {
   /** Where clients run; undefined: this host. */
   clientNetns?: string;
   clientHost: string;
-  /** nft and haproxy: the director's namespace; ipvs: the VM (no namespace); builtin: this host. */
+  /** nft and haproxy: the director's namespace; ipvs, keepalived: the VM (no namespace); builtin: this host. */
   directorNetns?: string;
   /** The director's own address (DIP). */
   directorHost: string;
@@ -115,17 +120,18 @@ export function planLab(engine: LabEngine, id: string, options: LabPlanOptions =
   }
   const port = options.port ?? 2100;
   const ns = (role: string) => `${NETNS_PREFIX}${id}-${role}`;
+  const vm = VM_ENGINES.includes(engine);
   return {
     id,
     engine,
     segment: { netns: ns('br'), bridge: 'br0', prefixLength: 24, tap: 'tap0' },
     clientNetns: ns('client'),
     clientHost: '198.18.0.10',
-    ...(engine === 'ipvs' ? {} : { directorNetns: ns('dir') }),
+    ...(vm ? {} : { directorNetns: ns('dir') }),
     directorHost: '198.18.0.2',
     // ipvs (DR): the VIP is a separate address owned by the director, and on every real server's lo.
     // nft/haproxy: the director's own address is the service address.
-    vip: { host: engine === 'ipvs' ? '198.18.0.100' : '198.18.0.2', port },
+    vip: { host: vm ? '198.18.0.100' : '198.18.0.2', port },
     reals: Array.from({ length: realCount }, (_, i) => ({
       name: `rs${i + 1}`,
       netns: ns(`rs${i + 1}`),

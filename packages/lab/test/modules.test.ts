@@ -1,38 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { modinfoSection, parseModinfo } from '../src/modinfo.js';
 import { ModuleOrderError, moduleLoadOrder } from '../src/module-order.js';
+import { elfFile } from './elf-fixture.js';
 
-/** A minimal 64-bit little-endian ELF file with a section-name table and the given sections. */
-function elf(sections: Record<string, Uint8Array>): Uint8Array {
-  const names = ['', '.shstrtab', ...Object.keys(sections)];
-  const shstrtab = Buffer.from(`${names.join('\0')}\0`);
-  const bodies = [new Uint8Array(), shstrtab, ...Object.values(sections)];
-  let offset = 64;
-  const placed = bodies.map((b) => {
-    const at = offset;
-    offset += b.length;
-    return at;
-  });
-  const shoff = offset + ((8 - (offset % 8)) % 8);
-  const out = Buffer.alloc(shoff + names.length * 64);
-  out.writeUInt32BE(0x7f454c46, 0);
-  out[4] = 2; // 64-bit
-  out[5] = 1; // little endian
-  out.writeBigUInt64LE(BigInt(shoff), 0x28);
-  out.writeUInt16LE(64, 0x3a);
-  out.writeUInt16LE(names.length, 0x3c);
-  out.writeUInt16LE(1, 0x3e);
-  let nameOffset = 0;
-  names.forEach((name, i) => {
-    const base = shoff + i * 64;
-    out.writeUInt32LE(nameOffset, base);
-    out.writeBigUInt64LE(BigInt(placed[i]!), base + 0x18);
-    out.writeBigUInt64LE(BigInt(bodies[i]!.length), base + 0x20);
-    Buffer.from(bodies[i]!).copy(out, placed[i]!);
-    nameOffset += Buffer.byteLength(name) + 1;
-  });
-  return out;
-}
+const elf = (sections: Record<string, Uint8Array>) =>
+  elfFile(Object.entries(sections).map(([name, body]) => ({ name, body })));
 
 const modinfo = (...fields: string[]) => Buffer.from(`${fields.join('\0')}\0`);
 

@@ -13,7 +13,7 @@ afterEach(() => {
 
 describe('lab plan', () => {
   it('keeps every address in 198.18.0.0/15 and every namespace under the lab prefix', () => {
-    for (const engine of ['ipvs', 'nft', 'haproxy'] as const) {
+    for (const engine of ['ipvs', 'keepalived', 'nft', 'haproxy'] as const) {
       const plan = planLab(engine, 'ab12');
       const addresses = [plan.clientHost, plan.directorHost, plan.vip.host, ...plan.reals.map((r) => r.host)];
       for (const a of addresses) expect(a).toMatch(/^198\.1[89]\.\d+\.\d+$/);
@@ -22,10 +22,12 @@ describe('lab plan', () => {
     }
   });
 
-  it('ipvs: a separate VIP and no director namespace (the director is the VM); nft/haproxy: the director is the VIP', () => {
-    const ipvs = planLab('ipvs', 'x');
-    expect(ipvs.directorNetns).toBeUndefined();
-    expect(ipvs.vip.host).not.toBe(ipvs.directorHost);
+  it('ipvs, keepalived: a separate VIP and no director namespace (the director is the VM); nft/haproxy: the director is the VIP', () => {
+    for (const engine of ['ipvs', 'keepalived'] as const) {
+      const vm = planLab(engine, 'x');
+      expect(vm.directorNetns).toBeUndefined();
+      expect(vm.vip.host).not.toBe(vm.directorHost);
+    }
     const nft = planLab('nft', 'x', { port: 8080 });
     expect(nft.vip).toEqual({ host: nft.directorHost, port: 8080 });
     expect(nft.reals.every((r) => r.port === 8080)).toBe(true);

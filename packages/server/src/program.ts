@@ -1,4 +1,5 @@
 /** The rs-server command line: every command registers itself, with its action. */
+import { DURATION_HELP } from '@lvs-drain-kit/common';
 import { Command } from 'commander';
 import { register as registerCheck } from './commands/check/index.js';
 import { register as registerCtl } from './commands/ctl/index.js';
@@ -18,7 +19,7 @@ Exit codes:
 ${EXIT_HELP.map(([code, what]) => `  ${String(code).padEnd(3)} ${what}`).join('\n')}
   (\`rs-server check\` exits as keepalived expects: 0 ready, 2 draining, 1 down — see its --help)
 
-Durations: 500ms, 5s, 2m, 1h (a bare number is milliseconds).`;
+${DURATION_HELP}`;
 
 export interface ProgramIo {
   out(text: string): void;

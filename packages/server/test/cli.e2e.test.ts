@@ -29,7 +29,9 @@ describe('rs-server command line', () => {
       expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toMatch(/Exit codes:\n {2}0 {3}done/);
-    expect(r.stdout).toContain('Durations: 500ms, 5s, 2m, 1h');
+    expect(r.stdout).toContain(
+      'DURATION: a number and a unit: 250ms, 5s, 2m, 1h (a bare number is refused; 0 needs none).',
+    );
   });
 
   it('serve --help shows every flag of the option table, with examples', async () => {

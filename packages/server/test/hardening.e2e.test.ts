@@ -253,6 +253,8 @@ describe('rs-server hardening (real binary)', () => {
     [['70000'], /invalid port "70000"/],
     [['--max-line-bytes', '0'], /expected a whole number 1-/],
     [['--idle-timeout', 'soon'], /invalid duration "soon"/],
+    // Once read as 10 ms: a client was closed after a blink instead of ten seconds.
+    [['--idle-timeout', '10'], /duration "10" has no unit: did you mean 10s\?/],
     [['--log-format', 'xml'], /log-format/],
     [['--bogus'], /unknown option '--bogus'/],
     [['1', '2'], /too many arguments/],

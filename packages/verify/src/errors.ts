@@ -1,6 +1,8 @@
 /**
  * Every failure lvs-verify can end with, and the one place they become exit codes.
- * 0 pass · 1 a check failed · 2 usage/config · 3 environment before any drain · 4 restore failed.
+ * 0 pass · 1 a check failed (the load balancer did something wrong) · 2 usage/config · 3 cannot be
+ * tested as asked (environment before any drain, or a check that observed nothing) · 4 restore failed,
+ * or someone else changed the drained weight during the run (not written over).
  * The classes a driver throws live with the drivers; they are mapped here.
  */
 import { EnvironmentError, InterruptedError } from '@lvs-drain-kit/common';
@@ -24,8 +26,14 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.pass, 'every check passed (warn included)'],
   [EXIT.checkFailed, 'a check failed (or an error after the drain; the weight was restored)'],
   [EXIT.usage, 'usage or config error'],
-  [EXIT.environment, 'cannot test as asked, before anything was drained (unreachable, refused, no spread)'],
-  [EXIT.restoreFailed, 'the restore failed, or someone else changed the weight meanwhile (see the command)'],
+  [
+    EXIT.environment,
+    'not tested as asked: environment error before any drain (unreachable, refused, no spread), or a check observed nothing',
+  ],
+  [
+    EXIT.restoreFailed,
+    'the restore failed, or someone else changed the drained weight during the run (left as they set it); see the command',
+  ],
   [EXIT.sigint, 'interrupted by SIGINT; the weight was restored first'],
   [EXIT.sigterm, 'interrupted by SIGTERM; the weight was restored first'],
 ];
@@ -62,15 +70,51 @@ export function exitCodeFor(err: unknown): number {
 
 /** The exit code of a finished run, from its report (the same rules as `exitCodeFor`). */
 export function exitCodeForReport(report: {
-  verdict: 'pass' | 'fail' | 'error';
+  verdict: 'pass' | 'fail' | 'inconclusive' | 'error';
   error?: { type: string; beforeDrain: boolean; signal?: string };
   restore: { attempted: boolean; restored: boolean };
 }): number {
   if (report.restore.attempted && !report.restore.restored) return EXIT.restoreFailed;
   if (report.error?.type === 'RestoreError') return EXIT.restoreFailed;
   if (report.error?.type === 'InterruptedError') return report.error.signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+  // Someone else's weight on the drained server: left as it is, a person decides — never a FAIL.
+  if (report.error?.type === 'WeightDriftError') return EXIT.restoreFailed;
   if (report.verdict === 'error' && report.error?.beforeDrain) {
     return ['UsageError', 'ConfigError', 'DriverSpecError'].includes(report.error.type) ? EXIT.usage : EXIT.environment;
   }
+  if (report.verdict === 'inconclusive') return EXIT.environment;
   return report.verdict === 'pass' ? EXIT.pass : EXIT.checkFailed;
 }
+
+/**
+ * The exit code of `maintain`, `drain` and `undrain` from their report: a server this run left at weight
+ * 0 (its restore failed, or it did not come back healthy) or could not put back because someone changed
+ * its weight is 4 — an operator must look at it; otherwise the same rules as drain-test.
+ */
+export function exitCodeForMaintain(report: {
+  verdict: 'pass' | 'fail' | 'error';
+  error?: { type: string; beforeDrain: boolean; signal?: string };
+  servers: ReadonlyArray<{ restore: { attempted: boolean; restored: boolean; leftDrained?: boolean } }>;
+}): number {
+  if (report.servers.some((s) => s.restore.leftDrained || (s.restore.attempted && !s.restore.restored))) {
+    return EXIT.restoreFailed;
+  }
+  return exitCodeForReport({ ...report, restore: { attempted: false, restored: false } });
+}
+
+/** For --help of maintain: what each exit code means there. */
+export const MAINTAIN_EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
+  [EXIT.pass, 'every server maintained and back, and no request failed'],
+  [
+    EXIT.checkFailed,
+    'a step failed (not empty in time, the work, new connections did not return) or requests failed; every server is back',
+  ],
+  [EXIT.usage, 'usage or config error'],
+  [EXIT.environment, 'refused before anything was drained (capacity, --min-serving, unreachable, unhealthy service)'],
+  [
+    EXIT.restoreFailed,
+    'a server is still drained (not healthy after the work, or its restore failed) or was changed by someone else',
+  ],
+  [EXIT.sigint, 'interrupted by SIGINT; the drained server was put back first'],
+  [EXIT.sigterm, 'interrupted by SIGTERM; the drained server was put back first'],
+];

@@ -1,6 +1,7 @@
 /**
- * lvs-verify as a library: runDrainTest with plain options, the report, the journal and undo. The drivers
- * are @lvs-drain-kit/drivers; what a run needs of them is re-exported here for one import.
+ * lvs-verify as a library: runDrainTest and runMaintain with plain options, their reports, the journal
+ * and undo. The drivers are @lvs-drain-kit/drivers; what a run needs of them is re-exported here for
+ * one import.
  */
 
 export {
@@ -27,6 +28,15 @@ export {
   stateDir,
 } from './journal.js';
 export { drainTestArgs } from './lab-engines.js';
+export {
+  type DrainServerOptions,
+  drainServer,
+  type UndrainServerOptions,
+  undrainServer,
+} from './maintain/drain-server.js';
+export { runMaintain } from './maintain/maintain.js';
+export { MAINTAIN_DEFAULTS, type MaintainOptions } from './maintain/options.js';
+export type { MaintainProgress } from './maintain/progress.js';
 export type { DrainTestOptions, RealSpec } from './options.js';
 export { DEFAULTS } from './options.js';
 export type { ProgressEvent } from './progress.js';
@@ -35,6 +45,9 @@ export { renderHtml } from './report/html/index.js';
 export { renderHuman } from './report/human.js';
 export { stringifyReport } from './report/json.js';
 export { buildJunit } from './report/junit.js';
+export { renderMaintainHuman } from './report/maintain-human.js';
+export { buildMaintainJunit } from './report/maintain-junit.js';
+export type * from './report/maintain-types.js';
 export type * from './report/types.js';
 export { runDrainTest } from './run/drain-test.js';
 export { undoDrains } from './undo.js';

@@ -16,6 +16,8 @@ export interface JournalEntry {
   id: string;
   vip: RealServerRef;
   real: RealServerRef;
+  /** The real server's name, where the run knew it (`lvs-verify undrain NAME`). */
+  name?: string;
   /** Absent where the driver cannot read it and its way back needs none (a command without {weight}). */
   originalWeight?: number;
   /** How to rebuild the driver; absent when a driver instance was injected without one. */

@@ -1,8 +1,11 @@
 import { Command } from 'commander';
+import { register as registerDrain } from './commands/drain/index.js';
 import { register as registerDrainTest } from './commands/drain-test/index.js';
 import { register as registerLab } from './commands/lab/index.js';
+import { register as registerMaintain } from './commands/maintain/index.js';
 import { register as registerReport } from './commands/report/index.js';
 import { register as registerUndo } from './commands/undo/index.js';
+import { register as registerUndrain } from './commands/undrain/index.js';
 import { VERSION } from './version.js';
 
 /** lvs-verify and its commands; each command adds itself with its options, help and action. */
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(see --help)');
   registerDrainTest(program);
+  registerMaintain(program);
+  registerDrain(program);
+  registerUndrain(program);
   registerUndo(program);
   registerReport(program);
   registerLab(program);

@@ -53,7 +53,7 @@ describe('drain-test options from the tables', () => {
       '--hold',
       '3s',
       '--interval',
-      '250',
+      '250ms',
       '--real',
       'a:1',
       '--real',

@@ -17,7 +17,7 @@ describe('drain-test --config FILE', () => {
         `drain: ${env.lab.reals[0]!.address}`,
         `driver: { kind: builtin, control: "${env.lab.control}" }`,
         'hold: 60s',
-        'interval: 150ms',
+        'interval: 100ms',
         'connections: 4',
         'newConnections: 5',
         '',
@@ -31,7 +31,7 @@ describe('drain-test --config FILE', () => {
     const report = JSON.parse(r.stdout) as DrainReport;
     expect(report.drain.name).toBe('rs2');
     expect(report.servers.find((s) => s.drained)?.name).toBe('rs2');
-    expect(report.settings).toMatchObject({ holdMs: 400, connections: 6, intervalMs: 150, newConnections: 5 });
+    expect(report.settings).toMatchObject({ holdMs: 400, connections: 6, intervalMs: 100, newConnections: 5 });
     // The hold the flag asked for, not the file's minute.
     expect(report.durationMs).toBeLessThan(30_000);
     expect(await Promise.all(env.lab.reals.map((x) => env.lab.weight(x.address)))).toEqual([1, 1]);

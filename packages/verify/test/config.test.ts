@@ -11,7 +11,7 @@ describe('cluster config validation', () => {
       drain: '172.16.0.114:2100',
       driver: { kind: 'ipvsadm', director: 'ssh://root@172.16.0.113' },
       hold: '10s',
-      interval: 250,
+      interval: '250ms',
       strict: true,
     });
     expect(c.vip).toEqual({ host: '172.16.0.113', port: 2100, family: 4 });
@@ -57,6 +57,18 @@ describe('cluster config validation', () => {
     expect(msg).toContain('driver.socket');
     expect(msg).toContain('hold: expected a duration');
     expect(msg).toMatch(/extra/);
+  });
+
+  it('a duration without a unit is refused, with the unit it probably meant', () => {
+    const base = { vip: '10.0.0.1:80', reals: ['10.0.0.2:80', '10.0.0.3:80'], drain: '10.0.0.2:80' };
+    const driver = { kind: 'ipvsadm' };
+    expect(() => validateConfig({ ...base, driver, hold: 10 }, 'c.yaml')).toThrow(
+      /^c\.yaml: hold: expected a duration like 500ms, 5s: duration "10" has no unit: did you mean 10s\?/,
+    );
+    expect(() => validateConfig({ ...base, driver, interval: '200' })).toThrow(
+      /interval: .*did you mean 200ms or 200s\?/,
+    );
+    expect(validateConfig({ ...base, driver, hold: '10s', interval: 0 }).intervalMs).toBe(0);
   });
 
   it('command driver timeouts are durations', () => {

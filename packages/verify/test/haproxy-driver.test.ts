@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { haproxyCommand, parseApiAddress, UnsupportedSetupError } from '@lvs-drain-kit/drivers';
 import { runVerify, type SpawnedServer, spawnRsServer, tempDir } from '@lvs-drain-kit/testkit';
-import { createHaproxyDriver } from '@lvs-drain-kit/verify';
+import { createHaproxyDriver, type MaintainReport } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -190,6 +190,52 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
     const rs1 = report.servers.find((s) => s.name === 'rs1')!;
     expect(rs1.weightDuringDrain).toBe(0);
     expect(rs1.connectionsAfter).toBeGreaterThan(0);
+  });
+
+  it("maintain through HAProxy: show stat's sessions are what the wait reads; no request fails", async () => {
+    const r = await runVerify(
+      [
+        'maintain',
+        '--vip',
+        `127.0.0.1:${vipPort}`,
+        '--real',
+        `127.0.0.2:${servers[0]!.port}`,
+        '--real',
+        `127.0.0.3:${servers[1]!.port}`,
+        '--driver',
+        'haproxy',
+        '--haproxy-socket',
+        socket,
+        '--haproxy-backend',
+        'be',
+        '--rate',
+        '40',
+        '--long-lived',
+        '4',
+        '--interval',
+        '50ms',
+        '--poll',
+        '100ms',
+        '--exec',
+        'echo working on {name}',
+        '--json',
+      ],
+      state.path,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as MaintainReport;
+    expect(report.servers.map((s) => [s.name, s.status, s.exec?.output])).toEqual([
+      ['rs1', 'done', 'working on rs1\n'],
+      ['rs2', 'done', 'working on rs2\n'],
+    ]);
+    // The sampler's long-lived sessions were on the drained server, counted by HAProxy, then closed.
+    const waits = report.servers.map((s) => s.waitEmpty!);
+    expect(waits.some((w) => w.first!.own > 0 && w.first!.active >= w.first!.own)).toBe(true);
+    expect(waits.every((w) => w.last!.active === 0 && w.last!.inactive === 0)).toBe(true);
+    expect(report.sampler.requests.failed).toBe(0);
+    const driver = createHaproxyDriver({ socket, backend: 'be' });
+    const service = { vip: { host: '127.0.0.1', port: vipPort } };
+    expect((await driver.inspect(service)).servers.map((s) => s.weight)).toEqual([1, 1]);
   });
 
   it('an unknown backend is an environment error (exit 3)', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { createDriver } from '@lvs-drain-kit/drivers';
-import { type LabDirector, type LabDirectorOptions, startLabDirector } from '@lvs-drain-kit/lab';
+import { type LabDirector, type LabDirectorOptions, type Misbehaviour, startLabDirector } from '@lvs-drain-kit/lab';
 import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import type { Logger } from 'pino';
 import type { DrainTestOptions } from '../src/options.js';
@@ -19,10 +19,15 @@ export interface InProcessLab {
   close(): Promise<void>;
 }
 
-/** `director`: how the lab director schedules (scheduler, persistence); wrr without persistence by default. */
+/**
+ * `director`: how the lab director schedules (scheduler, persistence) and misbehaves; wrr without
+ * persistence by default. A list alone is its misbehaviours.
+ */
 export async function startInProcessLab(
   log: Logger,
-  director: Pick<LabDirectorOptions, 'scheduler' | 'persistent' | 'expireQuiescentTemplate'> = {},
+  director:
+    | Misbehaviour[]
+    | Pick<LabDirectorOptions, 'scheduler' | 'persistent' | 'expireQuiescentTemplate' | 'misbehave'> = {},
 ): Promise<InProcessLab> {
   const common = { port: 0, maxLineBytes: 4096, idleTimeoutMs: 0, maxConnections: 0, keepAliveMs: 0, log };
   const servers = await Promise.all([
@@ -34,7 +39,7 @@ export async function startInProcessLab(
     vip: { host: '127.0.0.1', port: 0 },
     control: { host: '127.0.0.1', port: 0 },
     reals,
-    ...director,
+    ...(Array.isArray(director) ? { misbehave: director } : director),
   });
   const dir = await mkdtemp(join(tmpdir(), 'lvs-verify-run-'));
   return {
@@ -44,8 +49,10 @@ export async function startInProcessLab(
       drain: reals[0]!,
       holdMs: 300,
       intervalMs: 50,
-      timeoutMs: 500,
-      restoreTimeoutMs: 500,
+      // The verifier, the servers and the director share one event loop, on a machine that may be busy:
+      // a reply bound a loaded test process can keep (a test that wants timeouts sets its own).
+      timeoutMs: 2000,
+      restoreTimeoutMs: 2000,
       journalPath: join(dir, 'journal.json'),
     },
     builtin: await createDriver({ kind: 'builtin', control: `127.0.0.1:${labDirector.control.port}` }),

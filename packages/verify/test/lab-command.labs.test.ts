@@ -22,7 +22,8 @@ beforeAll(async () => {
   base = await mkdtemp('/tmp/ldk-lab-command-labs-');
 });
 afterAll(async () => {
-  for (const engine of ['ipvs', 'nft', 'haproxy']) await labDown({ stateDir: join(base, `lab-${engine}`) });
+  for (const engine of ['ipvs', 'keepalived', 'nft', 'haproxy'])
+    await labDown({ stateDir: join(base, `lab-${engine}`) });
   await rm(base, { recursive: true, force: true });
 });
 
@@ -32,6 +33,11 @@ const DIRECTORS: Record<Exclude<LabEngine, 'builtin'>, { example: RegExp; own: s
     example: /^TCP {2}198\.18\.0\.100:2100 wrr$/m,
     own: ['sysctl', 'net.ipv4.vs.conn_reuse_mode'],
     ownOutput: /^net\.ipv4\.vs\.conn_reuse_mode = 1$/m,
+  },
+  keepalived: {
+    example: /^TCP {2}198\.18\.0\.100:2100 wrr$/m,
+    own: ['sh', '-c', 'keepalived --version 2>&1 | head -n 1; cat /run/keepalived.pid'],
+    ownOutput: /^Keepalived v2\.\d+\.\d+ .*\n\d+$/m,
   },
   nft: {
     example: /^table ip ldk_lb \{$/m,
@@ -45,7 +51,7 @@ const DIRECTORS: Record<Exclude<LabEngine, 'builtin'>, { example: RegExp; own: s
   },
 };
 
-describe.each(['nft', 'haproxy', 'ipvs'] as const)('lvs-verify lab (%s)', (engine) => {
+describe.each(['nft', 'haproxy', 'ipvs', 'keepalived'] as const)('lvs-verify lab (%s)', (engine) => {
   it('the try: lines run as printed; lab exec --director runs on the director; down', async () => {
     const up = await verify(['lab', 'up', '--engine', engine]);
     expect(up.exitCode, up.stderr).toBe(0);
@@ -82,11 +88,11 @@ describe.each(['nft', 'haproxy', 'ipvs'] as const)('lvs-verify lab (%s)', (engin
       ]);
       expect(failing.exitCode).toBe(5);
       expect(failing.stderr).toContain('no');
-      if (engine === 'ipvs') {
-        const list = await verify(['lab', 'exec', '--engine', 'ipvs', '--director', '--', 'ipvsadm', '-Ln']);
+      if (engine === 'ipvs' || engine === 'keepalived') {
+        const list = await verify(['lab', 'exec', '--engine', engine, '--director', '--', 'ipvsadm', '-Ln']);
         expect(list.stdout).toMatch(/^ {2}-> 198\.18\.0\.11:2100\s+Route\s+1/m);
         // `lab ipvsadm` is `lab exec --director -- ipvsadm`.
-        expect((await verify(['lab', 'ipvsadm', '--engine', 'ipvs', '--', '-Ln'])).stdout).toBe(list.stdout);
+        expect((await verify(['lab', 'ipvsadm', '--engine', engine, '--', '-Ln'])).stdout).toBe(list.stdout);
       }
       // Without --director: the client namespace.
       const client = await verify(['lab', 'exec', '--engine', engine, '--', 'ip', '-br', '-4', 'addr', 'show', 'eth0']);

@@ -66,8 +66,13 @@ describe('the verifier telling its own slowness from the server', () => {
     expect(paceWarning(14, 25, 200, 97)).toBe(
       'the hold got through 14 of 25 rounds of a line every 200 ms: the verifier itself was the limit (it used 97% of a core sending and reading lines); a longer --interval or fewer --connections gives every line its full interval',
     );
-    expect(paceWarning(14, 25, 200, 30)).toContain(
-      'the verifier had time to spare (it used 30% of a core), so the replies set the pace',
+    const slow = paceWarning(14, 25, 200, 30);
+    expect(slow).toContain('the verifier had time to spare (it used 30% of a core), so the replies set the pace');
+    // Advice to slow the verifier down is for a verifier that was the limit, not for a server that was slow.
+    expect(slow).not.toContain('--interval');
+    const hung = paceWarning(8, 13, 200, 5, 4);
+    expect(hung).toBe(
+      'the hold got through 8 of 13 rounds of a line every 200 ms: rounds waited for replies that never came (4 connections timed out, see old-connections-survive); the verifier had time to spare (5% of a core)',
     );
   });
 });

@@ -14,6 +14,8 @@ const server = (name: string, drained: boolean, extra: Partial<ServerReport> = {
   connectionsAfter: 4,
   newConnections: drained ? 0 : 16,
   returnedConnections: drained ? 1 : 0,
+  reusedPortConnections: 0,
+  stalls: 0,
   replies: 100,
   failures: { timeout: 0, reset: 0, closed: 0, 'wrong-host': 0, garbled: 0 },
   ...extra,
@@ -30,7 +32,8 @@ function report(over: Partial<DrainReport> = {}): DrainReport {
     drain: { host: '172.16.0.114', port: 2100, name: 'rs1', originalWeight: 1 },
     settings: {
       connections: 8,
-      newConnections: 16,
+      newConnections: 59,
+      maxLeak: 0.05,
       holdMs: 5000,
       intervalMs: 200,
       timeoutMs: 2000,
@@ -92,6 +95,20 @@ describe('human report', () => {
     expect(renderHuman(report(), { color: true })).toContain('\u001b[');
   });
 
+  it('stalls are counted beside the failures, reused-port hits beside the new connections', () => {
+    const text = renderHuman(
+      report({
+        servers: [server('rs1', true, { stalls: 2, reusedPortConnections: 1 }), server('rs2', false)],
+      }),
+      { color: false },
+    );
+    expect(text).toMatch(/rs1 \*.*│ 0 \(\+1 reused port\) │.*│ 2 stalls +│/);
+    expect(text).toContain('59 new (sized for a 5% leak)');
+    const given = report();
+    given.settings.newConnections = 16;
+    expect(renderHuman(given, { color: false })).toContain('16 new (would see a leak of ≥ 18%)');
+  });
+
   it("one line of the verifier's own load, and its overload warnings", () => {
     expect(renderHuman(report(), { color: false })).toContain(
       'verifier event-loop delay p99 12 ms (max 32) · peak RSS 75 MB · hold 25 of 25 rounds, 12% CPU\n',
@@ -125,6 +142,8 @@ describe('exit codes from a report', () => {
   it('0 pass, 1 fail, 3 environment before the drain, 4 restore failed, 130/143 interrupted', () => {
     expect(exitCodeForReport(report())).toBe(EXIT.pass);
     expect(exitCodeForReport(report({ verdict: 'fail' }))).toBe(EXIT.checkFailed);
+    // A check that observed nothing: not tested as asked.
+    expect(exitCodeForReport(report({ verdict: 'inconclusive' }))).toBe(EXIT.environment);
     expect(
       exitCodeForReport(report({ verdict: 'error', error: { type: 'DriverError', message: 'x', beforeDrain: true } })),
     ).toBe(EXIT.environment);
@@ -153,5 +172,15 @@ describe('JUnit', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(4);
     expect(xml).toContain('<failure message="none reached rs1"');
     expect(xml).toContain('WARN: reached rs1');
+  });
+
+  it('a check that observed nothing is an error testcase, not a pass', () => {
+    const xml = buildJunit(
+      report({
+        verdict: 'inconclusive',
+        checks: [{ id: 'new-connections-return', status: 'inconclusive', message: 'no fresh port', failures: [] }],
+      }),
+    );
+    expect(xml).toContain('<error message="no fresh port" type="inconclusive"');
   });
 });

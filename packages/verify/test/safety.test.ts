@@ -94,7 +94,18 @@ describe('never leave a server drained by accident', () => {
 
   it('--no-restore leaves the server drained, on the journal, for `undo`', async () => {
     const r = await runVerify(
-      [...target, '--driver', 'builtin', '--control', lab.driver.control, '--hold', '300ms', '--no-restore'],
+      [
+        ...target,
+        '--driver',
+        'builtin',
+        '--control',
+        lab.driver.control,
+        '--hold',
+        '300ms',
+        '--interval',
+        '100ms',
+        '--no-restore',
+      ],
       state.path,
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -169,6 +180,8 @@ describe('command driver (real commands through /bin/sh)', () => {
         restore,
         '--hold',
         '500ms',
+        '--interval',
+        '100ms',
         '--json',
       ],
       state.path,
@@ -257,6 +270,8 @@ describe('command driver (real commands through /bin/sh)', () => {
         '1',
         '--hold',
         '500ms',
+        '--interval',
+        '100ms',
       ],
       state.path,
     );
@@ -305,18 +320,34 @@ describe('exit codes for bad input and a missing environment', () => {
     expect(r.stderr).toContain('--driver manual needs a terminal');
   });
 
+  /** Runs drain-test on a config file holding `yaml`. */
+  async function withConfig(name: string, yaml: string) {
+    const file = join(state.path, name);
+    await writeFile(file, yaml);
+    return runVerify(['drain-test', '--config', file], state.path);
+  }
+
   it('2: an invalid config file names every bad field', async () => {
-    const file = join(state.path, 'bad.yaml');
-    await writeFile(
-      file,
+    const r = await withConfig(
+      'bad.yaml',
       'vip: 10.0.0.1\nreals: [10.0.0.2:80]\ndrain: 10.0.0.2:80\ndriver: {kind: ipvsadm, directr: x}\nhold: soon\n',
     );
-    const r = await runVerify(['drain-test', '--config', file], state.path);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('vip: expected HOST:PORT');
     expect(r.stderr).toContain('reals: at least two real servers');
     expect(r.stderr).toContain('hold: expected a duration');
     expect(r.stderr).toContain('driver');
+  });
+
+  it('2: a duration without a unit in a config file (once 10 ms)', async () => {
+    const r = await withConfig(
+      'unitless.yaml',
+      'vip: 10.0.0.1:80\nreals: [10.0.0.2:80, 10.0.0.3:80]\ndrain: 10.0.0.2:80\ndriver: {kind: ipvsadm}\nhold: 10\n',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'hold: expected a duration like 500ms, 5s: duration "10" has no unit: did you mean 10s?',
+    );
   });
 
   it('a valid config file drives the same test', async () => {

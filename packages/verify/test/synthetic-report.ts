@@ -123,6 +123,7 @@ export function syntheticReport(o: SyntheticOptions): DrainReport {
     settings: {
       connections: n,
       newConnections,
+      maxLeak: 0.05,
       holdMs,
       intervalMs,
       timeoutMs: 2000,
@@ -170,6 +171,8 @@ export function syntheticReport(o: SyntheticOptions): DrainReport {
       connectionsAfter: s === 0 ? half - failed : n - half,
       newConnections: s === 0 ? 0 : newConnections,
       returnedConnections: s === 0 ? 1 : 0,
+      reusedPortConnections: 0,
+      stalls: 0,
       replies: 0,
       failures: { timeout: 0, reset: 0, closed: 0, 'wrong-host': 0, garbled: 0 },
     })),

@@ -15,7 +15,12 @@ export type Breakage =
   /** HAProxy: weight 0 plus `shutdown sessions server`, which closes every session on it. */
   | 'haproxy-shutdown-sessions'
   /** The restore is acknowledged (and read back) but never applied. */
-  | 'restore-noop';
+  | 'restore-noop'
+  /**
+   * The restore exits 0 but sets the weight of another real server; the weight cannot be read back (a
+   * command driver without --get-cmd). The false pass once seen on real IPVS.
+   */
+  | 'restore-edits-other';
 
 const KILL_TABLE = 'ldk_break';
 
@@ -80,6 +85,20 @@ export async function breakDriver(driver: DrainDriver, breakage: Breakage, info:
         async setWeight(s, real, weight) {
           await driver.setWeight(s, real, weight);
           if (weight === 0) await haproxyCommand(socket, `shutdown sessions server ${backend}/${nameOf(real)}`);
+        },
+      };
+    }
+    case 'restore-edits-other': {
+      const other = (real: { host: string; port: number }) =>
+        info.reals.find((r) => r.host !== real.host || r.port !== real.port)!;
+      return {
+        ...driver,
+        name: `${driver.name}-restore-edits-other`,
+        async getWeight() {
+          return undefined;
+        },
+        async setWeight(s, real, weight) {
+          await driver.setWeight(s, weight === 0 ? real : other(real), weight);
         },
       };
     }

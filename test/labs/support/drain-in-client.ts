@@ -18,7 +18,14 @@ export interface DrainJob {
   drain?: number;
   options: Pick<
     DrainTestOptions,
-    'connections' | 'newConnections' | 'holdMs' | 'intervalMs' | 'timeoutMs' | 'restoreTimeoutMs' | 'strict'
+    | 'connections'
+    | 'newConnections'
+    | 'holdMs'
+    | 'intervalMs'
+    | 'timeoutMs'
+    | 'restoreTimeoutMs'
+    | 'strict'
+    | 'restoreWeight'
   >;
 }
 

@@ -3,11 +3,12 @@
  * `--help`, and the action it registers itself with. `addCommand` turns that data into a commander command.
  */
 import type { Readable, Writable } from 'node:stream';
+import { DURATION_HELP } from '@lvs-drain-kit/common';
 import { type Command, Option } from 'commander';
 import { EXIT, type ExitName, exitHelpLines } from '../errors.js';
 
-/** Said in every `--help` that has a duration flag; every duration flag takes this form. */
-export const DURATION_HELP = 'DURATION: a number and a unit: 250ms, 5s, 2m, 1h (a bare number is milliseconds).';
+/** Said in every `--help` that has a duration flag (common's wording, the same in every CLI). */
+export { DURATION_HELP } from '@lvs-drain-kit/common';
 
 /** One flag, as data. */
 export interface OptionSpec {

@@ -10,6 +10,7 @@ import {
   parseGetWeight,
   parseServersState,
 } from './haproxy-api.js';
+import { haproxyConnectionCounts } from './haproxy-counts.js';
 
 const schema = specSchema('haproxy', (z) => ({
   socket: z.string().min(1),
@@ -128,6 +129,9 @@ export function createHaproxyDriver(options: HaproxyDriverOptions): DrainDriver 
     },
     manualCommand(_service, real, weight) {
       return checkedCommand(names.get(formatHostPort(real)) ?? options.server ?? 'SERVER', weight);
+    },
+    async connectionCounts() {
+      return haproxyConnectionCounts(run, options.backend, await states());
     },
   };
 }

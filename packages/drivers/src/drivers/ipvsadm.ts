@@ -11,6 +11,7 @@ import { DriverError, DriverSpecError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { ipvsSysctlWarnings, SYSCTL_PATHS } from './ipvs-sysctls.js';
+import { ipvsConnectionCounts } from './ipvsadm-counts.js';
 import {
   editWeightArgv,
   findDest,
@@ -22,6 +23,7 @@ import {
   serviceArgs,
   serviceName,
 } from './ipvsadm-list.js';
+import { keepalivedOwnerWarning } from './keepalived-owner.js';
 
 /** How the virtual service is named to ipvsadm: shared by the ipvsadm and manual drivers. */
 export interface IpvsServiceSettings {
@@ -93,6 +95,8 @@ export interface IpvsadmDriverOptions {
   description?: string;
   /** Read `uname -r` and the IPVS sysctls too (a real kernel). Default true. */
   readKernel?: boolean;
+  /** With readKernel: warn when a running keepalived owns the service (it would put the weight back). Default true. */
+  keepalivedCheck?: boolean;
   /** How a person runs an ipvsadm argv by hand on this director; default: as is, or through ssh. */
   manual?: (argv: string[]) => string;
   /** Carries out an edit; default: runs `ipvsadm ARGV` through the transport. The manual driver asks a person. */
@@ -222,6 +226,10 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
         }
         state.sysctls = sysctls;
         state.warnings = ipvsSysctlWarnings(sysctls, s);
+        if (options.keepalivedCheck ?? true) {
+          const owner = await keepalivedOwnerWarning(transport, service);
+          if (owner) state.warnings.push(owner);
+        }
       }
       return state;
     },
@@ -250,5 +258,7 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
       );
       return `# first read its forwarding, thresholds and tunnel: ipvsadm -L -n --tun-info ${args}; ipvsadm -L -n --thresholds ${args}; then: ipvsadm -e ${args} -r ${formatHostPort(real)} (those options) -w ${weight}`;
     },
+
+    connectionCounts: async (service) => ipvsConnectionCounts(ipvsadm, await keyOf(service)),
   };
 }

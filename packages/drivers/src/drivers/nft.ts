@@ -15,6 +15,7 @@ import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import { netnsTransport } from '../transports/netns.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
+import { conntrackConnectionCounts } from './nft-conntrack.js';
 import {
   type BalancerState,
   balancerEdit,
@@ -173,6 +174,8 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
       }
       return shellJoin([...prefix, 'nft', '-j', balancerRewrite(balancer, last, finalSlots(last, real, weight))]);
     },
+
+    connectionCounts: (service) => conntrackConnectionCounts(transport, service, timeoutMs),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Disruption, FailureClass } from '../report/types.js';
+import type { Disruption, DisruptionClass } from '../report/types.js';
 
 /**
  * Time spans in which some connection was failing. Each sample is a span of the run (a hold tick,
@@ -8,7 +8,7 @@ export class DisruptionTracker {
   #intervals: Disruption[] = [];
   constructor(private readonly mergeGapMs: number) {}
 
-  sample(startMs: number, endMs: number, failures: Array<{ connection: string; class: FailureClass }>): void {
+  sample(startMs: number, endMs: number, failures: Array<{ connection: string; class: DisruptionClass }>): void {
     if (failures.length === 0) return;
     const last = this.#intervals.at(-1);
     let d: Disruption;

@@ -55,22 +55,26 @@ export function markStalledTimeouts(
 export const BUSY_CPU_PERCENT = 90;
 
 /**
- * The hold's rounds against what the interval allows; a note when they fell behind, saying whether
- * the verifier itself was busy (`cpuPercent`: its CPU time over the hold, 100 = one core) or not.
+ * The hold's rounds against what the interval allows; a note when they fell behind, saying why. Only a
+ * verifier busy sending and reading lines (`cpuPercent`: its CPU time over the hold, 100 = one core) is
+ * helped by a longer --interval or fewer --connections; when replies that never came (`timeouts`) or
+ * slow replies held the rounds back, that advice would point away from the problem.
  */
 export function paceWarning(
   rounds: number,
   expectedRounds: number,
   intervalMs: number,
   cpuPercent: number,
+  timeouts = 0,
 ): string | undefined {
   // One round short is the loop's edge (the last round may start just after the end); more is lateness.
   if (rounds >= expectedRounds - 1) return undefined;
-  const why =
-    cpuPercent >= BUSY_CPU_PERCENT
-      ? `the verifier itself was the limit (it used ${Math.round(cpuPercent)}% of a core sending and reading lines)`
-      : `the verifier had time to spare (it used ${Math.round(cpuPercent)}% of a core), so the replies set the pace: the servers, the director, or the machine they share`;
-  return `the hold got through ${rounds} of ${expectedRounds} rounds of a line every ${intervalMs} ms: ${why}; a longer --interval or fewer --connections gives every line its full interval`;
+  const head = `the hold got through ${rounds} of ${expectedRounds} rounds of a line every ${intervalMs} ms`;
+  if (cpuPercent >= BUSY_CPU_PERCENT)
+    return `${head}: the verifier itself was the limit (it used ${Math.round(cpuPercent)}% of a core sending and reading lines); a longer --interval or fewer --connections gives every line its full interval`;
+  if (timeouts > 0)
+    return `${head}: rounds waited for replies that never came (${timeouts} connection${timeouts === 1 ? '' : 's'} timed out, see old-connections-survive); the verifier had time to spare (${Math.round(cpuPercent)}% of a core)`;
+  return `${head}: the verifier had time to spare (it used ${Math.round(cpuPercent)}% of a core), so the replies set the pace: the servers, the director, or the machine they share`;
 }
 
 /** Rounds the hold starts when each takes no longer than the interval. */

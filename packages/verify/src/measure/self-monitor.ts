@@ -76,6 +76,12 @@ export class SelfMonitor {
     this.#peakHeap = Math.max(this.#peakHeap, m.heapUsed);
   }
 
+  /** Spans (performance.now()) in which the loop did not run, so far: to excuse a slow reply the verifier caused. */
+  stallsSoFar(): ReadonlyArray<{ start: number; end: number }> {
+    this.#late(performance.now());
+    return this.#stalls;
+  }
+
   /** Closes a phase's figures, the stall that ends with it included; the next phase starts from zero. */
   endPhase(id: PhaseId): LoopDelaySummary {
     this.#late(performance.now());

@@ -3,7 +3,14 @@
  * commander options (options/commander.ts), the cluster-file schema (config.ts) and the types of both
  * are derived from tables of these.
  */
-import { durationArgument, parseDuration, parseHostPort, wholeNumber } from '@lvs-drain-kit/common';
+import {
+  durationArgument,
+  parseDuration,
+  parseHostPort,
+  parsePercent,
+  percentArgument,
+  wholeNumber,
+} from '@lvs-drain-kit/common';
 import type { Zod } from '@lvs-drain-kit/drivers';
 import type { z } from 'zod';
 
@@ -50,14 +57,40 @@ export function count(flag: string, help: string, min: number, max: number, defa
   });
 }
 
-/** A duration: `500ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds; the value is in milliseconds. */
+/** A duration: `500ms`, `5s`, `2m`, `1h` (a bare number is refused); the value is in milliseconds. */
 export function duration(flag: string, help: string, defaultMs: number, configKey: string) {
   return option<number, number>({
     flag,
     help,
     parse: durationArgument,
-    defaultText: defaultMs % 1000 === 0 ? `${defaultMs / 1000}s` : `${defaultMs}ms`,
+    defaultText:
+      defaultMs % 60_000 === 0 && defaultMs > 0
+        ? `${defaultMs / 60_000}m`
+        : defaultMs % 1000 === 0
+          ? `${defaultMs / 1000}s`
+          : `${defaultMs}ms`,
     config: { key: configKey, schema: durationSchema },
+  });
+}
+
+/** A percentage: `5%`, `0.5%`; the value is a share (0.05). */
+export function percent(flag: string, help: string, defaultShare: number) {
+  return option<number, number>({
+    flag,
+    help,
+    parse: percentArgument,
+    defaultText: `${defaultShare * 100}%`,
+    config: {
+      schema: (z) =>
+        z.string().transform((v, ctx) => {
+          try {
+            return parsePercent(v);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+            return z.NEVER;
+          }
+        }),
+    },
   });
 }
 
@@ -66,13 +99,13 @@ export function flag(flag: string, help: string) {
   return option<boolean, boolean>({ flag, help, config: { schema: (z) => z.boolean() } });
 }
 
+/** Numbers too, so that `hold: 10` gets the same "has no unit" answer as `--hold 10`. */
 export function durationSchema(z: Zod) {
-  return z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-    if (typeof v === 'number') return v;
+  return z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
     try {
       return parseDuration(v);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 5s' });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 5s: ${(err as Error).message}` });
       return z.NEVER;
     }
   });

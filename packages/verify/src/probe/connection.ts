@@ -68,16 +68,27 @@ export class ProbeConnection {
         localAddress: target.localAddress,
       });
       socket.setNoDelay(true);
+      let settled = false;
       const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new ConnectFailure('timeout', `no connection within ${target.timeoutMs} ms`));
+        // As in ask(): a connect that completed while the loop stood still is seen in the poll phase
+        // that follows the timers; look again after it.
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          socket.destroy();
+          reject(new ConnectFailure('timeout', `no connection within ${target.timeoutMs} ms`));
+        });
       }, target.timeoutMs);
       socket.once('connect', () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new ProbeConnection(socket, performance.now() - started));
       });
       socket.once('error', (err: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         socket.destroy();
         reject(new ConnectFailure(classifySocketError(err.code), err.code ?? err.message, err.code));
@@ -104,13 +115,20 @@ export class ProbeConnection {
     if (this.#waiter) throw new Error('one line at a time');
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.#waiter = undefined;
-        // A late reply would be taken for the next one: this connection is done.
-        this.#dead = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
-        this.socket.destroy();
-        resolve({ ok: false, ...this.#dead });
+        // Timers run before I/O in an event-loop turn: a reply (or a reset) that arrived while the
+        // loop stood still is read in this turn's poll phase. Look once more, after it, before
+        // calling the line unanswered — else a busy verifier turns every late-read answer into a timeout.
+        setImmediate(() => {
+          if (this.#waiter !== waiter) return;
+          this.#waiter = undefined;
+          // A late reply would be taken for the next one: this connection is done.
+          this.#dead = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
+          this.socket.destroy();
+          resolve({ ok: false, ...this.#dead });
+        });
       }, timeoutMs);
-      this.#waiter = { resolve, expected: expectedHost, sentAt: performance.now(), timer };
+      const waiter = { resolve, expected: expectedHost, sentAt: performance.now(), timer };
+      this.#waiter = waiter;
       this.socket.write(`${line}\n`);
     });
   }

@@ -1,6 +1,8 @@
 import { escapeControl, formatDuration } from '@lvs-drain-kit/common';
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { detectableLeak, percent, samplesForLeak } from '../measure/power.js';
+import { signed } from './time.js';
 import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport, VerifierReport } from './types.js';
 import { FAILURE_CLASSES } from './types.js';
 
@@ -32,7 +34,7 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
   const s = report.settings;
   out.push(
     c.dim(
-      `settings ${s.connections} old connections, hold ${formatDuration(s.holdMs)} every ${formatDuration(s.intervalMs)}, ${s.newConnections} new, timeout ${formatDuration(s.timeoutMs)}`,
+      `settings ${s.connections} old connections, hold ${formatDuration(s.holdMs)} every ${formatDuration(s.intervalMs)}, ${s.newConnections} new (${s.newConnections === samplesForLeak(s.maxLeak) ? `sized for a ${percent(s.maxLeak)} leak` : `would see a leak of ≥ ${percent(detectableLeak(s.newConnections), true)}`}), timeout ${formatDuration(s.timeoutMs)}`,
     ),
   );
   out.push('');
@@ -59,7 +61,11 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     });
     for (const sv of report.servers) table.push(serverRow(sv, report.latency[sv.name]?.hold?.rtt, c));
     out.push(table.toString());
-    out.push(c.dim('old conns: on the server at the drain → still answering after the hold; * = drained'));
+    out.push(
+      c.dim(
+        'old conns: on the server at the drain → still answering after the hold; * = drained; new: from source ports unused before (+ reached through a reused one)',
+      ),
+    );
     out.push('');
   }
 
@@ -69,7 +75,7 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     for (const f of k.failures.slice(0, 5)) {
       out.push(
         c.dim(
-          `        ${f.connection} on ${f.server || '?'}: ${f.class} at +${f.atMs} ms${f.detail ? ` (${f.detail})` : ''}`,
+          `        ${f.connection} on ${f.server || '?'}: ${f.class} at ${signed(f.atMs)} ms${f.detail ? ` (${f.detail})` : ''}`,
         ),
       );
     }
@@ -81,12 +87,22 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     for (const dis of report.disruptions) {
       out.push(
         c.red(
-          `disruption +${dis.startMs}..+${dis.endMs} ms (${dis.durationMs} ms): ${dis.classes.join(', ')} on ${dis.connections.slice(0, 6).join(', ')}${dis.connections.length > 6 ? ', …' : ''}`,
+          `disruption ${signed(dis.startMs)}..${signed(dis.endMs)} ms (${dis.durationMs} ms): ${dis.classes.join(', ')} on ${dis.connections.slice(0, 6).join(', ')}${dis.connections.length > 6 ? ', …' : ''}`,
         ),
       );
     }
   }
-  if (report.restore.attempted && !report.restore.restored) {
+  if (report.error?.type === 'WeightDriftError') {
+    out.push('');
+    out.push(
+      c.bold(
+        c.red(
+          `WEIGHT CHANGED BY SOMEONE ELSE: ${drainName}'s weight was left as they set it. Decide; to put it back anyway:`,
+        ),
+      ),
+    );
+    if (report.restore.manualCommand) out.push(`    ${report.restore.manualCommand}`);
+  } else if (report.restore.attempted && !report.restore.restored) {
     out.push('');
     out.push(c.bold(c.red(`RESTORE FAILED: ${drainName} may still be drained. Run by hand on the director:`)));
     out.push(`    ${report.restore.manualCommand}`);
@@ -96,20 +112,22 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
     out.push(c.dim(`  stderr ${escapeControl(line)}`));
   }
   out.push('');
-  const verdict =
-    report.verdict === 'pass'
-      ? c.bold(c.green('PASS'))
-      : report.verdict === 'fail'
-        ? c.bold(c.red('FAIL'))
-        : c.bold(c.red('ERROR'));
-  const failed = report.checks.filter((k) => k.status === 'fail').map((k) => k.id);
-  const warned = report.checks.filter((k) => k.status === 'warn').map((k) => k.id);
+  const verdict = {
+    pass: c.bold(c.green('PASS')),
+    fail: c.bold(c.red('FAIL')),
+    inconclusive: c.bold(c.yellow('INCONCLUSIVE')),
+    error: c.bold(c.red('ERROR')),
+  }[report.verdict];
+  const ids = (status: CheckStatus) => report.checks.filter((k) => k.status === status).map((k) => k.id);
+  const [failed, warned, unsure] = [ids('fail'), ids('warn'), ids('inconclusive')];
   const why =
     report.verdict === 'pass'
       ? `draining ${drainName} kept every old connection and sent new ones elsewhere${warned.length ? ` (warnings: ${warned.join(', ')})` : ''}`
       : failed.length
         ? `failed: ${failed.join(', ')}`
-        : (report.error?.message ?? '');
+        : unsure.length && report.verdict === 'inconclusive'
+          ? `observed nothing to judge in: ${unsure.join(', ')} — not a pass; not tested as asked`
+          : (report.error?.message ?? '');
   out.push(`verdict  ${verdict}  ${why}  ${c.dim(`(${formatDuration(report.durationMs)})`)}`);
   return `${out.join('\n')}\n`;
 }
@@ -131,6 +149,9 @@ function badge(status: CheckStatus, c: ReturnType<typeof pc.createColors>): stri
       return c.red('FAIL');
     case 'warn':
       return c.yellow('WARN');
+    case 'inconclusive':
+      // Nothing observed: four letters like the others, and not one a hurried reader takes for a pass.
+      return c.yellow('VOID');
     default:
       return c.dim('SKIP');
   }
@@ -144,9 +165,12 @@ function serverRow(sv: ServerReport, rtt: LatencySummary | undefined, c: ReturnT
   ]
     .filter((w) => w !== undefined)
     .join('→');
-  const failures = FAILURE_CLASSES.filter((k: FailureClass) => sv.failures[k] > 0)
+  const failed = FAILURE_CLASSES.filter((k: FailureClass) => sv.failures[k] > 0)
     .map((k) => `${sv.failures[k]} ${k}`)
     .join(', ');
+  const stalled = sv.stalls > 0 ? `${sv.stalls} stall${sv.stalls === 1 ? '' : 's'}` : '';
+  const failures = [failed ? c.red(failed) : '', stalled ? c.yellow(stalled) : ''].filter(Boolean).join(', ');
+  const reused = sv.reusedPortConnections > 0 ? ` (+${sv.reusedPortConnections} reused port)` : '';
   const lost = sv.connectionsAfter < sv.connectionsBefore;
   return [
     sv.drained ? c.bold(`${sv.name} *`) : sv.name,
@@ -155,10 +179,10 @@ function serverRow(sv: ServerReport, rtt: LatencySummary | undefined, c: ReturnT
     lost
       ? c.red(`${sv.connectionsBefore} → ${sv.connectionsAfter}`)
       : `${sv.connectionsBefore} → ${sv.connectionsAfter}`,
-    sv.drained && sv.newConnections > 0 ? c.red(String(sv.newConnections)) : String(sv.newConnections),
+    (sv.drained && sv.newConnections > 0 ? c.red(String(sv.newConnections)) : String(sv.newConnections)) + reused,
     String(sv.returnedConnections),
     String(sv.replies),
-    failures ? c.red(failures) : '—',
+    failures || '—',
     rtt ? `${rtt.p50.toFixed(2)} / ${rtt.p99.toFixed(2)} ms` : '—',
   ];
 }

@@ -1,4 +1,5 @@
 import junitModule, { type Builder } from 'junit-report-builder';
+import { signed } from './time.js';
 import type { DrainReport } from './types.js';
 
 // CommonJS with `module.exports = builder`, typed as an ES default export: accept either shape.
@@ -20,10 +21,12 @@ export function buildJunit(report: DrainReport): string {
       .name(c.id)
       .time((c.durationMs ?? 0) / 1000);
     const failures = c.failures
-      .map((f) => `${f.connection} ${f.server} ${f.class} +${f.atMs}ms ${f.detail ?? ''}`)
+      .map((f) => `${f.connection} ${f.server} ${f.class} ${signed(f.atMs)}ms ${f.detail ?? ''}`)
       .join('\n');
     if (c.status === 'fail') tc.failure(c.message, c.failures[0]?.class ?? 'fail').stacktrace(failures || undefined);
     else if (c.status === 'skip') tc.skipped().standardOutput(c.message);
+    // Nothing was observed: not a pass, and not the load balancer's failure either.
+    else if (c.status === 'inconclusive') tc.error(c.message, 'inconclusive');
     else tc.standardOutput(c.status === 'warn' ? `WARN: ${c.message}\n${failures}` : c.message);
   }
   if (report.verdict === 'error' && report.error) {

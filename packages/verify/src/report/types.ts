@@ -7,6 +7,7 @@ export type CheckId =
   | 'spread'
   | 'drain'
   | 'old-connections-survive'
+  | 'old-connections-no-stall'
   | 'new-connections-avoid-drained'
   | 'reused-source-port'
   | 'persistence-templates'
@@ -18,8 +19,14 @@ export type CheckId =
 export type FailureClass = 'timeout' | 'reset' | 'closed' | 'wrong-host' | 'garbled';
 export const FAILURE_CLASSES: readonly FailureClass[] = ['timeout', 'reset', 'closed', 'wrong-host', 'garbled'];
 
+/**
+ * A failure, or a `stall`: an old connection answered, but far later than it did before the drain
+ * (a blackout shorter than the timeout). A warning, a failure under --strict.
+ */
+export type DisruptionClass = FailureClass | 'stall';
+
 export interface Failure {
-  class: FailureClass;
+  class: DisruptionClass;
   /** e.g. `old#3`, `new#12`, `probe`. */
   connection: string;
   /** The server the connection was on (its name), or the one that answered for new connections. */
@@ -31,7 +38,24 @@ export interface Failure {
   verifierStalledMs?: number;
 }
 
-export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn';
+/**
+ * `inconclusive`: the check observed nothing it could judge (no round after the drain, no new connection
+ * from a fresh source port): neither a pass nor the load balancer's failure; the run exits 3.
+ */
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn' | 'inconclusive';
+
+/**
+ * How strong "none reached the drained server" is: `samples` new connections from fresh source ports,
+ * `reached` of them answered by the drained server. With none, a director sending a share `leak` or more
+ * of new connections there would have shown at least once with probability `confidence`
+ * (leak = 1 − (1 − confidence)^(1/samples)).
+ */
+export interface DetectionPower {
+  samples: number;
+  reached: number;
+  leak: number;
+  confidence: number;
+}
 
 export interface CheckResult {
   id: CheckId;
@@ -40,6 +64,8 @@ export interface CheckResult {
   message: string;
   failures: Failure[];
   durationMs?: number;
+  /** new-connections-avoid-drained and new-connections-return: what the sample could have seen. */
+  power?: DetectionPower;
 }
 
 export interface PhaseTiming {
@@ -69,7 +95,7 @@ export interface Disruption {
   endMs: number;
   durationMs: number;
   connections: string[];
-  classes: FailureClass[];
+  classes: DisruptionClass[];
 }
 
 export interface ServerReport {
@@ -83,9 +109,17 @@ export interface ServerReport {
   /** Old connections on it at the drain, and still working at the end of the hold. */
   connectionsBefore: number;
   connectionsAfter: number;
-  /** Fresh connections it got after the drain, and after the restore. */
+  /** Fresh connections it got after the drain, and after the restore (from source ports not used before in the run). */
   newConnections: number;
   returnedConnections: number;
+  /**
+   * New connections from a source address:port that an earlier connection of this run had used, which
+   * reached this server while it was drained: the port-reuse pitfall (reused-source-port), not a leak
+   * and not a failure.
+   */
+  reusedPortConnections: number;
+  /** Old connections that answered far later than before the drain (old-connections-no-stall). */
+  stalls: number;
   replies: number;
   failures: Record<FailureClass, number>;
 }
@@ -112,10 +146,16 @@ export interface VerifierReport {
   warnings: string[];
 }
 
+/**
+ * pass (exit 0); fail: a check failed, the load balancer did something wrong (1); inconclusive: a check
+ * could not observe what it must, nothing failed (3); error: something stopped the run (see `error`).
+ */
+export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
+
 export interface DrainReport {
   tool: 'lvs-verify';
   version: string;
-  verdict: 'pass' | 'fail' | 'error';
+  verdict: Verdict;
   /** Set when verdict is `error`: what stopped the run. */
   error?: {
     type: string;
@@ -133,6 +173,8 @@ export interface DrainReport {
   settings: {
     connections: number;
     newConnections: number;
+    /** The leak share the new-connection sample was sized for (`--max-leak`), as a fraction. */
+    maxLeak: number;
     holdMs: number;
     intervalMs: number;
     timeoutMs: number;

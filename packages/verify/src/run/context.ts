@@ -5,7 +5,8 @@ import { overloadWarning } from '../measure/overload.js';
 import { SelfMonitor } from '../measure/self-monitor.js';
 import { TimelineRecorder } from '../measure/timeline.js';
 import type { ResolvedOptions } from '../options.js';
-import type { ProbeConnection } from '../probe/connection.js';
+import { type ConnectTarget, ProbeConnection } from '../probe/connection.js';
+import { type PortUse, SourcePorts } from '../probe/source-ports.js';
 import type {
   CheckId,
   CheckResult,
@@ -25,6 +26,27 @@ export interface OldConnection {
   /** The host name it answered with when opened. */
   server: string;
   failed?: Failure;
+  /** Its first round trip (`hello`), and the hold's round trips before the drain command went out: its own normal. */
+  helloRttMs: number;
+  baselineRtts: number[];
+}
+
+/**
+ * A new connection from a source address:port that an earlier connection of this run had used, which
+ * reached the drained server: the port-reuse pitfall, not a scheduling decision. Never counted as a leak
+ * or a return.
+ */
+export interface ReuseHit {
+  /** e.g. `probe`, `new#12`, `return#49`. */
+  connection: string;
+  server: string;
+  atMs: number;
+  /** `address:port` on this side. */
+  source: string;
+  /** The earlier connection from that pair that had reached the drained server. */
+  earlier: PortUse;
+  /** `new-connections`: the server had weight 0; `restore`: after the restore. */
+  phase: PhaseId;
 }
 
 /** The drained server's weight re-read after the drain: when, and what someone else set it to. */
@@ -37,7 +59,15 @@ export interface WeightWatch {
 /** The shared state of one run: timings, measurements, checks. */
 export class RunContext {
   readonly t0 = performance.now();
+  /** performance.now() when the director took weight 0 (the drain's clock), and when the command went out. */
   drainAt: number | undefined;
+  drainSentAt: number | undefined;
+  /** Source pairs of every connection through the VIP and where they went. */
+  readonly ports = new SourcePorts();
+  /** New connections that reached the drained server only because their source pair had before. */
+  readonly reuseHits: ReuseHit[] = [];
+  /** New connections per phase set aside because their source pair had been used before (the hits included). */
+  readonly setAside = new Map<PhaseId, number>();
   readonly latency = new LatencyRecorder();
   /** Every line and fresh connection with its time, for the HTML report. */
   readonly timeline = new TimelineRecorder();
@@ -83,6 +113,8 @@ export class RunContext {
       connectionsAfter: 0,
       newConnections: 0,
       returnedConnections: 0,
+      reusedPortConnections: 0,
+      stalls: 0,
       replies: 0,
       failures: { timeout: 0, reset: 0, closed: 0, 'wrong-host': 0, garbled: 0 },
     });
@@ -90,6 +122,17 @@ export class RunContext {
 
   server(name: string): ServerReport | undefined {
     return this.servers.get(name);
+  }
+
+  /** A connection through the VIP, the kernel choosing its source port unless `localPort` is given. */
+  openConnection(target: Omit<ConnectTarget, 'host' | 'port' | 'timeoutMs'> = {}): Promise<ProbeConnection> {
+    const o = this.options;
+    const open = o.openConnection ?? ((t: ConnectTarget) => ProbeConnection.open(t));
+    return open({ host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs, ...target });
+  }
+
+  findCheck(id: CheckId): CheckResult | undefined {
+    return this.checks.find((c) => c.id === id);
   }
 
   countFailure(server: string, cls: FailureClass): void {
@@ -137,9 +180,11 @@ export class RunContext {
     message: string,
     failures: Failure[] = [],
     startedAt?: number,
+    extra: Pick<CheckResult, 'power'> = {},
   ): CheckResult {
     const c: CheckResult = { id, status, message, failures };
     if (startedAt !== undefined) c.durationMs = Math.round(performance.now() - startedAt);
+    if (extra.power) c.power = extra.power;
     this.checks.push(c);
     this.progress(
       this.#phase?.id ?? 'cleanup',

@@ -8,7 +8,7 @@ import type { DirectorState } from '@lvs-drain-kit/drivers';
 import { Journal } from '../journal.js';
 import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';
-import type { DrainReport, VerifierReport } from '../report/types.js';
+import type { CheckResult, DrainReport, Verdict, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { closeAll } from './close-all.js';
 import { RunContext } from './context.js';
@@ -16,13 +16,13 @@ import { DrainNotAppliedError, drain } from './drain.js';
 import { DrainState } from './drain-state.js';
 import { newConnectionsAvoidDrained } from './new-connections-avoid-drained.js';
 import { newConnectionsReturn } from './new-connections-return.js';
-import { oldConnectionsSurvive } from './old-connections-survive.js';
+import { holdThroughDrain } from './old-connections-survive.js';
 import { persistenceTemplates } from './persistence-templates.js';
 import { preflight } from './preflight.js';
 import { restore, skipRestore } from './restore.js';
-import { reusedSourcePort } from './reused-source-port.js';
+import { reportReusedPortsAfterRestore, reusedSourcePort } from './reused-source-port.js';
 import { spread } from './spread.js';
-import { markChecksAfterDrift, watchWeight, weightUnchangedVerdict } from './weight-unchanged.js';
+import { markChecksAfterDrift, watchWeight, weightDriftError, weightUnchangedVerdict } from './weight-unchanged.js';
 
 /**
  * Runs the test and always returns a report; the original weight is put back on every way out
@@ -45,8 +45,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     director = pre.director;
     originalWeight = pre.weight ?? o.restoreWeight;
     await spread(ctx);
-    await drain(ctx, state, journal, originalWeight);
-    await oldConnectionsSurvive(ctx);
+    await holdThroughDrain(ctx, () => drain(ctx, state, journal, originalWeight));
     await watchWeight(ctx, 'after the hold');
     await newConnectionsAvoidDrained(ctx);
     await reusedSourcePort(ctx);
@@ -55,6 +54,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
       await restore(ctx, state, journal);
       weightUnchangedVerdict(ctx);
       await newConnectionsReturn(ctx);
+      reportReusedPortsAfterRestore(ctx);
     } else {
       await watchWeight(ctx, 'at the end');
       weightUnchangedVerdict(ctx);
@@ -85,12 +85,13 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
   }
 
   markChecksAfterDrift(ctx);
+  // Someone else's weight outranks the restore's refusal it caused and whatever the checks saw.
+  if (error?.type !== 'InterruptedError') error = weightDriftError(ctx) ?? error;
   const verifier = verifierReport(ctx);
-  const failed = ctx.checks.some((c) => c.status === 'fail');
   return {
     tool: 'lvs-verify',
     version: VERSION,
-    verdict: error ? 'error' : failed ? 'fail' : 'pass',
+    verdict: verdictOf(ctx.checks, error),
     ...(error ? { error } : {}),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - ctx.t0),
@@ -104,6 +105,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     settings: {
       connections: o.connections,
       newConnections: o.newConnections,
+      maxLeak: o.maxLeak,
       holdMs: o.holdMs,
       intervalMs: o.intervalMs,
       timeoutMs: o.timeoutMs,
@@ -122,6 +124,17 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     verifier,
     timeline: ctx.timeline.report(ctx),
   };
+}
+
+/**
+ * A failed check is the load balancer's failure and outranks everything but an error that stopped the
+ * run; a check that observed nothing makes the run inconclusive, never a pass.
+ */
+function verdictOf(checks: readonly CheckResult[], error: DrainReport['error']): Verdict {
+  if (error) return 'error';
+  if (checks.some((c) => c.status === 'fail')) return 'fail';
+  if (checks.some((c) => c.status === 'inconclusive')) return 'inconclusive';
+  return 'pass';
 }
 
 /**

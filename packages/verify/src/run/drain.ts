@@ -15,7 +15,8 @@ export class DrainNotAppliedError extends Error {
 }
 
 /**
- * Sets the target to weight 0 and moves `state` to `drained` (or `drain-failed`: a command may have
+ * Sets the target to weight 0 (inside the `drain` phase, which the hold opens: the old connections
+ * are already talking) and moves `state` to `drained` (or `drain-failed`: a command may have
  * half-run, so the restore runs either way). `originalWeight` is what the restore puts back.
  */
 export async function drain(
@@ -26,7 +27,7 @@ export async function drain(
 ): Promise<void> {
   const o = ctx.options;
   const service = { vip: o.vip };
-  ctx.startPhase('drain', `setting ${ctx.drainedName} (${formatHostPort(o.drain)}) to weight 0`);
+  ctx.progress('drain', 'note', `setting ${ctx.drainedName} (${formatHostPort(o.drain)}) to weight 0`);
   if (originalWeight === undefined && o.driver.restoreNeedsWeight !== false) {
     throw new EnvironmentError(`${o.driver.description} cannot read the current weight: give --restore-weight`);
   }

@@ -25,9 +25,9 @@ export async function persistenceTemplates(ctx: RunContext): Promise<void> {
   }
   const tried = known.slice(0, MAX_KNOWN);
   let reached = 0;
-  for (const address of tried) {
+  for (const [i, address] of tried.entries()) {
     ctx.throwIfAborted();
-    const r = await freshConnection(ctx, 'new-connections', undefined, address);
+    const r = await freshConnection(ctx, 'new-connections', `template#${i + 1}`, { address });
     if ('host' in r && r.host === ctx.drainedName) reached++;
   }
   const templated = `from ${tried.length} client addresses with a template on ${ctx.drainedName} (${tried.join(', ')}), ${reached} new connections reached it`;

@@ -4,7 +4,7 @@
  * Without it the run cannot test what it was asked: an environment verdict (exit 3), never a FAIL.
  */
 import { EnvironmentError } from '../errors.js';
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure, type ProbeConnection } from '../probe/connection.js';
 import type { RunContext } from './context.js';
 
 /** Spread could not put connections on the target and another server: nothing is drained, exit 3. */
@@ -34,12 +34,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     let conn: ProbeConnection;
     const openedAt = performance.now();
     try {
-      conn = await ProbeConnection.open({
-        host: o.vip.host,
-        port: o.vip.port,
-        timeoutMs: o.timeoutMs,
-        localAddress: ctx.sources.pick('old'),
-      });
+      conn = await ctx.openConnection({ localAddress: ctx.sources.pick('old') });
     } catch (err) {
       if (ctx.old.length === 0 && err instanceof ConnectFailure) {
         throw new EnvironmentError(`cannot connect to the VIP ${ctx.vipText}: ${err.message}`);
@@ -47,6 +42,7 @@ export async function spread(ctx: RunContext): Promise<void> {
       throw err;
     }
     const ex = await conn.ask('hello', undefined, o.timeoutMs);
+    ctx.ports.record(conn.localAddress, conn.localPort, { connection: id, server: ex.ok ? ex.host : '' });
     if (!ex.ok) {
       conn.destroy();
       const msg = `a new connection through ${ctx.vipText} got no reply (${ex.class}: ${ex.detail})`;
@@ -63,7 +59,7 @@ export async function spread(ctx: RunContext): Promise<void> {
     ctx.latency.record(ex.host, 'spread', 'rtt', ex.rttMs);
     ctx.countReply(ex.host);
     perServer.set(ex.host, (perServer.get(ex.host) ?? 0) + 1);
-    ctx.old.push({ id, conn, server: ex.host });
+    ctx.old.push({ id, conn, server: ex.host, helloRttMs: ex.rttMs, baselineRtts: [] });
     ctx.timeline.opened(id, ex.host, openedAt, conn.connectMs, ex);
   }
   const counts = [...ctx.servers.keys()].map((n) => `${n}: ${perServer.get(n) ?? 0}`).join(', ');

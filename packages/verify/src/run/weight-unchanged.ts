@@ -3,7 +3,11 @@
  * relies on it — before the new connections and before the restore. Something else changing it
  * meanwhile (a keepalived checker, a second operator, an orchestration run) is its own finding: the
  * checks after it are not about the drain, and the restore must not write over the other party's value.
+ * The weight is read after the hold, after the new connections, and before the restore (or at the end
+ * under --no-restore). Such a run ends with WeightDriftError, exit 4: the weight is the other party's,
+ * not this run's, and a person decides (the report gives the command) — never a load-balancer FAIL.
  */
+import type { DrainReport } from '../report/types.js';
 import type { RunContext } from './context.js';
 
 /** The weight a drain sets. */
@@ -61,7 +65,21 @@ export function markChecksAfterDrift(ctx: RunContext): void {
   const d = ctx.weightWatch.drift;
   if (!d) return;
   for (const c of ctx.checks) {
-    if (!AFFECTED.has(c.id)) continue;
+    if (!AFFECTED.has(c.id) || c.status === 'skip') continue;
     c.message += ` — not about the drain: someone else set ${ctx.drainedName}'s weight to ${d.to} (weight-unchanged)`;
   }
+}
+
+/**
+ * The run's error when the weight drifted: what was seen, and that nothing was written over it. Outranks
+ * the restore's refusal (which it caused) and any check's result (which it voids).
+ */
+export function weightDriftError(ctx: RunContext): DrainReport['error'] {
+  const d = ctx.weightWatch.drift;
+  if (!d) return undefined;
+  return {
+    type: 'WeightDriftError',
+    message: `the weight of ${ctx.drainedName} drifted during the run: the director reports ${d.to}, not the ${d.from} this run set (seen ${d.when}, ${d.atMs} ms after the drain). Something else writes that weight — keepalived at a health-check transition or a reload, a health checker, a person — so the drain was not tested and ${d.to} was left as it is: drain through what owns the weight (keepalived: --driver keepalived)`,
+    beforeDrain: false,
+  };
 }

@@ -9,7 +9,7 @@ import { formatHostPort, LineFramer } from '@lvs-drain-kit/common';
 import { formatIpvsadmList, type IpvsService } from '@lvs-drain-kit/drivers';
 import { LAB_SCHEDULERS } from '../../plan.js';
 import { type IpvsadmCommand, parseIpvsadmArgs } from './ipvsadm-args.js';
-import type { Misbehaviour } from './misbehaviour.js';
+import { BLACKHOLE_MS, leakShare, type Misbehaviour } from './misbehaviour.js';
 import { PersistenceTemplates } from './persistence.js';
 import { ShScheduler } from './sh.js';
 import { WrrScheduler } from './wrr.js';
@@ -63,7 +63,8 @@ export interface LabDirector {
 }
 
 export async function startLabDirector(options: LabDirectorOptions): Promise<LabDirector> {
-  const misbehave = new Set(options.misbehave ?? []);
+  const misbehave = new Set<string>(options.misbehave ?? []);
+  const leak = leakShare(options.misbehave ?? []);
   let scheduler = options.scheduler ?? 'wrr';
   // The real port is known once listening (0 picks one).
   let vipText = formatHostPort(options.vip);
@@ -94,14 +95,12 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
   let templates = persistent ? new PersistenceTemplates<Dest>(persistent * 1000) : undefined;
   const expireQuiescent = options.expireQuiescentTemplate ?? false;
   const sticky = new Map<string, Dest>();
-  let accepted = 0;
 
   function pick(client: Socket): Dest | undefined {
-    accepted++;
     const key = `${client.remoteAddress}:${client.remotePort}`;
     const remembered = sticky.get(key);
     if (misbehave.has('sticky-source-port') && remembered && dests.includes(remembered)) return remembered;
-    if (misbehave.has('leak-new') && accepted % 3 === 0) {
+    if (leak !== undefined && Math.random() < leak) {
       const drained = dests.find((d) => d.weight === 0);
       if (drained) return drained;
     }
@@ -133,7 +132,9 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
     dest.relays.add(r);
     client.pipe(upstream);
     upstream.pipe(client);
-    upstream.on('error', () => client.resetAndDestroy());
+    // A client already half-closed (the upstream's FIN came first) cannot be reset: libuv refuses, and
+    // the socket would never close. Closing it is all that is left to do.
+    upstream.on('error', () => (client.writableEnded ? client.destroy() : client.resetAndDestroy()));
     client.on('error', () => upstream.destroy());
     const done = () => {
       if (r.dest.relays.delete(r)) {
@@ -146,7 +147,11 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
       done();
     });
     upstream.once('close', () => {
-      if (r.upstream === upstream) client.end();
+      if (r.upstream !== upstream) return;
+      client.end();
+      // With the upstream gone the pipe no longer reads the client: keep reading (and dropping), or
+      // the client's FIN is never seen and the relay stays counted as active for ever.
+      client.resume();
     });
     return r;
   }
@@ -183,6 +188,14 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
         moved.pipe(r.client);
         moved.on('error', () => r.client.resetAndDestroy());
         old.destroy();
+      } else if (misbehave.has('blackhole-old')) {
+        // Nothing flows either way, and what was sent waits (in our buffers, as in the peers' TCP).
+        r.client.unpipe(r.upstream);
+        r.upstream.unpipe(r.client);
+        setTimeout(() => {
+          r.client.pipe(r.upstream);
+          r.upstream.pipe(r.client);
+        }, BLACKHOLE_MS).unref();
       } else if (misbehave.has('garble-old')) {
         r.client.write('\u0000\u0001 director buffer overrun\n');
       }

@@ -1,5 +1,5 @@
 /** `rs-server [serve] [port]`: the default command. Parses its flags and runs the server in this process. */
-import { formatReadyBanner, portArgument } from '@lvs-drain-kit/common';
+import { DURATION_HELP, formatReadyBanner, portArgument } from '@lvs-drain-kit/common';
 import type { Command } from 'commander';
 import { createLogger } from '../../logger.js';
 import { Registry, registerDataMetrics, serveMetricsToPrimary } from '../../metrics.js';
@@ -21,7 +21,7 @@ Examples:
                                               /healthz and /metrics on 127.0.0.1:9100; SIGTERM drains first
 
 Signals: SIGTERM/SIGINT stop gracefully (a second one exits at once); SIGUSR2 toggles drain ↔ ready.
-Durations: 500ms, 5s, 2m, 1h (a bare number is milliseconds).`;
+${DURATION_HELP}`;
 
 export function register(program: Command): void {
   const command = program

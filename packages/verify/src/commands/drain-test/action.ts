@@ -5,7 +5,7 @@ import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbeha
 import { EnvironmentError, exitCodeForReport, UsageError } from '../../errors.js';
 import { drainTestOnLabEngine, type LabSetup, labSetup, startOwnedLab } from '../../lab-engines.js';
 import { type ConfigValues, type DrainTestFlags, RUN_SETTINGS } from '../../options/drain-test.js';
-import { clientAddresses, type DrainTestOptions, type RealSpec } from '../../options.js';
+import { clientAddresses, type DrainTestOptions, type RealSpec, resolveSettings } from '../../options.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
 import { parseRealSpec } from '../../real-spec.js';
 import { renderHuman } from '../../report/human.js';
@@ -161,6 +161,8 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
     let target: Target;
     let config: ConfigValues | undefined;
     if (engine === 'builtin') {
+      // Settings that would make a vacuous test are refused before anything starts.
+      resolveSettings(runSettings(input, undefined));
       lab = await startLab(f, io.stderr);
       target = labTarget(lab.info, f);
     } else {

@@ -16,6 +16,11 @@ const EXAMPLES = [
   '    --driver ipvsadm --director ssh://root@172.16.0.113',
   '# the same from a cluster file, holding the old connections for 30 seconds',
   'lvs-verify drain-test --config cluster.yaml --hold 30s',
+  '# a director keepalived runs: the weight in its keepalived.conf, --config-test, reload',
+  '#   (or its track_file: --keepalived-track-file drain_rs1)',
+  'lvs-verify drain-test --vip 172.16.0.113:2100 \\',
+  '    --real 172.16.0.114:2100 --real 172.16.0.115:2100 --drain 172.16.0.114:2100 \\',
+  '    --driver keepalived --director ssh://root@172.16.0.113',
 ];
 
 export function register(program: Command): void {
@@ -29,7 +34,10 @@ export function register(program: Command): void {
     .addHelpText('after', helpSection('Drivers (--driver)', helpRows(DRIVERS.map((d) => [d.kind, d.description]))))
     .addHelpText(
       'after',
-      helpSection('Durations', ['500ms, 5s, 2m or 1h; a bare number is milliseconds (--hold 5000 is 5 s)']),
+      helpSection('Durations and shares', [
+        '500ms, 5s, 2m or 1h; a bare number is refused (did you mean 5s?); 0 needs no unit',
+        '--max-leak takes a percentage with its sign: 5%, 0.5%',
+      ]),
     )
     .addHelpText('after', helpSection('Examples', EXAMPLES))
     .addHelpText('after', exitCodesHelp(EXIT_HELP))

@@ -4,6 +4,7 @@ import { ENGINES, LAB_ENGINES, LAB_SCHEDULERS, type LabEngine } from '@lvs-drain
 import { type Command, Option } from 'commander';
 import { type LabSetupFlags, labSetup } from '../../lab-engines.js';
 import { helpRows, helpSection } from '../help.js';
+import { registerRestartReal } from './restart-real.js';
 
 type Out = (line: string) => void;
 const out: Out = (line) => process.stdout.write(`${line}\n`);
@@ -81,6 +82,7 @@ export function register(program: Command): void {
     .action(async (args: string[], f: { engine: LabEngine; control?: string }) => {
       process.exitCode = await (await actions()).labIpvsadm(f.engine, f.control, args, out, err);
     });
+  registerRestartReal(lab);
 }
 
 /** How each engine can schedule, for --help: the first of each is its default. */

@@ -4,9 +4,16 @@
  */
 import { formatDuration } from '@lvs-drain-kit/common';
 import esc from 'escape-html';
+import { signed } from '../time.js';
 import { type CheckStatus, type DrainReport, FAILURE_CLASSES, type Failure } from '../types.js';
 
-const STATUS_WORD: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' };
+const STATUS_WORD: Record<CheckStatus, string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  warn: 'WARN',
+  skip: 'SKIP',
+  inconclusive: 'VOID',
+};
 const MB = 1024 * 1024;
 
 const drainName = (r: DrainReport) => r.drain.name ?? `${r.drain.host}:${r.drain.port}`;
@@ -15,14 +22,17 @@ const drainName = (r: DrainReport) => r.drain.name ?? `${r.drain.host}:${r.drain
 export function verdictSection(r: DrainReport): string {
   const failed = r.checks.filter((c) => c.status === 'fail');
   const warned = r.checks.filter((c) => c.status === 'warn');
+  const unsure = r.checks.filter((c) => c.status === 'inconclusive');
   const passed = r.checks.filter((c) => c.status === 'pass').length;
   const why =
     r.verdict === 'pass'
       ? `draining ${drainName(r)} kept every old connection and sent new ones elsewhere`
       : r.verdict === 'fail'
         ? `failed: ${failed.map((c) => c.id).join(', ')}`
-        : `the run stopped: ${r.error ? `${r.error.type}: ${r.error.message}` : 'unknown error'}`;
-  const reasons = [...failed, ...warned]
+        : r.verdict === 'inconclusive'
+          ? `observed nothing to judge in: ${unsure.map((c) => c.id).join(', ')} — not a pass; not tested as asked`
+          : `the run stopped: ${r.error ? `${r.error.type}: ${r.error.message}` : 'unknown error'}`;
+  const reasons = [...failed, ...unsure, ...warned]
     .map((c) => `<li class="${c.status}"><b>${esc(c.id)}</b> ${esc(c.message)}</li>`)
     .join('');
   const restoreFailed =
@@ -64,7 +74,7 @@ function failureList(failures: readonly Failure[]): string {
     .slice(0, 5)
     .map(
       (f) =>
-        `<li><span class="fc fc-${esc(f.class)}">${esc(f.class)}</span> ${esc(f.connection)} on ${esc(f.server || '?')} at +${f.atMs} ms${f.detail ? ` — ${esc(f.detail)}` : ''}</li>`,
+        `<li><span class="fc fc-${esc(f.class)}">${esc(f.class)}</span> ${esc(f.connection)} on ${esc(f.server || '?')} at ${signed(f.atMs)} ms${f.detail ? ` — ${esc(f.detail)}` : ''}</li>`,
     )
     .join('');
   const more = failures.length > 5 ? `<li>… ${failures.length - 5} more (the table of old connections below)</li>` : '';
@@ -82,15 +92,17 @@ export function serversSection(r: DrainReport): string {
       ]
         .filter((w) => w !== undefined)
         .join(' → ');
-      const failures = FAILURE_CLASSES.filter((k) => s.failures[k] > 0)
-        .map((k) => `${s.failures[k]} ${k}`)
-        .join(', ');
+      const failures = [
+        ...FAILURE_CLASSES.filter((k) => s.failures[k] > 0).map((k) => `${s.failures[k]} ${k}`),
+        ...(s.stalls > 0 ? [`${s.stalls} stall${s.stalls === 1 ? '' : 's'}`] : []),
+      ].join(', ');
+      const reused = s.reusedPortConnections > 0 ? ` (+${s.reusedPortConnections} reused port)` : '';
       const rtt = r.latency[s.name]?.hold?.rtt;
       const lost = s.connectionsAfter < s.connectionsBefore ? ' bad' : '';
       const leaked = s.drained && s.newConnections > 0 ? ' bad' : '';
       return `<tr><td>${esc(s.name)}${s.drained ? ' <b>(drained)</b>' : ''}</td><td>${esc(`${s.host}:${s.port}`)}</td>
 <td class="num">${esc(weights || '?')}</td><td class="num${lost}">${s.connectionsBefore} → ${s.connectionsAfter}</td>
-<td class="num${leaked}">${s.newConnections}</td><td class="num">${s.returnedConnections}</td>
+<td class="num${leaked}">${s.newConnections}${reused}</td><td class="num">${s.returnedConnections}</td>
 <td class="num">${s.replies}</td><td${failures ? ' class="bad"' : ''}>${esc(failures || '—')}</td>
 <td class="num">${rtt ? `${rtt.p50.toFixed(2)} / ${rtt.p99.toFixed(2)} ms` : '—'}</td></tr>`;
     })

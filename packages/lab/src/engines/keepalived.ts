@@ -1,0 +1,90 @@
+/**
+ * keepalived owning an IPVS Direct Routing virtual server: the ipvs engine's VM with Debian's keepalived
+ * (and the libraries it loads) in its image. keepalived runs as Debian's systemd unit runs it
+ * (`--dont-fork`, pid file /run/keepalived.pid), health-checks both real servers and programs IPVS from
+ * a generated keepalived.conf; the lab hands drain-test the keepalived driver.
+ */
+import type { CommandTransport } from '@lvs-drain-kit/common';
+import { LabError } from '../errors.js';
+import {
+  KEEPALIVED_CONF,
+  KEEPALIVED_PID,
+  keepalivedConfig,
+  trackFileName,
+  trackFilePath,
+} from '../keepalived-config.js';
+import { describeKeepalived, KEEPALIVED_LOG, keepalivedStatusScript } from '../keepalived-status.js';
+import { directorVm, serialDirector } from './director-vm.js';
+import type { DirectorEngine } from './engine.js';
+
+export const KEEPALIVED_PROGRAM = { package: 'keepalived', path: 'usr/sbin/keepalived' } as const;
+
+// keepalived's checker process and its libraries (~27 MB, unpacked in the VM's RAM) need more than 128 MB.
+const vm = directorVm({ programs: [KEEPALIVED_PROGRAM], memoryMb: 256 });
+
+async function inVm(transport: CommandTransport, script: string, input?: string): Promise<string> {
+  const r = await transport.run(['sh', '-c', script], input === undefined ? {} : { input });
+  if (r.exitCode !== 0) throw new LabError(`in the director VM: ${script}: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
+}
+
+/** Until IPVS lists every real server of the service (keepalived adds them once it has read its file). */
+async function waitForIpvs(transport: CommandTransport, vip: string, reals: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let listing = '';
+  while (Date.now() < deadline) {
+    listing = (await transport.run(['ipvsadm', '-Ln', '-t', vip])).stdout;
+    if (reals.every((r) => listing.includes(`-> ${r} `))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const log = await transport.run(['tail', '-n', '20', KEEPALIVED_LOG]);
+  throw new LabError(
+    `keepalived did not program IPVS within ${timeoutMs} ms:\n${listing}\nkeepalived log:\n${log.stdout}${log.stderr}`,
+  );
+}
+
+export const keepalivedEngine: DirectorEngine = {
+  ...vm.common,
+  description: 'keepalived owning IPVS Direct Routing (health checks, wrr), in a Debian kernel under qemu (root)',
+
+  async start(ctx) {
+    const { plan, stateDir } = ctx;
+    const { transport, kernelRelease, pid } = await vm.boot(ctx);
+    const vip = `${plan.vip.host}:${plan.vip.port}`;
+    const conf = keepalivedConfig({ id: plan.id, vip: plan.vip, reals: plan.reals });
+    await inVm(transport, `mkdir -p /etc/keepalived /var/log && cat > ${KEEPALIVED_CONF}`, conf);
+    // Health checks against servers that are not listening yet would take them out: start once they are.
+    await ctx.reals;
+    await inVm(
+      transport,
+      // As Debian's unit runs it (--dont-fork), logging to a file of its own (the VM has no syslog).
+      `setsid keepalived --dont-fork --log-console --log-detail --no-syslog --check -f ${KEEPALIVED_CONF} -p ${KEEPALIVED_PID} </dev/null >${KEEPALIVED_LOG} 2>&1 &`,
+    );
+    await waitForIpvs(
+      transport,
+      vip,
+      plan.reals.map((r) => `${r.host}:${r.port}`),
+      15_000,
+    );
+    const version = (await transport.run(['keepalived', '--version'])).stderr.split('\n')[0]?.trim() ?? '?';
+    ctx.log(`${version} owns ${vip}`);
+    return {
+      driver: { kind: 'keepalived', director: serialDirector(stateDir) },
+      details: {
+        directorHost: plan.directorHost,
+        vmKernel: kernelRelease,
+        vmPid: String(pid),
+        forwarding: 'direct routing',
+        keepalived: version,
+        keepalivedConf: KEEPALIVED_CONF,
+        trackFiles: plan.reals.map((r) => `${r.name} ${trackFileName(r.name)} ${trackFilePath(r.name)}`).join(', '),
+      },
+    };
+  },
+
+  async describe({ stateDir, plan }) {
+    const text = await vm.ask(stateDir, ['sh', '-c', keepalivedStatusScript()]);
+    return describeKeepalived(text, plan);
+  },
+  exampleCommand: ['ipvsadm', '-L', '-n'],
+};
