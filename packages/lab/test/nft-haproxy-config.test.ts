@@ -15,6 +15,19 @@ describe('nft ruleset', () => {
     expect(text).toContain('typeof numgen inc mod 2 : ip daddr');
     expect(text).toContain('dnat to numgen inc mod 2 map @backends');
   });
+
+  it('hashes the client address with --scheduler jhash, the map still declared by numgen (nft 1.0.6 cannot list a jhash-typed one)', () => {
+    const servers = [
+      { host: '198.18.0.11', weight: 1 },
+      { host: '198.18.0.12', weight: 1 },
+    ];
+    const text = directorRuleset({ ...b, vip: '198.18.0.2', port: 2100, scheduler: 'jhash' }, servers);
+    expect(text).toContain('typeof numgen inc mod 2 : ip daddr');
+    expect(text).toContain('dnat to jhash ip saddr mod 2 map @backends');
+    expect(directorRuleset({ ...b, vip: '198.18.0.2', port: 2100, scheduler: 'random' }, servers)).toContain(
+      'dnat to numgen random mod 2 map @backends',
+    );
+  });
 });
 
 describe('haproxy config', () => {
@@ -35,5 +48,17 @@ describe('haproxy config', () => {
     expect(cfg).toMatch(
       /backend lab\n {2}balance roundrobin\n {2}server rs1 198\.18\.0\.11:2100 weight 1\n {2}server rs2 198\.18\.0\.12:2100 weight 3\n/,
     );
+  });
+
+  it('balances as asked (balance source)', () => {
+    const cfg = haproxyConfig({
+      socket: '/s',
+      pidFile: '/p',
+      bind: { host: '198.18.0.2', port: 2100 },
+      backend: 'lab',
+      balance: 'source',
+      servers: [{ name: 'rs1', host: '198.18.0.11', port: 2100 }],
+    });
+    expect(cfg).toMatch(/backend lab\n {2}balance source\n/);
   });
 });

@@ -26,6 +26,7 @@ const CHECK_IDS = [
   'new-connections-avoid-drained',
   'reused-source-port',
   'restore',
+  'weight-unchanged',
   'new-connections-return',
 ];
 
@@ -62,7 +63,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     expect(Number.isNaN(Date.parse(report.startedAt))).toBe(false);
     expect(report.restore.restored).toBe(true);
     const xml = await readFile(junit, 'utf8');
-    expect(xml.match(/<testcase /g)).toHaveLength(9);
+    expect(xml.match(/<testcase /g)).toHaveLength(10);
     expect(xml).toContain('name="old-connections-survive"');
     expect(xml).not.toContain('<failure');
   });

@@ -8,13 +8,20 @@ const vm = directorVm();
 export const ipvsEngine: DirectorEngine = {
   ...vm.common,
   description: 'IPVS in Direct Routing mode, in a Debian kernel under qemu (root)',
+  options: ['persistent', 'schedulerFlags'],
 
   async start(ctx) {
     const { plan, stateDir } = ctx;
     const { transport, kernelRelease, pid } = await vm.boot(ctx);
     const vip = `${plan.vip.host}:${plan.vip.port}`;
+    const { persistent, schedulerFlags } = ctx.options;
+    const service = [
+      `-A -t ${vip} -s ${plan.scheduler}`,
+      ...(schedulerFlags?.length ? [`-b ${schedulerFlags.join(',')}`] : []),
+      ...(persistent !== undefined ? [`-p ${persistent}`] : []),
+    ].join(' ');
     const script = [
-      `ipvsadm -A -t ${vip} -s ${plan.scheduler}`,
+      `ipvsadm ${service}`,
       ...plan.reals.map((r) => `ipvsadm -a -t ${vip} -r ${r.host}:${r.port} -g -w 1`),
     ].join(' && ');
     const result = await transport.run(['sh', '-c', script]);

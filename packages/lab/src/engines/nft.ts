@@ -1,4 +1,4 @@
-/** An nftables kernel load balancer in the director namespace: DNAT via a numgen map, masquerade. */
+/** An nftables kernel load balancer in the director namespace: DNAT via a numgen (or jhash) map, masquerade. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { directorRuleset } from '../nft-ruleset.js';
@@ -11,7 +11,7 @@ export const NFT_CHAIN = 'lb';
 export const NFT_MAP = 'backends';
 
 export const nftEngine: DirectorEngine = {
-  description: 'an nftables director: DNAT by a numgen map, conntrack, masquerade (root)',
+  description: 'an nftables director: DNAT by a numgen map (or jhash ip saddr), conntrack, masquerade (root)',
   needsRoot: true,
   network: 'namespaces',
   options: [],
@@ -28,7 +28,14 @@ export const nftEngine: DirectorEngine = {
       'net.ipv4.conf.eth0.send_redirects=0',
     ]);
     const ruleset = directorRuleset(
-      { table: NFT_TABLE, chain: NFT_CHAIN, map: NFT_MAP, vip: plan.vip.host, port: plan.vip.port },
+      {
+        table: NFT_TABLE,
+        chain: NFT_CHAIN,
+        map: NFT_MAP,
+        vip: plan.vip.host,
+        port: plan.vip.port,
+        scheduler: plan.scheduler,
+      },
       plan.reals.map((r) => ({ host: r.host, weight: 1 })),
     );
     await ctx.recordFile('nft.rules');
