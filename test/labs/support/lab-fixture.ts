@@ -142,6 +142,11 @@ export function summary(report: DrainReport): string {
   return report.checks.map((c) => `${c.id}=${c.status}: ${c.message}`).join('\n');
 }
 
+/** Each of these checks passed (the report's summary in the message when one did not). */
+export function expectPassed(report: DrainReport, ids: readonly CheckId[]): void {
+  for (const id of ids) expect(check(report, id).status, summary(report)).toBe('pass');
+}
+
 /** The ids of the checks that failed, in report order. */
 export function failedChecks(report: DrainReport): CheckId[] {
   return report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
