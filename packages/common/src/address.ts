@@ -135,3 +135,54 @@ export function formatSocketAddress(address: string | undefined, port: number | 
 export function formatPeer(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string {
   return formatSocketAddress(socket.remoteAddress, socket.remotePort);
 }
+
+/** An IPv4 range in CIDR notation: its first address and prefix length. */
+export interface Ipv4Range {
+  network: string;
+  prefixLength: number;
+}
+
+function ipv4ToInt(address: string): number {
+  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/**
+ * Parses `A.B.C.D/LEN` (IPv4 only: a range of client addresses to bind; IPv6 addresses are given one by
+ * one). Host bits must be zero, so a typo such as 198.18.0.100/27 is not read as a range it does not name.
+ */
+export function parseIpv4Range(text: string): Ipv4Range {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(text.trim());
+  if (!m || isIP(m[1]!) !== 4 || Number(m[2]) > 32) {
+    throw new AddressError(`invalid range "${text}": expected an IPv4 CIDR such as 198.18.0.160/27`);
+  }
+  const prefixLength = Number(m[2]);
+  const size = 2 ** (32 - prefixLength);
+  const start = ipv4ToInt(m[1]!);
+  if (start % size !== 0) {
+    throw new AddressError(
+      `invalid range "${text}": host bits set (the /${prefixLength} that holds it starts at ${intToIpv4(start - (start % size))})`,
+    );
+  }
+  return { network: m[1]!, prefixLength };
+}
+
+/**
+ * The host addresses of a range, in order, at most `max`: every address but the network and broadcast
+ * addresses (all of a /31 or /32).
+ */
+export function ipv4RangeHosts(range: Ipv4Range, max = 65_536): string[] {
+  const size = 2 ** (32 - range.prefixLength);
+  const start = ipv4ToInt(range.network);
+  const [first, last] = size <= 2 ? [start, start + size - 1] : [start + 1, start + size - 2];
+  const hosts: string[] = [];
+  for (let n = first; n <= last && hosts.length < max; n++) hosts.push(intToIpv4(n));
+  return hosts;
+}
+
+export function formatIpv4Range(range: Ipv4Range): string {
+  return `${range.network}/${range.prefixLength}`;
+}

@@ -4,9 +4,12 @@ import {
   AddressResolver,
   canonicalHost,
   formatHostPort,
+  formatIpv4Range,
   formatPeer,
   formatSocketAddress,
+  ipv4RangeHosts,
   parseHostPort,
+  parseIpv4Range,
   parsePort,
   sameHostPort,
 } from '../src/address.js';
@@ -143,6 +146,30 @@ describe('one spelling of an address', () => {
     });
     await expect(resolver.host('nowhere.invalid')).rejects.toThrow(
       new AddressError('cannot resolve "nowhere.invalid": ENOTFOUND'),
+    );
+  });
+});
+
+describe('IPv4 ranges', () => {
+  it('lists the host addresses of a range, without network and broadcast addresses', () => {
+    const r = parseIpv4Range('198.18.0.160/27');
+    expect(formatIpv4Range(r)).toBe('198.18.0.160/27');
+    const hosts = ipv4RangeHosts(r);
+    expect(hosts).toHaveLength(30);
+    expect(hosts[0]).toBe('198.18.0.161');
+    expect(hosts.at(-1)).toBe('198.18.0.190');
+    expect(ipv4RangeHosts(parseIpv4Range('10.0.0.255/32'))).toEqual(['10.0.0.255']);
+    expect(ipv4RangeHosts(parseIpv4Range('10.0.0.0/31'))).toEqual(['10.0.0.0', '10.0.0.1']);
+    expect(ipv4RangeHosts(parseIpv4Range('10.0.0.0/8'), 3)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    expect(ipv4RangeHosts(parseIpv4Range('10.0.254.0/23'))[254]).toBe('10.0.254.255');
+  });
+
+  it('refuses what is not an IPv4 CIDR, and host bits that name no range', () => {
+    for (const bad of ['198.18.0.0', '198.18.0.0/33', '198.18.0.256/24', '2001:db8::/64', 'x/24']) {
+      expect(() => parseIpv4Range(bad), bad).toThrow(AddressError);
+    }
+    expect(() => parseIpv4Range('198.18.0.100/27')).toThrow(
+      'invalid range "198.18.0.100/27": host bits set (the /27 that holds it starts at 198.18.0.96)',
     );
   });
 });

@@ -39,7 +39,10 @@ export interface ConnectionCount {
 
 /** What a driver could read from the director; everything but `servers` is best effort. */
 export interface DirectorState {
+  /** How the director picks a server, in its own words (`wrr`, `sh`, `jhash ip saddr mod 2`). */
   scheduler?: string;
+  /** A persistent service's template timeout in seconds (`ipvsadm -p`). */
+  persistent?: number;
   servers: DirectorServer[];
   /** `uname -r` of the director, where it is a Linux kernel. */
   kernel?: string;

@@ -20,6 +20,7 @@ import { LabError } from './errors.js';
 import { initScript } from './init-script.js';
 import { type ModuleInfo, modinfoSection, normaliseModuleName, parseModinfo } from './modinfo.js';
 import { moduleLoadOrder } from './module-order.js';
+import { LAB_SCHEDULERS } from './plan.js';
 import { DYNAMIC_LOADER, sharedLibraryClosure } from './shared-libraries.js';
 
 export interface DirectorImage {
@@ -45,8 +46,11 @@ export interface DirectorImageOptions {
   log?: (line: string) => void;
 }
 
-/** Modules the director loads (with whatever they depend on): the NIC and IPVS with common schedulers. */
-export const DIRECTOR_MODULES = ['virtio_pci', 'virtio_net', 'ip_vs', 'ip_vs_wrr', 'ip_vs_rr', 'ip_vs_wlc', 'ip_vs_sh'];
+/**
+ * Modules the director loads (with whatever they depend on): the NIC, IPVS and every scheduler the lab
+ * offers. The VM has no modprobe, so a scheduler whose module is not loaded at boot cannot be used.
+ */
+export const DIRECTOR_MODULES = ['virtio_pci', 'virtio_net', 'ip_vs', ...LAB_SCHEDULERS.ipvs.map((s) => `ip_vs_${s}`)];
 
 /** Every director has ipvsadm; busybox (static) gives the shell and its applets. */
 export const IPVSADM: DirectorProgram = { package: 'ipvsadm', path: 'sbin/ipvsadm' };

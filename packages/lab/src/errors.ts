@@ -38,3 +38,11 @@ export class LabCommandError extends LabError {
     this.stderr = stderr;
   }
 }
+
+/** A lab option the engine does not have, or a value it does not take: the caller's mistake (a usage error). */
+export class LabOptionError extends LabError {
+  constructor(message: string) {
+    super(message, 'LAB_OPTION');
+    this.name = 'LabOptionError';
+  }
+}

@@ -1,10 +1,12 @@
-/** haproxy.cfg of the HAProxy lab director (pure): mode tcp, roundrobin, runtime API on a unix socket. */
+/** haproxy.cfg of the HAProxy lab director (pure): mode tcp, `balance` as asked, runtime API on a unix socket. */
 
 export interface HaproxyConfigOptions {
   socket: string;
   pidFile: string;
   bind: { host: string; port: number };
   backend: string;
+  /** `balance` algorithm; default roundrobin. */
+  balance?: string;
   servers: ReadonlyArray<{ name: string; host: string; port: number; weight?: number }>;
   /** A second frontend and backend of the same servers on another port (the lab's HTTP service), still mode tcp. */
   http?: { port: number; backend: string };
@@ -28,7 +30,7 @@ frontend lab
   default_backend ${o.backend}
 
 backend ${o.backend}
-  balance roundrobin
+  balance ${o.balance ?? 'roundrobin'}
 ${o.servers.map((s) => `  server ${s.name} ${s.host}:${s.port} weight ${s.weight ?? 1}`).join('\n')}
 ${
   o.http

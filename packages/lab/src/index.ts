@@ -1,13 +1,21 @@
 export * from './cpio.js';
 export * from './director-image.js';
 export * from './elf.js';
-export { type LabDirector, type LabDirectorOptions, startLabDirector } from './engines/builtin/director.js';
+export {
+  BUILTIN_SCHEDULERS,
+  type BuiltinScheduler,
+  type LabDirector,
+  type LabDirectorOptions,
+  startLabDirector,
+} from './engines/builtin/director.js';
 export {
   BLACKHOLE_MS,
   MISBEHAVIOURS,
   type Misbehaviour,
   parseMisbehaviours,
 } from './engines/builtin/misbehaviour.js';
+export { PersistenceTemplates } from './engines/builtin/persistence.js';
+export { ShScheduler, shBucket } from './engines/builtin/sh.js';
 export { type WrrDest, WrrScheduler } from './engines/builtin/wrr.js';
 export type { DirectorEngine, DirectorExec, EngineOptions } from './engines/engine.js';
 export { HAPROXY_BACKEND, HAPROXY_HTTP_BACKEND } from './engines/haproxy.js';

@@ -23,6 +23,14 @@ export interface LabInfo {
    */
   clientNetns?: string;
   driver: LabDriverSpec;
+  /** The director's scheduler, in the engine's words (LAB_SCHEDULERS); absent in labs made before it was recorded. */
+  scheduler?: string;
+  /** ipvsadm -b flags of the service. */
+  schedulerFlags?: string[];
+  /** Persistence timeout of the service in seconds (`ipvsadm -p`). */
+  persistent?: number;
+  /** More client addresses (CIDR) bound where clients run, for schedulers that go by the client's address. */
+  clientSources?: string;
   stateDir: string;
   /**
    * Namespace labs: the same real servers' HTTP service (nginx from Debian, every answer naming its

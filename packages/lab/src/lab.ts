@@ -8,18 +8,26 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isStillOurs, stopRecordedProcess } from '@lvs-drain-kit/common';
+import { ipv4RangeHosts, isStillOurs, parseIpv4Range, stopRecordedProcess } from '@lvs-drain-kit/common';
 import type { DirectorExec, EngineContext, EngineOptions, ReadyReal } from './engines/engine.js';
 import { ENGINES } from './engines/index.js';
-import { LabError, LabNeedsRootError, LabToolMissingError } from './errors.js';
+import { LabError, LabNeedsRootError, LabOptionError, LabToolMissingError } from './errors.js';
 import { httpServerFiles, SERVED_BY_HEADER, startHttpServer, waitHttpServerReady } from './http-servers.js';
 import type { LabInfo } from './lab-info.js';
 import { defaultCacheDir, labStateBase } from './paths.js';
-import { type LabEngine, type LabPlanOptions, NETNS_PREFIX, planLab, planNamespaces } from './plan.js';
+import { type LabEngine, type LabPlanOptions, labScheduler, NETNS_PREFIX, planLab, planNamespaces } from './plan.js';
 import { memoryOf } from './processes.js';
 import { realServerLog, startRealServer, waitRealServerReady } from './real-servers.js';
 import { type LabProcess, type LabState, readState, STATE_FILE, writeState } from './state.js';
-import { addBridge, addMember, addTap, deleteNamespace, listNamespaces, makeDirectRoutingReal } from './topology.js';
+import {
+  addAddresses,
+  addBridge,
+  addMember,
+  addTap,
+  deleteNamespace,
+  listNamespaces,
+  makeDirectRoutingReal,
+} from './topology.js';
 
 export interface LabUpOptions extends LabPlanOptions, EngineOptions {
   engine: LabEngine;
@@ -66,14 +74,39 @@ export function assertLabCanRun(engine: LabEngine): void {
   }
 }
 
+/** ipvsadm -b flags, each for the schedulers that read it. */
+const SCHEDULER_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  'sh-fallback': ['sh'],
+  'sh-port': ['sh'],
+  'mh-fallback': ['mh'],
+  'mh-port': ['mh'],
+};
+
 function engineOptions(options: LabUpOptions): EngineOptions {
   const given: EngineOptions = {
+    ...(options.persistent !== undefined ? { persistent: options.persistent } : {}),
+    ...(options.schedulerFlags?.length ? { schedulerFlags: options.schedulerFlags } : {}),
     ...(options.misbehave?.length ? { misbehave: options.misbehave } : {}),
     ...(options.ownedBy !== undefined ? { ownedBy: options.ownedBy } : {}),
   };
   for (const key of Object.keys(given) as Array<keyof EngineOptions>) {
     if (!ENGINES[options.engine].options.includes(key)) {
-      throw new LabError(`the ${options.engine} lab has no option ${key}`, 'LAB_OPTION');
+      throw new LabOptionError(`the ${options.engine} lab has no option ${key}`);
+    }
+  }
+  const { persistent, schedulerFlags } = given;
+  if (persistent !== undefined && !(Number.isInteger(persistent) && persistent >= 1 && persistent <= 86_400)) {
+    throw new LabOptionError(`persistent ${persistent}: expected whole seconds, 1-86400`);
+  }
+  const scheduler = options.scheduler ?? '';
+  for (const flag of schedulerFlags ?? []) {
+    const takers = SCHEDULER_FLAGS[flag];
+    if (!takers)
+      throw new LabOptionError(`no scheduler flag "${flag}": expected ${Object.keys(SCHEDULER_FLAGS).join(', ')}`);
+    if (!takers.includes(scheduler)) {
+      throw new LabOptionError(
+        `scheduler flag ${flag} is for the ${takers.join(', ')} scheduler, not ${scheduler || 'the default'}`,
+      );
     }
   }
   return given;
@@ -96,6 +129,8 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
 export async function labUp(options: LabUpOptions): Promise<LabInfo> {
   const { engine } = options;
   const ownOptions = engineOptions(options);
+  // A scheduler the engine does not have is refused before anything is made.
+  labScheduler(engine, options.scheduler);
   assertLabCanRun(engine);
   const stateDir = options.stateDir ?? defaultStateDir(engine);
   const log = options.log ?? (() => {});
@@ -106,6 +141,7 @@ export async function labUp(options: LabUpOptions): Promise<LabInfo> {
   const plan = planLab(engine, randomBytes(2).toString('hex'), {
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.realCount !== undefined ? { realCount: options.realCount } : {}),
+    ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
   });
   const director = ENGINES[engine];
   const state: LabState = {
@@ -177,7 +213,12 @@ export async function labUp(options: LabUpOptions): Promise<LabInfo> {
       log(`lab ${plan.id}: namespaces`);
       await addBridge(plan.segment);
       if (director.needsTap) await addTap(plan.segment);
-      if (plan.clientNetns) await addMember(plan.segment, plan.clientNetns, 'client', plan.clientHost);
+      if (plan.clientNetns) {
+        await addMember(plan.segment, plan.clientNetns, 'client', plan.clientHost);
+        // Secondary addresses: connections go out from the client's own address unless bound to one.
+        const sources = ipv4RangeHosts(parseIpv4Range(plan.clientSources));
+        await addAddresses(plan.clientNetns, 'eth0', sources, plan.segment.prefixLength);
+      }
       if (plan.directorNetns) await addMember(plan.segment, plan.directorNetns, 'dir', plan.directorHost);
       for (const real of plan.reals) {
         if (!real.netns) continue;
@@ -195,6 +236,10 @@ export async function labUp(options: LabUpOptions): Promise<LabInfo> {
       reals: ready.map((r) => ({ host: r.host, port: r.port, name: r.name })),
       ...(plan.clientNetns ? { clientNetns: plan.clientNetns } : {}),
       driver: started.driver,
+      scheduler: plan.scheduler,
+      ...(ownOptions.schedulerFlags ? { schedulerFlags: [...ownOptions.schedulerFlags] } : {}),
+      ...(ownOptions.persistent !== undefined ? { persistent: ownOptions.persistent } : {}),
+      clientSources: plan.clientSources,
       ...(plan.httpPort !== undefined
         ? {
             http: {
@@ -330,7 +375,11 @@ export async function labStatus(ref: LabRef): Promise<LabStatus> {
 
 /** The plan a lab was built from (plans are pure: the same id and port give the same names). */
 function planOf(info: LabInfo) {
-  return planLab(info.engine, info.id, { port: info.vip.port, realCount: info.reals.length });
+  return planLab(info.engine, info.id, {
+    port: info.vip.port,
+    realCount: info.reals.length,
+    ...(info.scheduler !== undefined ? { scheduler: info.scheduler } : {}),
+  });
 }
 
 /** The LabInfo of the lab that is up in `stateDir`, or an error saying none is. */

@@ -1,8 +1,9 @@
 /**
- * The nft lab director's ruleset (pure): its own table, DNAT to `numgen inc mod N map @backends` (the
+ * The nft lab director's ruleset (pure): its own table, DNAT to `<hash> mod N map @backends` (the
  * drain driver's balancer, see @lvs-drain-kit/drivers) and masquerade so replies come back through the
  * director. conntrack keeps every established connection on the server it was given, whatever the map
- * says later — like IPVS.
+ * says later — like IPVS. The map is declared by `typeof numgen inc`, whatever the rule's hash: nft
+ * 1.0.6 crashes listing a map declared `typeof jhash …`, and both keys are 32-bit integers.
  */
 import { balancerUpdate, type NftBalancer, numgenSlots, type WeightedAddress } from '@lvs-drain-kit/drivers';
 
@@ -11,7 +12,16 @@ export interface DirectorRuleset extends NftBalancer {
   /** The service's port, and more services balanced by the same map (the HTTP port). */
   port: number;
   morePorts?: readonly number[];
+  /** The lab's scheduler: numgen (`numgen inc`, the default), random (`numgen random`), jhash (`jhash ip saddr`). */
+  scheduler?: string;
 }
+
+/** The rule's expression for each nft lab scheduler. */
+export const NFT_HASH_EXPRESSIONS: Readonly<Record<string, string>> = {
+  numgen: 'numgen inc',
+  random: 'numgen random',
+  jhash: 'jhash ip saddr',
+};
 
 /** The whole ruleset of the nft lab director (its own table; the balancing chain is the driver's). */
 export function directorRuleset(r: DirectorRuleset, servers: readonly WeightedAddress[]): string {
@@ -30,5 +40,5 @@ export function directorRuleset(r: DirectorRuleset, servers: readonly WeightedAd
     ct status dnat masquerade
   }
 }
-${balancerUpdate(r, numgenSlots(servers))}`;
+${balancerUpdate(r, numgenSlots(servers), NFT_HASH_EXPRESSIONS[r.scheduler ?? 'numgen'])}`;
 }

@@ -4,6 +4,8 @@
  * lab's own namespaces; the builtin lab lives on this host's 127.0.0.0/8, every port picked by the kernel.
  */
 
+import { LabOptionError } from './errors.js';
+
 /** Every lab engine, in the order help texts list them; `builtin` is the default and needs no root. */
 export const LAB_ENGINES = ['builtin', 'ipvs', 'keepalived', 'nft', 'haproxy'] as const;
 export type LabEngine = (typeof LAB_ENGINES)[number];
@@ -16,16 +18,38 @@ export function isLabEngine(value: string): value is LabEngine {
 }
 
 /**
+ * How each engine can pick a real server for a new connection, in the engine's own words; the first is
+ * the default. ipvs: every scheduler module of the kernel (`ipvsadm -s`); nft: the expression of the
+ * `dnat to … map` rule (`numgen inc`, `numgen random`, `jhash ip saddr`); haproxy: `balance`; keepalived:
+ * its `lb_algo`.
+ */
+export const LAB_SCHEDULERS = {
+  builtin: ['wrr', 'rr', 'sh'],
+  keepalived: ['wrr'],
+  ipvs: ['wrr', 'rr', 'lc', 'wlc', 'sed', 'nq', 'fo', 'ovf', 'lblc', 'lblcr', 'dh', 'sh', 'mh'],
+  nft: ['numgen', 'random', 'jhash'],
+  haproxy: ['roundrobin', 'static-rr', 'leastconn', 'source', 'random'],
+} as const satisfies Record<LabEngine, readonly string[]>;
+
+/**
  * What a caller may choose about a lab. Plain data, one field per choice, read by `planLab` and by the
- * engines through the plan. Choices still to come go here the same way (each engine reading its field
- * from the plan): the scheduler, persistence, several client addresses.
+ * engines through the plan.
  */
 export interface LabPlanOptions {
   /** Service port, the VIP's and every real server's. Default 2100 (the classic line server's); the builtin lab: 0, each picked by the kernel. */
   port?: number;
   /** Number of real servers (rs1, rs2 …). Default 2. */
   realCount?: number;
+  /** One of the engine's LAB_SCHEDULERS; default its first. */
+  scheduler?: string;
 }
+
+/**
+ * Client addresses besides the client's own, for tests of schedulers that pick a server by the client's
+ * address (sh, jhash ip saddr, balance source) or keep a client on one (persistence). In the client
+ * namespace (all of it on the lab's /24); on loopback (builtin) every 127.0.0.0/8 address is this host's.
+ */
+export const CLIENT_SOURCES = { namespaces: '198.18.0.160/27', loopback: '127.0.1.0/27' } as const;
 
 export interface RealServerPlan {
   name: string;
@@ -62,14 +86,27 @@ export interface LabPlan {
   reals: RealServerPlan[];
   /** Namespace labs: a second service on the same VIP and real servers, HTTP (nginx) on this port. */
   httpPort?: number;
-  /** Every engine schedules weighted round-robin (ipvs wrr, nft numgen map slots, haproxy roundrobin). */
-  scheduler: 'wrr';
+  /** One of LAB_SCHEDULERS[engine]. */
+  scheduler: string;
+  /** More addresses the client may connect from (CIDR; see CLIENT_SOURCES). */
+  clientSources: string;
 }
 
 export const NETNS_PREFIX = 'ldk-';
 
+/** The scheduler asked for, checked against the engine's list; its first when none is. */
+export function labScheduler(engine: LabEngine, scheduler?: string): string {
+  const known: readonly string[] = LAB_SCHEDULERS[engine];
+  if (scheduler === undefined) return known[0]!;
+  if (!known.includes(scheduler)) {
+    throw new LabOptionError(`the ${engine} lab has no scheduler "${scheduler}": it has ${known.join(', ')}`);
+  }
+  return scheduler;
+}
+
 export function planLab(engine: LabEngine, id: string, options: LabPlanOptions = {}): LabPlan {
   const realCount = options.realCount ?? 2;
+  const scheduler = labScheduler(engine, options.scheduler);
   if (engine === 'builtin') {
     const port = options.port ?? 0;
     return {
@@ -79,7 +116,8 @@ export function planLab(engine: LabEngine, id: string, options: LabPlanOptions =
       directorHost: '127.0.0.1',
       vip: { host: '127.0.0.1', port },
       reals: Array.from({ length: realCount }, (_, i) => ({ name: `rs${i + 1}`, host: `127.0.0.${2 + i}`, port })),
-      scheduler: 'wrr',
+      scheduler,
+      clientSources: CLIENT_SOURCES.loopback,
     };
   }
   const port = options.port ?? 2100;
@@ -104,7 +142,8 @@ export function planLab(engine: LabEngine, id: string, options: LabPlanOptions =
     })),
     // keepalived programs only the virtual server of its keepalived.conf: its lab serves rs-server alone.
     ...(engine !== 'keepalived' ? { httpPort: port === 8080 ? 8081 : 8080 } : {}),
-    scheduler: 'wrr',
+    scheduler,
+    clientSources: CLIENT_SOURCES.namespaces,
   };
 }
 

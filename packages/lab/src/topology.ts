@@ -46,6 +46,18 @@ export async function addMember(segment: SegmentPlan, netns: string, role: strin
   await run(['ip', '-n', netns, 'link', 'set', 'eth0', 'up']);
 }
 
+/** More addresses on a member's interface, in one `ip -batch` (secondaries: the first address stays the source). */
+export async function addAddresses(
+  netns: string,
+  dev: string,
+  hosts: readonly string[],
+  prefixLength: number,
+): Promise<void> {
+  if (hosts.length === 0) return;
+  const batch = hosts.map((h) => `addr add ${h}/${prefixLength} dev ${dev}\n`).join('');
+  await run(['ip', '-n', netns, '-batch', '-'], { input: batch });
+}
+
 export function bridgePortName(role: string): string {
   return `v-${role}`.slice(0, 15);
 }

@@ -27,6 +27,19 @@ describe('nft ruleset', () => {
     ]);
     expect(text).toContain('ip daddr 198.18.0.2 tcp dport { 2100, 8080 } jump lb');
   });
+
+  it('hashes the client address with --scheduler jhash, the map still declared by numgen (nft 1.0.6 cannot list a jhash-typed one)', () => {
+    const servers = [
+      { host: '198.18.0.11', weight: 1 },
+      { host: '198.18.0.12', weight: 1 },
+    ];
+    const text = directorRuleset({ ...b, vip: '198.18.0.2', port: 2100, scheduler: 'jhash' }, servers);
+    expect(text).toContain('typeof numgen inc mod 2 : ip daddr');
+    expect(text).toContain('dnat to jhash ip saddr mod 2 map @backends');
+    expect(directorRuleset({ ...b, vip: '198.18.0.2', port: 2100, scheduler: 'random' }, servers)).toContain(
+      'dnat to numgen random mod 2 map @backends',
+    );
+  });
 });
 
 describe('haproxy config', () => {
@@ -87,5 +100,17 @@ describe('nginx config of a lab real server', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('balances as asked (balance source)', () => {
+    const cfg = haproxyConfig({
+      socket: '/s',
+      pidFile: '/p',
+      bind: { host: '198.18.0.2', port: 2100 },
+      backend: 'lab',
+      balance: 'source',
+      servers: [{ name: 'rs1', host: '198.18.0.11', port: 2100 }],
+    });
+    expect(cfg).toMatch(/backend lab\n {2}balance source\n/);
   });
 });

@@ -1,8 +1,10 @@
+import { ipv4RangeHosts, parseIpv4Range } from '@lvs-drain-kit/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { packageDirName, parseAptCacheShow, parseKernelDepends } from '../src/debian-packages.js';
-import { LabNeedsRootError } from '../src/errors.js';
+import { DIRECTOR_MODULES } from '../src/director-image.js';
+import { LabNeedsRootError, LabOptionError } from '../src/errors.js';
 import { assertLabCanRun, labExecArgv } from '../src/lab.js';
-import { planLab, planNamespaces } from '../src/plan.js';
+import { CLIENT_SOURCES, LAB_SCHEDULERS, planLab, planNamespaces } from '../src/plan.js';
 import { qemuArgs } from '../src/qemu-args.js';
 
 afterEach(() => {
@@ -29,6 +31,33 @@ describe('lab plan', () => {
     const nft = planLab('nft', 'x', { port: 8080 });
     expect(nft.vip).toEqual({ host: nft.directorHost, port: 8080 });
     expect(nft.reals.every((r) => r.port === 8080)).toBe(true);
+  });
+
+  it('plans the scheduler asked for, and refuses one the engine has not', () => {
+    expect(planLab('ipvs', 'x').scheduler).toBe('wrr');
+    expect(planLab('ipvs', 'x', { scheduler: 'sh' }).scheduler).toBe('sh');
+    expect(planLab('haproxy', 'x').scheduler).toBe('roundrobin');
+    expect(planLab('haproxy', 'x', { scheduler: 'source' }).scheduler).toBe('source');
+    expect(planLab('nft', 'x', { scheduler: 'jhash' }).scheduler).toBe('jhash');
+    expect(() => planLab('nft', 'x', { scheduler: 'sh' })).toThrow(LabOptionError);
+    expect(() => planLab('builtin', 'x', { scheduler: 'mh' })).toThrow(
+      'the builtin lab has no scheduler "mh": it has wrr, rr, sh',
+    );
+  });
+
+  it('gives clients more addresses to connect from, on the lab wire (namespaces) or loopback (builtin)', () => {
+    expect(planLab('ipvs', 'x').clientSources).toBe(CLIENT_SOURCES.namespaces);
+    expect(planLab('builtin', 'x').clientSources).toBe(CLIENT_SOURCES.loopback);
+    const plan = planLab('ipvs', 'x');
+    const hosts = ipv4RangeHosts(parseIpv4Range(plan.clientSources));
+    // None of them is an address the lab already uses.
+    const taken = [plan.clientHost, plan.directorHost, plan.vip.host, ...plan.reals.map((r) => r.host)];
+    expect(hosts.filter((h) => taken.includes(h))).toEqual([]);
+    expect(hosts.every((h) => h.startsWith('198.18.0.'))).toBe(true);
+  });
+
+  it('loads every IPVS scheduler the lab offers in the director VM (it has no modprobe)', () => {
+    for (const s of LAB_SCHEDULERS.ipvs) expect(DIRECTOR_MODULES).toContain(`ip_vs_${s}`);
   });
 
   it('runs commands in the client namespace', () => {

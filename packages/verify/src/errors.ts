@@ -1,7 +1,8 @@
 /**
  * Every failure lvs-verify can end with, and the one place they become exit codes.
  * 0 pass · 1 a check failed (the load balancer did something wrong) · 2 usage/config · 3 cannot be
- * tested as asked (environment before any drain, or a check that observed nothing) · 4 restore failed.
+ * tested as asked (environment before any drain, or a check that observed nothing) · 4 restore failed,
+ * or someone else changed the drained weight during the run (not written over).
  * The classes a driver throws live with the drivers; they are mapped here.
  */
 import {
@@ -34,9 +35,12 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.usage, 'usage or config error'],
   [
     EXIT.environment,
-    'not tested as asked: environment error before any drain, a check observed nothing, or the drained weight drifted under the run',
+    'not tested as asked: environment error before any drain (unreachable, refused, no spread), or a check observed nothing',
   ],
-  [EXIT.restoreFailed, 'the restore failed: the server may still be drained (see the command)'],
+  [
+    EXIT.restoreFailed,
+    'the restore failed, or someone else changed the drained weight during the run (left as they set it); see the command',
+  ],
   [EXIT.sigint, 'interrupted by SIGINT; the weight was restored first'],
   [EXIT.sigterm, 'interrupted by SIGTERM; the weight was restored first'],
 ];
@@ -77,7 +81,8 @@ export function exitCodeForReport(report: {
   if (report.restore.attempted && !report.restore.restored) return EXIT.restoreFailed;
   if (report.error?.type === 'RestoreError') return EXIT.restoreFailed;
   if (report.error?.type === 'InterruptedError') return report.error.signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
-  if (report.error?.type === 'WeightDriftError') return EXIT.environment;
+  // Someone else's weight on the drained server: left as it is, a person decides — never a FAIL.
+  if (report.error?.type === 'WeightDriftError') return EXIT.restoreFailed;
   if (report.verdict === 'error' && report.error?.beforeDrain) {
     return ['UsageError', 'ConfigError', 'DriverSpecError'].includes(report.error.type) ? EXIT.usage : EXIT.environment;
   }

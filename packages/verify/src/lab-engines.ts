@@ -3,7 +3,7 @@
  * nft, haproxy): `lab up|down|status|exec` and `drain-test --lab ENGINE`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,24 +15,56 @@ import {
   type LabEngine,
   LabError,
   type LabInfo,
+  LabOptionError,
+  type LabUpOptions,
   labDirectorExec,
   labDown,
   labExecArgv,
   labStatus,
   labUp,
   type Misbehaviour,
+  NFT_HASH_EXPRESSIONS,
   readLabInfo,
 } from '@lvs-drain-kit/lab';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError, UsageError } from './errors.js';
 
 const LVS_VERIFY_BIN = fileURLToPath(new URL('../bin/lvs-verify.js', import.meta.url));
 const progress = (line: string) => process.stderr.write(`lab: ${line}\n`);
 
-/** Lab errors happen before anything is drained: they are environment errors (exit 3). */
+/** How a lab's director is set up: its scheduler, persistence and scheduler flags (`lab up`, `drain-test --lab`). */
+export type LabSetup = Pick<LabUpOptions, 'scheduler' | 'persistent' | 'schedulerFlags'>;
+
+/** The lab's director set-up as `lab up` flags give it (drain-test --lab-… give the same). */
+export interface LabSetupFlags {
+  scheduler?: string;
+  persistent?: number;
+  schedFlags?: string;
+}
+
+export function labSetup(f: LabSetupFlags): LabSetup {
+  return {
+    ...(f.scheduler !== undefined ? { scheduler: f.scheduler } : {}),
+    ...(f.persistent !== undefined ? { persistent: f.persistent } : {}),
+    ...(f.schedFlags !== undefined
+      ? {
+          schedulerFlags: f.schedFlags
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        }
+      : {}),
+  };
+}
+
+/**
+ * Lab errors happen before anything is drained: they are environment errors (exit 3), but an option
+ * the engine does not take is the caller's mistake (exit 2).
+ */
 async function asEnvironment<T>(task: () => Promise<T>): Promise<T> {
   try {
     return await task();
   } catch (err) {
+    if (err instanceof LabOptionError) throw new UsageError(err.message);
     if (err instanceof LabError) throw new EnvironmentError(err.message);
     throw err;
   }
@@ -104,20 +136,32 @@ export function tryLines(info: LabInfo, env: NodeJS.ProcessEnv = process.env): s
   return lines;
 }
 
+/** The scheduler as a person would write it on this director: `sh -b sh-fallback -p 300`, `balance source`. */
+export function describeScheduler(
+  info: Pick<LabInfo, 'engine' | 'scheduler' | 'schedulerFlags' | 'persistent'>,
+): string {
+  const name = info.scheduler ?? '?';
+  if (info.engine === 'haproxy') return `balance ${name}`;
+  if (info.engine === 'nft') return `dnat to ${NFT_HASH_EXPRESSIONS[name] ?? name}`;
+  const flags = info.schedulerFlags?.length ? ` -b ${info.schedulerFlags.join(',')}` : '';
+  return `${name}${flags}${info.persistent !== undefined ? ` -p ${info.persistent}` : ''}`;
+}
+
 function describe(info: LabInfo): string[] {
   const details = Object.entries(info.details)
     .filter(([k]) => k !== 'packages')
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+  const sources = info.clientSources ? `, or from ${info.clientSources} (--source-range)` : '';
   return [
     `${info.engine} lab ${info.id} up: VIP ${formatHostPort(info.vip)}, ${info.reals.map((r) => `${r.name} ${formatHostPort(r)}`).join(', ')}`,
-    `${info.clientNetns ? `client namespace ${info.clientNetns}` : 'clients run on this host'}; ${details}`,
+    `scheduler ${describeScheduler(info)}; ${info.clientNetns ? `client namespace ${info.clientNetns}` : 'clients run on this host'}${sources}; ${details}`,
   ];
 }
 
 /** `lab up --engine ENGINE`: prints what is up and what to try. */
-export async function labUpEngine(engine: LabEngine, out: (line: string) => void): Promise<void> {
-  const info = await asEnvironment(() => labUp({ engine, log: progress }));
+export async function labUpEngine(engine: LabEngine, out: (line: string) => void, setup: LabSetup = {}): Promise<void> {
+  const info = await asEnvironment(() => labUp({ engine, log: progress, ...setup }));
   for (const line of describe(info)) out(line);
   for (const line of tryLines(info)) out(`try: ${line}`);
 }
@@ -213,10 +257,16 @@ export async function labExecEngine(
 /** A builtin lab that lives as long as this process (`drain-test --lab`): its director watches us. */
 export async function startOwnedLab(
   misbehave: readonly Misbehaviour[],
+  setup: LabSetup = {},
 ): Promise<{ info: LabInfo; down: () => Promise<void> }> {
   // A directory of its own: two runs at once never share a lab.
   const stateDir = await mkdtemp(join(tmpdir(), 'ldk-lab-builtin-'));
-  const info = await asEnvironment(() => labUp({ engine: 'builtin', stateDir, misbehave, ownedBy: process.pid }));
+  const info = await asEnvironment(() =>
+    labUp({ engine: 'builtin', stateDir, misbehave, ownedBy: process.pid, ...setup }),
+  ).catch(async (err: unknown) => {
+    await rmdir(stateDir).catch(() => {});
+    throw err;
+  });
   return {
     info,
     down: async () => {
@@ -229,7 +279,11 @@ export async function startOwnedLab(
  * `drain-test --lab ENGINE` for an engine with a client namespace: up, run the verifier inside it with
  * explicit flags (`--vip --real --drain --driver ...` plus `passThrough`), down. Resolves with its exit code.
  */
-export async function drainTestOnLabEngine(engine: LabEngine, passThrough: string[]): Promise<number> {
+export async function drainTestOnLabEngine(
+  engine: LabEngine,
+  passThrough: string[],
+  setup: LabSetup = {},
+): Promise<number> {
   const started = performance.now();
   // A signal while the lab comes up: finish bringing it up (so it can be taken down whole), then stop.
   let interrupted: NodeJS.Signals | undefined;
@@ -239,7 +293,7 @@ export async function drainTestOnLabEngine(engine: LabEngine, passThrough: strin
   process.on('SIGINT', note).on('SIGTERM', note);
   // Its own state dir: a lab kept up with `lab up` is left alone; a crashed run is replaced by the next.
   const stateDir = defaultStateDir(engine, 'drain-test');
-  const info = await asEnvironment(() => labUp({ engine, stateDir, log: progress })).finally(() => {
+  const info = await asEnvironment(() => labUp({ engine, stateDir, log: progress, ...setup })).finally(() => {
     process.off('SIGINT', note).off('SIGTERM', note);
   });
   try {

@@ -1,4 +1,5 @@
-import { formatDuration } from '@lvs-drain-kit/common';
+import { isIP } from 'node:net';
+import { AddressError, canonicalHost, formatDuration, ipv4RangeHosts, parseIpv4Range } from '@lvs-drain-kit/common';
 import type { DrainDriver, DriverSpec, RealServerRef } from '@lvs-drain-kit/drivers';
 import { UsageError } from './errors.js';
 import { samplesForLeak } from './measure/power.js';
@@ -54,6 +55,10 @@ export interface DrainTestOptions {
   restoreWeight?: number;
   /** Put the original weight back at the end. Default true. */
   restore?: boolean;
+  /** Client addresses of this host to connect from, in turn (hashing and persistent services need several). */
+  sources?: string[];
+  /** More client addresses: every host address of this IPv4 range (CIDR). */
+  sourceRange?: string;
   /** Warnings fail: a reused source port reaching the drained server, an old connection stalled at the drain. */
   strict?: boolean;
   /** Journal file; default `defaultJournalPath()` (root: /var/lib/lvs-drain-kit/journal.json). */
@@ -95,10 +100,14 @@ export type Settings = Pick<
   | 'strict'
 >;
 
-export type ResolvedOptions = Required<Settings> & DrainTestOptions;
+export type ResolvedOptions = Required<Settings> &
+  DrainTestOptions & {
+    /** `sources` and `sourceRange` together, each address once; empty: the system picks. */
+    clientAddresses: string[];
+  };
 
 export function resolveOptions(o: DrainTestOptions): ResolvedOptions {
-  return { ...o, ...resolveSettings(o) };
+  return { ...o, ...resolveSettings(o), clientAddresses: clientAddresses(o.sources, o.sourceRange) };
 }
 
 /**
@@ -133,4 +142,15 @@ export function resolveSettings(o: Settings): Required<Settings> {
       `--hold ${d(r.holdMs)} is shorter than ${MIN_HOLD_INTERVALS} intervals of ${d(r.intervalMs)}: the old connections would hardly be watched after the drain; give --hold ${d(least)} or more, or a shorter --interval`,
     );
   return r;
+}
+
+/** --source addresses and the hosts of --source-range, each once, in one spelling. Throws AddressError. */
+export function clientAddresses(sources: readonly string[] = [], range?: string): string[] {
+  const out = new Set<string>();
+  for (const s of sources) {
+    if (isIP(s) === 0) throw new AddressError(`--source ${s}: expected an IP address of this host`);
+    out.add(canonicalHost(s));
+  }
+  if (range !== undefined) for (const h of ipv4RangeHosts(parseIpv4Range(range))) out.add(h);
+  return [...out];
 }

@@ -6,6 +6,7 @@ import { formatHostPort } from '@lvs-drain-kit/common';
 import { createDriver, parseDriverSpec } from '@lvs-drain-kit/drivers';
 import { isRecordedProcessAlive, Journal, type JournalEntry, journalPaths } from './journal.js';
 import { restoreWeightFor, setWeightVerified } from './run/set-weight-verified.js';
+import { DRAINED_WEIGHT } from './run/weight-unchanged.js';
 
 export interface UndoResult {
   restored: JournalEntry[];
@@ -63,6 +64,15 @@ async function undoOne(journal: Journal, e: JournalEntry, result: UndoResult, sa
   try {
     // The journal is a file: its spec is checked like any other input before a driver is built from it.
     const driver = await createDriver(await parseDriverSpec(e.driverSpec));
+    // Only the weight the run set (0) is put back; one someone else changed since is theirs to keep.
+    const current = driver.readsWeight === false ? undefined : await driver.getWeight({ vip: e.vip }, e.real);
+    if (current !== undefined && current !== DRAINED_WEIGHT) {
+      const error = `its weight is ${current}, not the ${DRAINED_WEIGHT} the run set: someone else changed it, so it is left as it is`;
+      await journal.remove(e.id);
+      result.failed.push({ entry: e, error });
+      say(`left ${what} alone: ${error}\n  decide; to put it back anyway: ${e.manualCommand}`);
+      return;
+    }
     await setWeightVerified(driver, { vip: e.vip }, e.real, restoreWeightFor(e.originalWeight));
     await journal.remove(e.id);
     result.restored.push(e);

@@ -25,6 +25,20 @@ describe('cluster config validation', () => {
     expect(c.strict).toBe(true);
   });
 
+  it("client addresses: sources and a sourceRange, expanded once with the flags' rules", async () => {
+    const c = validateConfig({
+      vip: '172.16.0.113:2100',
+      reals: ['172.16.0.114:2100', '172.16.0.115:2100'],
+      drain: '172.16.0.114:2100',
+      driver: { kind: 'ipvsadm', director: 'ssh://root@172.16.0.113' },
+      sources: ['10.0.0.9'],
+      sourceRange: '10.0.0.8/30',
+    });
+    const { clientAddresses } = await import('../src/options.js');
+    expect(clientAddresses(c.sources, c.sourceRange)).toEqual(['10.0.0.9', '10.0.0.10']);
+    expect(() => clientAddresses(['lb1'])).toThrow('--source lb1: expected an IP address of this host');
+  });
+
   it('names every problem with its path in one error', () => {
     let err: unknown;
     try {

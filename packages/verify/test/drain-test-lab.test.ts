@@ -26,6 +26,7 @@ const CHECK_IDS = [
   'new-connections-avoid-drained',
   'reused-source-port',
   'restore',
+  'weight-unchanged',
   'new-connections-return',
   'identity-agrees',
 ];

@@ -86,17 +86,15 @@ afterAll(async () => {
 
 describe('haproxy driver against a real HAProxy (runtime API on a unix socket)', () => {
   /** drain-test's flags for the VIP in front of HAProxy and its two rs-servers, draining rs1. */
-  const clusterFlags = () => [
-    'drain-test',
+  const cluster = () => [
     '--vip',
     `127.0.0.1:${vipPort}`,
     '--real',
     `127.0.0.2:${servers[0]!.port}`,
     '--real',
     `127.0.0.3:${servers[1]!.port}`,
-    '--drain',
-    `127.0.0.2:${servers[0]!.port}`,
   ];
+  const clusterFlags = () => ['drain-test', ...cluster(), '--drain', `127.0.0.2:${servers[0]!.port}`];
 
   it('reads, sets and puts back a weight by server address', async () => {
     const driver = createHaproxyDriver({ socket, backend: 'be' });
@@ -196,12 +194,7 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
     const r = await runVerify(
       [
         'maintain',
-        '--vip',
-        `127.0.0.1:${vipPort}`,
-        '--real',
-        `127.0.0.2:${servers[0]!.port}`,
-        '--real',
-        `127.0.0.3:${servers[1]!.port}`,
+        ...cluster(),
         '--driver',
         'haproxy',
         '--haproxy-socket',

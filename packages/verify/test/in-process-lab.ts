@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { createDriver } from '@lvs-drain-kit/drivers';
-import { type LabDirector, type Misbehaviour, startLabDirector } from '@lvs-drain-kit/lab';
+import { type LabDirector, type LabDirectorOptions, type Misbehaviour, startLabDirector } from '@lvs-drain-kit/lab';
 import { type RsServer, startRsServer } from '@lvs-drain-kit/server';
 import type { Logger } from 'pino';
 import type { DrainTestOptions } from '../src/options.js';
@@ -19,23 +19,32 @@ export interface InProcessLab {
   close(): Promise<void>;
 }
 
-export async function startInProcessLab(log: Logger, misbehave: Misbehaviour[] = []): Promise<InProcessLab> {
+/**
+ * `director`: how the lab director schedules (scheduler, persistence) and misbehaves; wrr without
+ * persistence by default. A list alone is its misbehaviours.
+ */
+export async function startInProcessLab(
+  log: Logger,
+  director:
+    | Misbehaviour[]
+    | Pick<LabDirectorOptions, 'scheduler' | 'persistent' | 'expireQuiescentTemplate' | 'misbehave'> = {},
+): Promise<InProcessLab> {
   const common = { port: 0, maxLineBytes: 4096, idleTimeoutMs: 0, maxConnections: 0, keepAliveMs: 0, log };
   const servers = await Promise.all([
     startRsServer({ ...common, host: '127.0.0.2', name: 'rs1' }),
     startRsServer({ ...common, host: '127.0.0.3', name: 'rs2' }),
   ]);
   const reals = servers.map((s) => ({ host: s.address.address, port: s.address.port }));
-  const director = await startLabDirector({
+  const labDirector = await startLabDirector({
     vip: { host: '127.0.0.1', port: 0 },
     control: { host: '127.0.0.1', port: 0 },
     reals,
-    misbehave,
+    ...(Array.isArray(director) ? { misbehave: director } : director),
   });
   const dir = await mkdtemp(join(tmpdir(), 'lvs-verify-run-'));
   return {
     base: {
-      vip: { host: '127.0.0.1', port: director.vip.port },
+      vip: { host: '127.0.0.1', port: labDirector.vip.port },
       reals,
       drain: reals[0]!,
       holdMs: 300,
@@ -46,11 +55,11 @@ export async function startInProcessLab(log: Logger, misbehave: Misbehaviour[] =
       restoreTimeoutMs: 2000,
       journalPath: join(dir, 'journal.json'),
     },
-    builtin: await createDriver({ kind: 'builtin', control: `127.0.0.1:${director.control.port}` }),
+    builtin: await createDriver({ kind: 'builtin', control: `127.0.0.1:${labDirector.control.port}` }),
     servers,
-    director,
+    director: labDirector,
     async close() {
-      await director.close();
+      await labDirector.close();
       await Promise.all(servers.map((s) => s.destroy()));
       await rm(dir, { recursive: true, force: true });
     },

@@ -57,6 +57,16 @@ afterAll(async () => {
   }
 });
 
+/** The command driver's flags: drain and restore as shell commands (`{weight}` filled in). */
+const commandDriver = (drain: string, restore: string) => [
+  '--driver',
+  'command',
+  '--drain-cmd',
+  drain,
+  '--restore-cmd',
+  restore,
+];
+
 describe('never leave a server drained by accident', () => {
   it.each([
     ['SIGINT', 130],
@@ -148,12 +158,7 @@ describe('command driver (real commands through /bin/sh)', () => {
     const r = await runVerify(
       [
         ...target,
-        '--driver',
-        'command',
-        '--drain-cmd',
-        ipvsadm(),
-        '--restore-cmd',
-        ipvsadm(),
+        ...commandDriver(ipvsadm(), ipvsadm()),
         '--restore-weight',
         '1',
         '--hold',
@@ -170,20 +175,7 @@ describe('command driver (real commands through /bin/sh)', () => {
   it('a restore command without {weight} needs no weight: no --get-cmd, no --restore-weight; the report names it', async () => {
     const restore = ipvsadm().replace('{weight}', '1');
     const r = await runVerify(
-      [
-        ...target,
-        '--driver',
-        'command',
-        '--drain-cmd',
-        ipvsadm(),
-        '--restore-cmd',
-        restore,
-        '--hold',
-        '500ms',
-        '--interval',
-        '100ms',
-        '--json',
-      ],
+      [...target, ...commandDriver(ipvsadm(), restore), '--hold', '500ms', '--interval', '100ms', '--json'],
       state.path,
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -210,12 +202,7 @@ describe('command driver (real commands through /bin/sh)', () => {
         'drain-test',
         // Nothing listens here: a connection attempt would end in exit 3, not 2.
         ...clusterFlags('127.0.0.1:1', ['127.0.0.1:2', '127.0.0.1:3']),
-        '--driver',
-        'command',
-        '--drain-cmd',
-        'true {weight}',
-        '--restore-cmd',
-        'lb-weight {rip} {weight}',
+        ...commandDriver('true {weight}', 'lb-weight {rip} {weight}'),
       ],
       state.path,
     );
@@ -230,12 +217,7 @@ describe('command driver (real commands through /bin/sh)', () => {
     const r = await runVerify(
       [
         ...target,
-        '--driver',
-        'command',
-        '--drain-cmd',
-        'echo "permission denied for {rip}" >&2; exit 7',
-        '--restore-cmd',
-        ipvsadm(),
+        ...commandDriver('echo "permission denied for {rip}" >&2; exit 7', ipvsadm()),
         '--restore-weight',
         '1',
         '--json',
@@ -260,12 +242,7 @@ describe('command driver (real commands through /bin/sh)', () => {
     const r = await runVerify(
       [
         ...target,
-        '--driver',
-        'command',
-        '--drain-cmd',
-        ipvsadm(),
-        '--restore-cmd',
-        'echo "director unreachable" >&2; exit 5',
+        ...commandDriver(ipvsadm(), 'echo "director unreachable" >&2; exit 5'),
         '--restore-weight',
         '1',
         '--hold',
@@ -413,12 +390,7 @@ describe('exit codes for bad input and a missing environment', () => {
         '--vip',
         '127.0.0.1:9',
         ...target.slice(3),
-        '--driver',
-        'command',
-        '--drain-cmd',
-        'true',
-        '--restore-cmd',
-        'true',
+        ...commandDriver('true', 'true'),
         '--restore-weight',
         '1',
       ],

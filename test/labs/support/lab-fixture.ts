@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { createDirectorTransport, createDriver, type DriverSpec, haproxyCommand } from '@lvs-drain-kit/drivers';
-import { type LabEngine, type LabInfo, labDown, labExecArgv, labUp } from '@lvs-drain-kit/lab';
+import { type LabEngine, type LabInfo, type LabUpOptions, labDown, labExecArgv, labUp } from '@lvs-drain-kit/lab';
 import { LVS_VERIFY_BIN, type RunningCli, startCli } from '@lvs-drain-kit/testkit';
 import type { CheckId, CheckResult, DrainReport, FailureClass } from '@lvs-drain-kit/verify';
 import { drainTestArgs } from '@lvs-drain-kit/verify';
@@ -41,8 +41,11 @@ export interface TestLab {
   down(): Promise<void>;
 }
 
-/** A lab in its own state dir (not the user's), with a scratch dir for journals. */
-export async function startTestLab(engine: LabEngine): Promise<TestLab> {
+/** A lab in its own state dir (not the user's), with a scratch dir for journals; `setup`: its scheduler and such. */
+export async function startTestLab(
+  engine: LabEngine,
+  setup: Pick<LabUpOptions, 'scheduler' | 'persistent' | 'schedulerFlags'> = {},
+): Promise<TestLab> {
   const scratch = await mkdtemp('/tmp/ldk-labs-test-');
   const stateDir = join(scratch, 'state');
   const down = async () => {
@@ -50,7 +53,7 @@ export async function startTestLab(engine: LabEngine): Promise<TestLab> {
     await rm(scratch, { recursive: true, force: true });
   };
   try {
-    const info = await labUp({ engine, stateDir });
+    const info = await labUp({ engine, stateDir, ...setup });
     return { info, scratch, down };
   } catch (err) {
     await down();
@@ -139,6 +142,11 @@ export function check(report: DrainReport, id: CheckResult['id']): CheckResult {
 /** A one-line summary for assertion messages. */
 export function summary(report: DrainReport): string {
   return report.checks.map((c) => `${c.id}=${c.status}: ${c.message}`).join('\n');
+}
+
+/** Each of these checks passed (the report's summary in the message when one did not). */
+export function expectPassed(report: DrainReport, ids: readonly CheckId[]): void {
+  for (const id of ids) expect(check(report, id).status, summary(report)).toBe('pass');
 }
 
 /** The ids of the checks that failed, in report order. */

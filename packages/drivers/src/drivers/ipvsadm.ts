@@ -203,6 +203,7 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
       const { service: s, raw } = await readService(service);
       const state: DirectorState = {
         scheduler: s.scheduler,
+        ...(s.persistent !== undefined ? { persistent: s.persistent } : {}),
         servers: s.servers.map((d) => ({
           host: d.host,
           port: d.port,

@@ -44,14 +44,15 @@ export function weightsFromSlots(slots: readonly string[]): Map<string, number> 
 }
 
 /**
- * A fresh balancer in a chain and map of its own (the nft lab's start): `numgen inc mod N` over `slots`,
- * one `nft -f` transaction. Not for a director in use: it flushes the chain and the map.
+ * A fresh balancer in a chain and map of its own (the nft lab's start): `<expression> mod N` over `slots`
+ * (`numgen inc` by default; `numgen random`, `jhash ip saddr` …), one `nft -f` transaction. Not for a
+ * director in use: it flushes the chain and the map.
  */
-export function balancerUpdate(b: NftBalancer, slots: readonly string[]): string {
+export function balancerUpdate(b: NftBalancer, slots: readonly string[], expression = 'numgen inc'): string {
   const lines = [`flush chain ip ${b.table} ${b.chain}`, `flush map ip ${b.table} ${b.map}`];
   if (slots.length > 0) {
     lines.push(`add element ip ${b.table} ${b.map} { ${slots.map((h, i) => `${i} : ${h}`).join(', ')} }`);
-    lines.push(`add rule ip ${b.table} ${b.chain} dnat to numgen inc mod ${slots.length} map @${b.map}`);
+    lines.push(`add rule ip ${b.table} ${b.chain} dnat to ${expression} mod ${slots.length} map @${b.map}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -11,6 +11,13 @@ import type { Misbehaviour } from './builtin/misbehaviour.js';
 
 /** Choices only some engines have; `labUp` refuses one the engine does not list in `options`. */
 export interface EngineOptions {
+  /**
+   * ipvs, builtin: a persistent service (`ipvsadm -A … -p SECONDS`): a client's new connections follow
+   * its template to one server until SECONDS after its last connection ended.
+   */
+  persistent?: number;
+  /** ipvs: scheduler flags (`ipvsadm -A … -b sh-fallback,sh-port`). */
+  schedulerFlags?: readonly string[];
   /** builtin: deliberate faults of the director (negative controls). */
   misbehave?: readonly Misbehaviour[];
   /** builtin: the lab stops itself when this process exits (a lab that lives as long as one verifier). */

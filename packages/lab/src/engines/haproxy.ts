@@ -1,4 +1,4 @@
-/** HAProxy (Debian's) in the director namespace: mode tcp, roundrobin, runtime API on a unix socket. */
+/** HAProxy (Debian's) in the director namespace: mode tcp, `balance` as planned, runtime API on a unix socket. */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ export const HAPROXY_HTTP_BACKEND = 'lab_http';
 const files = { cfg: 'haproxy.cfg', sock: 'haproxy.sock', pid: 'haproxy.pid', log: 'haproxy.log' };
 
 export const haproxyEngine: DirectorEngine = {
-  description: 'HAProxy in mode tcp, roundrobin, runtime API on a unix socket (root)',
+  description: 'HAProxy in mode tcp, balance roundrobin (or --scheduler), runtime API on a unix socket (root)',
   needsRoot: true,
   network: 'namespaces',
   options: [],
@@ -35,6 +35,7 @@ export const haproxyEngine: DirectorEngine = {
         pidFile: path(files.pid),
         bind: plan.vip,
         backend: HAPROXY_BACKEND,
+        balance: plan.scheduler,
         servers: plan.reals.map((r) => ({ name: r.name, host: r.host, port: r.port })),
         ...(plan.httpPort !== undefined ? { http: { port: plan.httpPort, backend: HAPROXY_HTTP_BACKEND } } : {}),
       }),

@@ -8,17 +8,24 @@ const vm = directorVm();
 export const ipvsEngine: DirectorEngine = {
   ...vm.common,
   description: 'IPVS in Direct Routing mode, in a Debian kernel under qemu (root)',
+  options: ['persistent', 'schedulerFlags'],
 
   async start(ctx) {
     const { plan, stateDir } = ctx;
     const { transport, kernelRelease, pid } = await vm.boot(ctx);
+    const { persistent, schedulerFlags } = ctx.options;
     // The line service, and the HTTP service of the same real servers on its own port.
     const services = [plan.vip.port, ...(plan.httpPort !== undefined ? [plan.httpPort] : [])];
     const script = services
       .flatMap((port) => {
         const vip = `${plan.vip.host}:${port}`;
+        const service = [
+          `-A -t ${vip} -s ${plan.scheduler}`,
+          ...(schedulerFlags?.length ? [`-b ${schedulerFlags.join(',')}`] : []),
+          ...(persistent !== undefined ? [`-p ${persistent}`] : []),
+        ].join(' ');
         return [
-          `ipvsadm -A -t ${vip} -s ${plan.scheduler}`,
+          `ipvsadm ${service}`,
           ...plan.reals.map(
             (r) => `ipvsadm -a -t ${vip} -r ${r.host}:${port === plan.vip.port ? r.port : port} -g -w 1`,
           ),

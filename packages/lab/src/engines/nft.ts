@@ -1,4 +1,4 @@
-/** An nftables kernel load balancer in the director namespace: DNAT via a numgen map, masquerade. */
+/** An nftables kernel load balancer in the director namespace: DNAT via a numgen (or jhash) map, masquerade. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { directorRuleset } from '../nft-ruleset.js';
@@ -11,7 +11,7 @@ export const NFT_CHAIN = 'lb';
 export const NFT_MAP = 'backends';
 
 export const nftEngine: DirectorEngine = {
-  description: 'an nftables director: DNAT by a numgen map, conntrack, masquerade (root)',
+  description: 'an nftables director: DNAT by a numgen map (or jhash ip saddr), conntrack, masquerade (root)',
   needsRoot: true,
   network: 'namespaces',
   options: [],
@@ -34,6 +34,7 @@ export const nftEngine: DirectorEngine = {
         map: NFT_MAP,
         vip: plan.vip.host,
         port: plan.vip.port,
+        scheduler: plan.scheduler,
         // The HTTP service goes through the same map: a drain drains both.
         ...(plan.httpPort !== undefined ? { morePorts: [plan.httpPort] } : {}),
       },

@@ -4,7 +4,7 @@
  * the drivers' table (@lvs-drain-kit/drivers) and are listed after `--driver`; the options every
  * cluster command shares are CLUSTER_OPTIONS' entries.
  */
-import { asArgument, type HostPort } from '@lvs-drain-kit/common';
+import { asArgument, type HostPort, wholeNumber } from '@lvs-drain-kit/common';
 import { LAB_ENGINES, MISBEHAVIOURS } from '@lvs-drain-kit/lab';
 import { samplesForLeak } from '../measure/power.js';
 import { DEFAULTS, MIN_HOLD_INTERVALS } from '../options.js';
@@ -23,6 +23,8 @@ import {
   option,
   percent,
 } from './define.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** A text option checked by `check` on the command line and in a file alike (the text is kept). */
 function checkedText(flag: string, help: string, check: (text: string) => unknown, defaultText?: string) {
@@ -63,6 +65,19 @@ export const DRAIN_TEST_OPTIONS = {
   lab: option<string | true>({
     flag: '--lab [engine]',
     help: `zero setup: start a lab (builtin by default; ${LAB_ENGINES.filter((e) => e !== 'builtin').join(', ')} need root), test, stop it`,
+  }),
+  labScheduler: option<string>({
+    flag: '--lab-scheduler <name>',
+    help: 'with --lab: the lab director schedules so (ipvs: ipvsadm -s, e.g. sh; nft: jhash; haproxy: source)',
+  }),
+  labPersistent: option<number>({
+    flag: '--lab-persistent <seconds>',
+    help: 'with --lab (ipvs, builtin): a persistent service (ipvsadm -p SECONDS)',
+    parse: wholeNumber(1, 86_400),
+  }),
+  labSchedFlags: option<string>({
+    flag: '--lab-sched-flags <list>',
+    help: 'with --lab ipvs: scheduler flags (ipvsadm -b), e.g. sh-fallback',
   }),
   labMisbehave: option<string>({
     flag: '--lab-misbehave <list>',
@@ -133,6 +148,17 @@ export const DRAIN_TEST_OPTIONS = {
     65535,
   ),
   restore: flag('--no-restore', 'leave the server drained (undo later with `lvs-verify undo`)'),
+  sources: option<string[], string[]>({
+    flag: '--source <ADDR>',
+    help: 'connect from this address of this host (repeat); hashing and persistent services need several',
+    parse: collect,
+    config: { schema: (z) => z.array(z.string().min(1)) },
+  }),
+  sourceRange: option<string, string>({
+    flag: '--source-range <CIDR>',
+    help: 'connect from every address of this range, in turn (they must be this host’s), e.g. 198.18.0.160/27',
+    config: { schema: (z) => z.string().min(1) },
+  }),
   strict: flag(
     '--strict',
     'warnings fail: a reused source port reaching the drained server, an old connection stalled',
@@ -163,6 +189,8 @@ export const RUN_SETTINGS = [
   'restoreTimeoutMs',
   'restoreWeight',
   'restore',
+  'sources',
+  'sourceRange',
   'strict',
   'identity',
 ] as const satisfies ReadonlyArray<keyof ConfigValues>;

@@ -94,7 +94,17 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
       );
     }
   }
-  if (report.restore.attempted && !report.restore.restored) {
+  if (report.error?.type === 'WeightDriftError') {
+    out.push('');
+    out.push(
+      c.bold(
+        c.red(
+          `WEIGHT CHANGED BY SOMEONE ELSE: ${drainName}'s weight was left as they set it. Decide; to put it back anyway:`,
+        ),
+      ),
+    );
+    if (report.restore.manualCommand) out.push(`    ${report.restore.manualCommand}`);
+  } else if (report.restore.attempted && !report.restore.restored) {
     out.push('');
     out.push(c.bold(c.red(`RESTORE FAILED: ${drainName} may still be drained. Run by hand on the director:`)));
     out.push(`    ${report.restore.manualCommand}`);

@@ -10,6 +10,8 @@ export type CheckId =
   | 'old-connections-no-stall'
   | 'new-connections-avoid-drained'
   | 'reused-source-port'
+  | 'persistence-templates'
+  | 'weight-unchanged'
   | 'restore'
   | 'new-connections-return'
   | 'identity-agrees';

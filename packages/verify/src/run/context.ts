@@ -17,6 +17,8 @@ import type {
   PhaseTiming,
   ServerReport,
 } from '../report/types.js';
+import type { ClientAffinity } from './client-affinity.js';
+import { ClientSources } from './client-sources.js';
 
 /** An old connection held through the drain. */
 export interface OldConnection {
@@ -48,6 +50,13 @@ export interface ReuseHit {
   phase: PhaseId;
 }
 
+/** The drained server's weight re-read after the drain: when, and what someone else set it to. */
+export interface WeightWatch {
+  reads: Array<{ when: string; weight: number; atMs: number }>;
+  /** The first read that was not the weight this run set. */
+  drift?: { from: number; to: number; when: string; atMs: number };
+}
+
 /** The shared state of one run: timings, measurements, checks. */
 export class RunContext {
   readonly t0 = performance.now();
@@ -73,6 +82,12 @@ export class RunContext {
   readonly monitor = new SelfMonitor();
   /** Set by the hold: rounds started, how many the interval allows, the verifier's CPU over it. */
   holdRounds: { rounds: number; expectedRounds: number; cpuPercent: number } | undefined;
+  /** The client addresses connections are bound to; preflight keeps them apart on a persistent service. */
+  sources: ClientSources;
+  /** What keeps a client on one server, where the director says (preflight). */
+  affinity: ClientAffinity | undefined;
+  /** The drained server's weight as re-read during the run (weight-unchanged). */
+  readonly weightWatch: WeightWatch = { reads: [] };
   /** Overload and pacing notes for the report. */
   readonly verifierWarnings: string[] = [];
   /** How the run talks to the service, and where it knows each connection's server from: set by preflight. */
@@ -82,6 +97,7 @@ export class RunContext {
 
   constructor(readonly options: ResolvedOptions) {
     this.disruptions = new DisruptionTracker(options.intervalMs * 1.5);
+    this.sources = new ClientSources(options.clientAddresses);
   }
 
   /** Milliseconds since the drain (since the start before it). */

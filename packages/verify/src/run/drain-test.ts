@@ -18,10 +18,12 @@ import { identityAgrees, identityReport } from './identity-agrees.js';
 import { newConnectionsAvoidDrained } from './new-connections-avoid-drained.js';
 import { newConnectionsReturn } from './new-connections-return.js';
 import { holdThroughDrain } from './old-connections-survive.js';
+import { persistenceTemplates } from './persistence-templates.js';
 import { preflight } from './preflight.js';
 import { restore, skipRestore } from './restore.js';
 import { reportReusedPortsAfterRestore, reusedSourcePort } from './reused-source-port.js';
-import { SpreadError, spread } from './spread.js';
+import { spread } from './spread.js';
+import { markChecksAfterDrift, watchWeight, weightDriftError, weightUnchangedVerdict } from './weight-unchanged.js';
 
 /**
  * Runs the test and always returns a report; the original weight is put back on every way out
@@ -45,13 +47,18 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     originalWeight = pre.weight ?? o.restoreWeight;
     await spread(ctx);
     await holdThroughDrain(ctx, () => drain(ctx, state, journal, originalWeight));
+    await watchWeight(ctx, 'after the hold');
     await newConnectionsAvoidDrained(ctx);
     await reusedSourcePort(ctx);
+    await persistenceTemplates(ctx);
     if (o.restore) {
       await restore(ctx, state, journal);
+      weightUnchangedVerdict(ctx);
       await newConnectionsReturn(ctx);
       reportReusedPortsAfterRestore(ctx);
     } else {
+      await watchWeight(ctx, 'at the end');
+      weightUnchangedVerdict(ctx);
       await skipRestore(ctx, state, journal);
       ctx.check('new-connections-return', 'skip', '--no-restore');
     }
@@ -80,6 +87,9 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     ctx.endPhase();
   }
 
+  markChecksAfterDrift(ctx);
+  // Someone else's weight outranks the restore's refusal it caused and whatever the checks saw.
+  if (error?.type !== 'InterruptedError') error = weightDriftError(ctx) ?? error;
   const verifier = verifierReport(ctx);
   return {
     tool: 'lvs-verify',
@@ -160,11 +170,11 @@ function verifierReport(ctx: RunContext): VerifierReport {
 }
 
 /**
- * What stopped the run, for the report's `error`; undefined when a check failed and stopped it (spread,
- * drain): that is a FAIL verdict, not an error.
+ * What stopped the run, for the report's `error`; undefined when the drain check failed and stopped it:
+ * that is a FAIL verdict, not an error. A spread that cannot be made is an error before the drain (exit 3).
  */
 function stoppedBy(err: unknown, state: DrainState): DrainReport['error'] {
-  if (err instanceof SpreadError || err instanceof DrainNotAppliedError) return undefined;
+  if (err instanceof DrainNotAppliedError) return undefined;
   const e = err instanceof Error ? err : new Error(String(err));
   const error: NonNullable<DrainReport['error']> = {
     type: e.name,

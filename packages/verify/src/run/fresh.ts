@@ -32,14 +32,19 @@ export async function freshConnection(
   ctx: RunContext,
   phase: PhaseId,
   id: string,
-  bind?: { port: number; address?: string | undefined },
+  bind?: { port?: number; address?: string | undefined },
 ): Promise<FreshResult> {
   const o = ctx.options;
   const sentAt = performance.now();
   const kind = id === 'probe' ? 'reused-port' : phase === 'restore' ? 'return' : 'new';
+  // Probes come from the run's client addresses in turn; one that names its address keeps it.
+  const localAddress = bind?.address ?? ctx.sources.pick(kind === 'return' ? 'return' : 'new');
   let conn: ProbeConnection;
   try {
-    conn = await ctx.openConnection(bind ? { localPort: bind.port, localAddress: bind.address } : {});
+    conn = await ctx.openConnection({
+      ...(bind?.port !== undefined ? { localPort: bind.port } : {}),
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
   } catch (err) {
     if (!(err instanceof ConnectFailure)) throw err;
     // A local port still taken is retried by the caller: nothing went on the wire.

@@ -8,7 +8,7 @@ import { detectionPower, percent, powerPhrase } from '../measure/power.js';
 import type { Failure, FailureClass } from '../report/types.js';
 import type { RunContext } from './context.js';
 import { sampleConnection } from './fresh.js';
-import { driftedWeight, weightDrift } from './weight-held.js';
+import { watchWeight } from './weight-unchanged.js';
 
 /** New connections in flight at once. */
 const CONCURRENCY = 8;
@@ -65,17 +65,17 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
   const power = detectionPower(answered, reached);
   const counts = [...got].map(([n, c]) => `${n}: ${c}`).join(', ') || 'none answered';
   // The weight this run set must still be 0, or the connections above say nothing about the drain.
-  const drifted = await driftedWeight(ctx);
-  if (drifted !== undefined) {
-    const error = weightDrift(ctx, drifted, reached);
+  await watchWeight(ctx, 'after the new connections');
+  const drift = ctx.weightWatch.drift;
+  if (drift) {
     ctx.check(
       'new-connections-avoid-drained',
       'skip',
-      `not tested: the weight of ${ctx.drainedName} drifted to ${drifted} during the run, not by this run (${counts})`,
+      `not tested: ${ctx.drainedName}'s weight was changed to ${drift.to} by something other than this run, seen ${drift.when}, so what these connections saw is not about the drain (${reached} of ${answered} reached it; ${counts}) — see weight-unchanged`,
       [],
       started,
     );
-    throw error;
+    return;
   }
   const aside = ctx.setAside.get('new-connections') ?? 0;
   const asideNote =
@@ -113,7 +113,15 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
     parts.push(
       `${broken} got no answer (${[...new Set(failures.filter((f) => f.class !== 'wrong-host').map((f) => f.class))].join(', ')})`,
     );
-  ctx.check('new-connections-avoid-drained', 'fail', `${parts.join('; ')} (${counts})${asideNote}`, failures, started, {
-    power,
-  });
+  const why = broken > 0 && ctx.affinity?.refusesDrained ? `; ${ctx.affinity.refusesDrained}` : '';
+  ctx.check(
+    'new-connections-avoid-drained',
+    'fail',
+    `${parts.join('; ')} (${counts})${asideNote}${why}`,
+    failures,
+    started,
+    {
+      power,
+    },
+  );
 }

@@ -10,6 +10,8 @@ import { ConnectFailure, type ProbeSession } from '../probe/connection.js';
 import { DirectorTable } from '../probe/director-table.js';
 import { IdentityLedger, type IdentityPlan, planIdentity } from '../probe/identity.js';
 import { createProbe, probeNamesServer } from '../probe/spec.js';
+import { clientAffinity, sourcesNeeded } from './client-affinity.js';
+import { ClientSources, foreignSources } from './client-sources.js';
 import type { RunContext } from './context.js';
 
 /** Thrown when preflight fails: the report marks `preflight` failed, the CLI exits 3. */
@@ -99,11 +101,12 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
       throw new PreflightError(msg);
     }
   }
+  const scheduling = await checkScheduling(ctx, director);
   const learned = [...ctx.servers.values()].map((s) => `${s.name}=${s.host}:${s.port}`).join(', ');
   ctx.check(
     'preflight',
     'pass',
-    `${ctx.servers.size} real servers ${plan.mode === 'director' ? 'given' : 'answer'} (${learned}); director readable${weight !== undefined ? `, ${ctx.drainedName} has weight ${weight}` : ''}; ${identityText(plan)}`,
+    `${ctx.servers.size} real servers ${plan.mode === 'director' ? 'given' : 'answer'} (${learned}); director readable${weight !== undefined ? `, ${ctx.drainedName} has weight ${weight}` : ''}${scheduling}; ${identityText(plan)}`,
     [],
     started,
   );
@@ -155,6 +158,40 @@ async function setUpIdentity(ctx: RunContext): Promise<IdentityPlan> {
   };
   ctx.progress('preflight', 'note', `probe ${ctx.probe.description}; ${identityText(plan)}`);
   return plan;
+}
+
+/**
+ * The director's scheduler and persistence, and whether the run's client addresses can test them: on a
+ * service that keeps a client on one server, one address cannot (exit 3, naming --source-range). On a
+ * persistent service old, new and return connections get client addresses of their own. Returns the
+ * words for the preflight line.
+ */
+async function checkScheduling(ctx: RunContext, director: DirectorState): Promise<string> {
+  const addresses = ctx.options.clientAddresses;
+  const foreign = await foreignSources(addresses);
+  if (foreign.length > 0) {
+    const msg = `client address${foreign.length > 1 ? 'es' : ''} ${foreign.slice(0, 4).join(', ')}${foreign.length > 4 ? ' …' : ''} not on this host: a connection cannot come from ${foreign.length > 1 ? 'them' : 'it'} (add them to an interface, or give this host's with --source/--source-range)`;
+    ctx.check('preflight', 'fail', msg);
+    throw new PreflightError(msg);
+  }
+  const a = clientAffinity(director);
+  ctx.affinity = a;
+  ctx.sources = new ClientSources(addresses, a?.persistent !== undefined);
+  const from = addresses.length > 0 ? `; ${addresses.length} client addresses` : '';
+  const words = `${director.scheduler ? `; scheduler ${director.scheduler}` : ''}${director.persistent !== undefined ? `, persistent ${director.persistent} s` : ''}${from}`;
+  if (!a) return words;
+  if (a.kind === 'destination') {
+    const msg = `${a.reason}: spread and a drain cannot be shown from clients of ${ctx.vipText}; test a service with another scheduler`;
+    ctx.check('preflight', 'fail', msg);
+    throw new PreflightError(msg);
+  }
+  const needed = sourcesNeeded(a);
+  if (addresses.length < needed) {
+    const msg = `${a.reason}: from ${addresses.length < 2 ? 'one client address' : `${addresses.length} client addresses`} the run cannot test the drain; connect from at least ${needed} (--source-range CIDR, or --source ADDR repeated, with addresses of this host)`;
+    ctx.check('preflight', 'fail', msg);
+    throw new PreflightError(msg);
+  }
+  return words;
 }
 
 /**

@@ -10,11 +10,14 @@ import type { Journal } from '../journal.js';
 import type { RunContext } from './context.js';
 import type { DrainState } from './drain-state.js';
 import { restoreWeightFor, setWeightVerified } from './set-weight-verified.js';
+import { DRAINED_WEIGHT, watchWeight } from './weight-unchanged.js';
 
 /**
  * Puts the original weight back and reads it back; on success the journal forgets the drain. On
  * failure the journal keeps it (for `undo`) and a RestoreError carries the command to run by hand.
- * Deliberately deaf to the abort signal: a second Ctrl-C must not stop the weight going back.
+ * Only the weight this run set is written over: one someone else changed meanwhile is left as it is
+ * (a RestoreError: a person decides). Deliberately deaf to the abort signal: a second Ctrl-C must not
+ * stop the weight going back.
  */
 export async function restore(ctx: RunContext, state: DrainState, journal: Journal): Promise<void> {
   const o = ctx.options;
@@ -29,6 +32,16 @@ export async function restore(ctx: RunContext, state: DrainState, journal: Journ
     `putting ${ctx.drainedName || formatHostPort(o.drain)} back${weight !== undefined ? ` to weight ${weight}` : ''}`,
   );
   const started = performance.now();
+  // A drain the director never took (it failed, or 0 never read back) set nothing someone else could change.
+  const tookZero = (ctx.server(ctx.drainedName)?.weightDuringDrain ?? DRAINED_WEIGHT) === DRAINED_WEIGHT;
+  const current = state.drainApplied && tookZero ? await watchWeight(ctx, 'before the restore') : undefined;
+  if (current !== undefined && current !== DRAINED_WEIGHT) {
+    const msg = `${ctx.drainedName}'s weight is ${current}, not the ${DRAINED_WEIGHT} this run set: someone else changed it, so it is left as it is`;
+    state.restoreFailed(msg);
+    await journal.remove(entry.id);
+    ctx.check('restore', 'fail', `${msg}. Decide; to put ${what} back anyway: ${manualCommand}`, [], started);
+    throw new RestoreError(msg, manualCommand);
+  }
   try {
     const { readBack, setAt } = await setWeightVerified(o.driver, service, o.drain, setTo);
     ctx.timeline.restored(setAt);

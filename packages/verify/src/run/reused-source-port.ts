@@ -36,6 +36,16 @@ function hitFailure(h: ReuseHit): Failure {
 export async function reusedSourcePort(ctx: RunContext): Promise<void> {
   const o = ctx.options;
   const started = performance.now();
+  if (ctx.affinity?.persistent !== undefined) {
+    // Every address of an old connection to the drained server has a template there: a reconnect follows
+    // it, whatever the port, and a reused port could not be told apart from the template.
+    ctx.check(
+      'reused-source-port',
+      'skip',
+      `persistent service: a reconnect from ${ctx.drainedName}'s clients follows their template (persistence-templates), port reused or not`,
+    );
+    return;
+  }
   const victim = ctx.old.find((c) => c.server === ctx.drainedName && !c.failed);
   if (!victim) {
     ctx.check(

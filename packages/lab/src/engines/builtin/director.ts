@@ -1,20 +1,36 @@
 /**
- * The builtin lab's userspace director: a TCP relay on the VIP that schedules like IPVS wrr
- * (weight 0 = no new connections, open ones keep flowing) and is driven with ipvsadm commands
- * on a control port. A lab for rehearsals and tests, never a production director.
+ * The builtin lab's userspace director: a TCP relay on the VIP that schedules like IPVS wrr, rr or sh
+ * (weight 0 = no new connections, open ones keep flowing), optionally persistent like `ipvsadm -p`, and
+ * is driven with ipvsadm commands on a control port. A lab for rehearsals and tests, never a production
+ * director.
  */
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { formatHostPort, LineFramer, parseHostPort } from '@lvs-drain-kit/common';
 import { formatIpvsadmConnections, formatIpvsadmList, type IpvsService } from '@lvs-drain-kit/drivers';
+import { LAB_SCHEDULERS } from '../../plan.js';
 import { type IpvsadmCommand, parseIpvsadmArgs } from './ipvsadm-args.js';
 import { BLACKHOLE_MS, leakShare, type Misbehaviour } from './misbehaviour.js';
+import { PersistenceTemplates } from './persistence.js';
+import { ShScheduler } from './sh.js';
 import { WrrScheduler } from './wrr.js';
+
+/** The schedulers the builtin director has (the lab's table lists them). */
+export const BUILTIN_SCHEDULERS = LAB_SCHEDULERS.builtin;
+export type BuiltinScheduler = (typeof BUILTIN_SCHEDULERS)[number];
+
+function isBuiltinScheduler(name: string | undefined): name is BuiltinScheduler {
+  return (BUILTIN_SCHEDULERS as readonly (string | undefined)[]).includes(name);
+}
 
 export interface LabDirectorOptions {
   vip: { host: string; port: number };
   control: { host: string; port: number };
   reals: Array<{ host: string; port: number; weight?: number }>;
-  scheduler?: 'wrr' | 'rr';
+  scheduler?: BuiltinScheduler;
+  /** A persistent service: templates live this many seconds after a client's last connection ended. */
+  persistent?: number;
+  /** net.ipv4.vs.expire_quiescent_template: a template naming a weight-0 server is dropped. Default false, the kernel's. */
+  expireQuiescentTemplate?: boolean;
   misbehave?: readonly Misbehaviour[];
 }
 
@@ -70,6 +86,14 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
       overloaded: d.upperThreshold > 0 && d.relays.size >= d.upperThreshold,
     }));
   const wrr = new WrrScheduler(schedView());
+  const sh = new ShScheduler(schedView());
+  const destChanged = () => {
+    wrr.destChanged(schedView());
+    sh.destChanged(schedView());
+  };
+  let persistent = options.persistent;
+  let templates = persistent ? new PersistenceTemplates<Dest>(persistent * 1000) : undefined;
+  const expireQuiescent = options.expireQuiescentTemplate ?? false;
   const sticky = new Map<string, Dest>();
 
   function pick(client: Socket): Dest | undefined {
@@ -81,7 +105,10 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
       if (drained) return drained;
     }
     if (!serviceDefined) return undefined;
-    const i = wrr.schedule(schedView());
+    const address = client.remoteAddress ?? '';
+    const template = templates?.lookup(address, (d) => d.effective === 0, expireQuiescent);
+    if (template && dests.includes(template.dest)) return template.dest;
+    const i = scheduler === 'sh' ? sh.schedule(schedView(), address) : wrr.schedule(schedView());
     return i === undefined ? undefined : dests[i];
   }
 
@@ -93,6 +120,8 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
       return;
     }
     sticky.set(`${client.remoteAddress}:${client.remotePort}`, dest);
+    const release = templates?.connected(client.remoteAddress ?? '', dest);
+    if (release) client.once('close', release);
     attach(client, dest);
   }
 
@@ -216,7 +245,7 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
               protocol: 'TCP',
               address: vipText,
               scheduler,
-              flags: '',
+              flags: persistent ? `persistent ${persistent}` : '',
               servers: dests.map((d) => ({
                 host: d.host,
                 port: d.port,
@@ -236,21 +265,23 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
     if (cmd.command === 'clear') {
       serviceDefined = false;
       dests.length = 0;
-      wrr.destChanged(schedView());
+      destChanged();
       return ok();
     }
     if (!cmd.service) return fail('Service address required');
     if (!sameService) return fail(`the builtin lab director serves one virtual service, TCP ${vipText}`);
     switch (cmd.command) {
       case 'add-service':
-        if (serviceDefined) return fail('Service already exists');
-        serviceDefined = true;
-        if (cmd.scheduler === 'wrr' || cmd.scheduler === 'rr') scheduler = cmd.scheduler;
-        return ok();
       case 'edit-service':
-        if (cmd.scheduler === 'wrr' || cmd.scheduler === 'rr') scheduler = cmd.scheduler;
-        else if (cmd.scheduler) return fail(`Scheduler not found: the builtin lab has wrr and rr`);
-        wrr.destChanged(schedView());
+        if (cmd.command === 'add-service' && serviceDefined) return fail('Service already exists');
+        if (cmd.scheduler !== undefined && !isBuiltinScheduler(cmd.scheduler))
+          return fail(`Scheduler not found: the builtin lab has ${BUILTIN_SCHEDULERS.join(', ')}`);
+        serviceDefined = true;
+        scheduler = cmd.scheduler ?? (cmd.command === 'add-service' ? 'wrr' : scheduler);
+        // -A and -E set persistence as given: without -p the service is not persistent.
+        persistent = cmd.persistent;
+        templates = persistent ? new PersistenceTemplates<Dest>(persistent * 1000) : undefined;
+        destChanged();
         return ok();
       case 'delete-service':
         serviceDefined = false;
@@ -275,14 +306,15 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
         relays: new Set(),
         inactive: 0,
       });
-      wrr.destChanged(schedView());
+      destChanged();
       return ok();
     }
     if (i < 0) return fail('No such destination');
     const d = dests[i]!;
     if (cmd.command === 'delete-server') {
       dests.splice(i, 1);
-      wrr.destChanged(schedView());
+      templates?.forget(d);
+      destChanged();
       return ok();
     }
     // -e resets what it is not given, as ipvsadm does: forwarding to Route, weight to 1, thresholds to 0.
@@ -293,7 +325,7 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
     d.lowerThreshold = cmd.lowerThreshold ?? 0;
     d.weight = weight;
     if (!(misbehave.has('ignore-restore') && d.effective === 0 && weight > 0)) d.effective = weight;
-    wrr.destChanged(schedView());
+    destChanged();
     if (wasUp && d.effective === 0) onDrain(d);
     return ok();
   }

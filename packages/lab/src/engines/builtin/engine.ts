@@ -10,6 +10,7 @@ import { createLabControlTransport } from '@lvs-drain-kit/drivers';
 import { LabError } from '../../errors.js';
 import { spawnDetached, waitForLogRecord } from '../../processes.js';
 import type { DirectorEngine } from '../engine.js';
+import type { BuiltinScheduler } from './director.js';
 import type { DirectorMainOptions, DirectorReady } from './director-main.js';
 
 /** The director's script, run from dist/ (lab/src and lab/dist both resolve to lab/dist). */
@@ -17,10 +18,11 @@ export const DIRECTOR_MAIN = fileURLToPath(new URL('../../../dist/engines/builti
 const LOG = 'director.log';
 
 export const builtinEngine: DirectorEngine = {
-  description: 'a userspace director on 127.0.0.1 that schedules like IPVS wrr and speaks ipvsadm (no root)',
+  description:
+    'a userspace director on 127.0.0.1 that schedules like IPVS wrr (rr, sh, -p) and speaks ipvsadm (no root)',
   needsRoot: false,
   network: 'loopback',
-  options: ['misbehave', 'ownedBy'],
+  options: ['persistent', 'misbehave', 'ownedBy'],
   tools: [],
   directRouting: false,
   needsTap: false,
@@ -35,7 +37,8 @@ export const builtinEngine: DirectorEngine = {
       vip: plan.vip,
       control: { host: plan.directorHost, port: 0 },
       reals: reals.map((r) => ({ host: r.host, port: r.port, weight: 1 })),
-      scheduler: plan.scheduler,
+      scheduler: plan.scheduler as BuiltinScheduler,
+      ...(ctx.options.persistent !== undefined ? { persistent: ctx.options.persistent } : {}),
       misbehave: ctx.options.misbehave ?? [],
       ...(ownedBy !== undefined
         ? { watch: { owner: await recordProcess(ownedBy, []), servers: reals.map((r) => r.process) } }

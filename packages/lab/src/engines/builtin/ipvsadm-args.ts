@@ -20,6 +20,8 @@ export interface IpvsadmCommand {
   upperThreshold?: number;
   lowerThreshold?: number;
   scheduler?: string;
+  /** `-p [SECONDS]`: a persistent service (300 s when no value follows, as ipvsadm). */
+  persistent?: number;
   thresholds?: boolean;
   /** `-L -c`: the connection table instead of the services. */
   connections?: boolean;
@@ -95,6 +97,12 @@ export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
       case '--scheduler':
         out.scheduler = next();
         break;
+      case '-p':
+      case '--persistent':
+        // The value is optional, as in ipvsadm: only a number that follows is taken as one.
+        if (/^\d+$/.test(argv[i + 1] ?? '')) out.persistent = int('timeout', next(), 2_678_400) || 300;
+        else out.persistent = 300;
+        break;
       case '-g':
       case '--gatewaying':
       case '-m':
@@ -119,7 +127,7 @@ export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
         break;
       default:
         throw new IpvsadmArgsError(
-          `invalid option -- '${a}' (the builtin lab director understands -A -E -D -C -a -e -d -L -Z)`,
+          `invalid option -- '${a}' (the builtin lab director understands -A -E -D -C -a -e -d -L -Z, -s -p -r -w -x -y -g -m -i)`,
         );
     }
   }

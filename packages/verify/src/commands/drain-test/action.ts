@@ -3,9 +3,9 @@ import { AddressError, AddressResolver, DurationError, parseHostPort } from '@lv
 import { createDriver, type DriverSpec, driverKindList, specFromFlags } from '@lvs-drain-kit/drivers';
 import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbehaviours } from '@lvs-drain-kit/lab';
 import { EnvironmentError, exitCodeForReport, UsageError } from '../../errors.js';
-import { drainTestOnLabEngine, startOwnedLab } from '../../lab-engines.js';
+import { drainTestOnLabEngine, type LabSetup, labSetup, startOwnedLab } from '../../lab-engines.js';
 import { type ConfigValues, type DrainTestFlags, PROBE_SETTINGS, RUN_SETTINGS } from '../../options/drain-test.js';
-import { type DrainTestOptions, type RealSpec, resolveSettings } from '../../options.js';
+import { clientAddresses, type DrainTestOptions, type RealSpec, resolveSettings } from '../../options.js';
 import { type ProbeSettings, probeSpecFrom } from '../../probe/spec.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
 import { parseRealSpec } from '../../real-spec.js';
@@ -84,7 +84,8 @@ export function runSettings(
   return { ...pick(RUN_SETTINGS), ...(Object.keys(probe).length > 0 ? { probe: probeSpecFrom(probe) } : {}) };
 }
 
-function labPassThrough(rawArgs: string[]): string[] {
+/** drain-test's arguments for the verifier inside a lab: without `--lab` and the lab's own `--lab-…` options. */
+export function labPassThrough(rawArgs: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < rawArgs.length; i++) {
     const a = rawArgs[i]!;
@@ -92,10 +93,24 @@ function labPassThrough(rawArgs: string[]): string[] {
       if (rawArgs[i + 1] !== undefined && !rawArgs[i + 1]!.startsWith('-')) i++;
       continue;
     }
-    if (a.startsWith('--lab=')) continue;
+    // Every --lab-… option takes a value: the next argument, or after `=`.
+    if (/^--lab-[a-z-]+$/.test(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--lab=') || /^--lab-[a-z-]+=/.test(a)) continue;
     out.push(a);
   }
   return out;
+}
+
+/** The lab director's set-up from drain-test's --lab-… flags. */
+function labSetupOf(f: DrainTestFlags): LabSetup {
+  return labSetup({
+    ...(f.labScheduler !== undefined ? { scheduler: f.labScheduler } : {}),
+    ...(f.labPersistent !== undefined ? { persistent: f.labPersistent } : {}),
+    ...(f.labSchedFlags !== undefined ? { schedFlags: f.labSchedFlags } : {}),
+  });
 }
 
 /** `--lab` (builtin): two rs-servers and the userspace director, misbehaving on request. */
@@ -109,7 +124,7 @@ async function startLab(f: DrainTestFlags, stderr: NodeJS.WritableStream): Retur
   stderr.write(
     `starting the builtin lab (2 rs-server processes, userspace wrr director on loopback)${misbehave.length ? `, misbehaving: ${misbehave.join(', ')}` : ''}\n`,
   );
-  return startOwnedLab(misbehave);
+  return startOwnedLab(misbehave, labSetupOf(f));
 }
 
 /** The lab's servers, drained by `--drain` (a name or HOST:PORT) or rs1. */
@@ -142,7 +157,10 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
   if (f.html) await assertWritable('--html', f.html);
   if (engine !== undefined && engine !== 'builtin') {
     if (!isLabEngine(engine)) throw new UsageError(`--lab ${engine}: expected one of ${LAB_ENGINES.join(', ')}`);
-    return drainTestOnLabEngine(engine, labPassThrough(input.rawArgs));
+    return drainTestOnLabEngine(engine, labPassThrough(input.rawArgs), labSetupOf(f));
+  }
+  if (engine === undefined && (f.labScheduler || f.labPersistent || f.labSchedFlags)) {
+    throw new UsageError('--lab-scheduler, --lab-persistent and --lab-sched-flags set up a lab: give --lab too');
   }
   if (f.labMisbehave && engine !== 'builtin') throw new UsageError('--lab-misbehave works with --lab (builtin) only');
   let lab: Awaited<ReturnType<typeof startOwnedLab>> | undefined;
@@ -163,11 +181,17 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
       target = await resolveTarget(target);
     }
     io.signal.throwIfAborted();
+    const settings = runSettings(input, config);
+    try {
+      clientAddresses(settings.sources, settings.sourceRange);
+    } catch (err) {
+      throw err instanceof AddressError ? new UsageError(err.message) : err;
+    }
     const driver = await createDriver(target.driverSpec);
     const report = await runDrainTest({
       ...target,
       driver,
-      ...runSettings(input, config),
+      ...settings,
       ...(f.journalPath ? { journalPath: f.journalPath } : {}),
       onProgress: createProgressPrinter(io.stderr),
       signal: io.signal,

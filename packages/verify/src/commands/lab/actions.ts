@@ -1,12 +1,12 @@
 /** `lvs-verify lab up|down|status|exec|ipvsadm`: one code path for every engine, through @lvs-drain-kit/lab. */
 import { createLabControlTransport } from '@lvs-drain-kit/drivers';
 import type { LabEngine } from '@lvs-drain-kit/lab';
-import { labDownEngine, labExecEngine, labStatusEngine, labUpEngine } from '../../lab-engines.js';
+import { type LabSetup, labDownEngine, labExecEngine, labStatusEngine, labUpEngine } from '../../lab-engines.js';
 
 type Out = (line: string) => void;
 
-export async function labUp(engine: LabEngine, out: Out): Promise<number> {
-  await labUpEngine(engine, out);
+export async function labUp(engine: LabEngine, out: Out, setup: LabSetup = {}): Promise<number> {
+  await labUpEngine(engine, out, setup);
   return 0;
 }
 
