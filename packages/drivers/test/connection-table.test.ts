@@ -9,6 +9,7 @@ import { createHaproxyDriver } from '../src/drivers/haproxy.js';
 import { parseShowSess } from '../src/drivers/haproxy-sessions.js';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';
 import { formatIpvsadmConnections, parseIpvsadmConnections } from '../src/drivers/ipvsadm-connections.js';
+import { createKeepalivedDriver } from '../src/drivers/keepalived.js';
 import { createNftDriver } from '../src/drivers/nft.js';
 import { parseConntrackFlows } from '../src/drivers/nft-connections.js';
 
@@ -83,26 +84,37 @@ describe('ipvsadm -L -n -c', () => {
     expect(() => parseIpvsadmConnections('TCP soon ESTABLISHED a b c\n')).toThrow(/unexpected line/);
   });
 
-  it('the driver lists the TCP connections of the one service, without templates', async () => {
-    const calls: string[][] = [];
-    const driver = createIpvsadmDriver({ transport: transport(() => ok(IPVSADM_LNC), calls) });
-    expect(driver.connectionTable).toBe('ipvsadm -L -n -c');
-    const list = await driver.listConnections!({ vip: { host: '198.18.0.100', port: 2100 } });
-    expect(calls).toEqual([['ipvsadm', '-L', '-n', '-c']]);
-    expect(list).toEqual([
-      {
-        client: { host: '198.18.0.10', port: 33338 },
-        server: { host: '198.18.0.12', port: 2100 },
-        state: 'ESTABLISHED',
-      },
-      {
-        client: { host: '198.18.0.10', port: 33336 },
-        server: { host: '198.18.0.11', port: 2100 },
-        state: 'ESTABLISHED',
-      },
-      { client: { host: '198.18.0.10', port: 33330 }, server: { host: '198.18.0.12', port: 2100 }, state: 'FIN_WAIT' },
-    ]);
-  });
+  // keepalived programs IPVS: its driver reads the same kernel table.
+  it.each([
+    { driver: 'ipvsadm', create: createIpvsadmDriver, table: 'ipvsadm -L -n -c' },
+    { driver: 'keepalived', create: createKeepalivedDriver, table: 'ipvsadm -L -n -c of the keepalived director' },
+  ])(
+    'the $driver driver lists the TCP connections of the one service, without templates',
+    async ({ create, table }) => {
+      const calls: string[][] = [];
+      const driver = create({ transport: transport(() => ok(IPVSADM_LNC), calls) });
+      expect(driver.connectionTable).toBe(table);
+      const list = await driver.listConnections!({ vip: { host: '198.18.0.100', port: 2100 } });
+      expect(calls).toEqual([['ipvsadm', '-L', '-n', '-c']]);
+      expect(list).toEqual([
+        {
+          client: { host: '198.18.0.10', port: 33338 },
+          server: { host: '198.18.0.12', port: 2100 },
+          state: 'ESTABLISHED',
+        },
+        {
+          client: { host: '198.18.0.10', port: 33336 },
+          server: { host: '198.18.0.11', port: 2100 },
+          state: 'ESTABLISHED',
+        },
+        {
+          client: { host: '198.18.0.10', port: 33330 },
+          server: { host: '198.18.0.12', port: 2100 },
+          state: 'FIN_WAIT',
+        },
+      ]);
+    },
+  );
 });
 
 describe('HAProxy show sess', () => {

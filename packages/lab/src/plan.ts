@@ -140,8 +140,7 @@ export function planLab(engine: LabEngine, id: string, options: LabPlanOptions =
       host: `198.18.0.${11 + i}`,
       port,
     })),
-    // keepalived programs only the virtual server of its keepalived.conf: its lab serves rs-server alone.
-    ...(engine !== 'keepalived' ? { httpPort: port === 8080 ? 8081 : 8080 } : {}),
+    httpPort: port === 8080 ? 8081 : 8080,
     scheduler,
     clientSources: CLIENT_SOURCES.namespaces,
   };

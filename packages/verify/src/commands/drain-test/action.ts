@@ -170,7 +170,7 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
     if (engine === 'builtin') {
       if (f.probe === 'http')
         throw new UsageError(
-          '--probe http: the builtin lab serves rs-server only; the ipvs, nft and haproxy labs also serve HTTP (--lab nft --probe http)',
+          '--probe http: the builtin lab serves rs-server only; the ipvs, keepalived, nft and haproxy labs also serve HTTP (--lab nft --probe http)',
         );
       // Settings that would make a vacuous test are refused before anything starts.
       resolveSettings(runSettings(input, undefined));
