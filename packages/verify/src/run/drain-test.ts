@@ -77,8 +77,12 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     if (state.stage === 'restore-failed') {
       error = { type: 'RestoreError', message: `restore failed: ${state.report().error}`, beforeDrain: false };
     }
-    // What both identity sources said about every connection so far, however far the run got.
-    if (ctx.checks.some((c) => c.id === 'spread')) identityAgrees(ctx);
+    // What both identity sources said about every connection so far. A run stopped before the drain
+    // lists it only when they disagreed: that may be why the run could not go on.
+    const drained = ctx.checks.some((c) => c.id === 'drain');
+    if (drained || (ctx.checks.some((c) => c.id === 'spread') && ctx.identity?.ledger.disagreements.length)) {
+      identityAgrees(ctx);
+    }
     ctx.startPhase('cleanup', `closing ${ctx.old.length} connections`);
     await closeAll(
       ctx.old.map((c) => c.conn),
