@@ -22,6 +22,17 @@ function parse(args: readonly string[]) {
   return { values, flags: values, given, driverFlags: readDriverFlags(command) };
 }
 
+/** A cluster file of two real servers on `port`, drained by hand, with `settings`. */
+function clusterFile(port: number, settings: Record<string, unknown>) {
+  return validateConfig({
+    vip: `10.0.0.1:${port}`,
+    reals: [`10.0.0.2:${port}`, `10.0.0.3:${port}`],
+    drain: `10.0.0.2:${port}`,
+    driver: { kind: 'manual' },
+    ...settings,
+  });
+}
+
 /** A lab as `lab up` hands it over (an nft lab). */
 const nft: LabInfo = {
   engine: 'nft',
@@ -67,11 +78,7 @@ describe('drain-test options from the tables', () => {
   });
 
   it('a typed flag wins over the cluster file, the file over the defaults', () => {
-    const config = validateConfig({
-      vip: '10.0.0.1:80',
-      reals: ['10.0.0.2:80', '10.0.0.3:80'],
-      drain: '10.0.0.2:80',
-      driver: { kind: 'manual' },
+    const config = clusterFile(80, {
       hold: '10s',
       interval: '1s',
       restore: false,
@@ -98,11 +105,7 @@ describe('drain-test options from the tables', () => {
   });
 
   it('probe and identity options: flags and a cluster file give one probe spec, a typed flag winning', () => {
-    const config = validateConfig({
-      vip: '10.0.0.1:443',
-      reals: ['10.0.0.2:443', '10.0.0.3:443'],
-      drain: '10.0.0.2:443',
-      driver: { kind: 'manual' },
+    const config = clusterFile(443, {
       probe: 'http',
       path: '/healthz',
       expectStatus: '200,204',
