@@ -114,15 +114,22 @@ function sources(mode: 'director' | 'both', rows: DirectorConnection[]): Identit
 
 const target = { host: '198.18.0.100', port: 80, timeoutMs: 100 };
 
+/** A connection from client port `port` whose service answers `answers` in turn. */
+const openAt = (port: number, answers: ProbeExchange[], ids: IdentitySources) =>
+  openIdentified(fakeProbe(port, answers), target, ids);
+
+/** `n` answers naming no server (a probe that relies on the director). */
+const unnamed = (n: number): ProbeExchange[] => Array.from({ length: n }, () => ({ ok: true, rttMs: 1 }));
+
 describe('openIdentified', () => {
   it('both: every connection is attributed twice, and a disagreement is recorded', async () => {
     const ids = sources('both', [conn(1000, '10.0.0.1'), conn(1001, '10.0.0.1')]);
-    const agree = await openIdentified(fakeProbe(1000, [{ ok: true, host: 'rs1', rttMs: 1 }]), target, ids);
+    const agree = await openAt(1000, [{ ok: true, host: 'rs1', rttMs: 1 }], ids);
     expect(await agree.ask('hello', undefined, 100)).toEqual({ ok: true, host: 'rs1', rttMs: 1 });
-    const differ = await openIdentified(fakeProbe(1001, [{ ok: true, host: 'rs2', rttMs: 1 }]), target, ids);
+    const differ = await openAt(1001, [{ ok: true, host: 'rs2', rttMs: 1 }], ids);
     // The run goes on with what the service said; the check of the verifier fails later.
     expect(await differ.ask('hello', undefined, 100)).toMatchObject({ ok: true, host: 'rs2' });
-    const unlisted = await openIdentified(fakeProbe(1002, [{ ok: true, host: 'rs1', rttMs: 1 }]), target, ids);
+    const unlisted = await openAt(1002, [{ ok: true, host: 'rs1', rttMs: 1 }], ids);
     await unlisted.ask('hello', undefined, 100);
     expect(ids.ledger.crossChecked).toBe(3);
     expect(ids.ledger.disagreements).toEqual([
@@ -133,18 +140,11 @@ describe('openIdentified', () => {
 
   it('director: the server is the director’s; a connection it does not list cannot be attributed (exit 3)', async () => {
     const ids = sources('director', [conn(1000, '10.0.0.2')]);
-    const c = await openIdentified(
-      fakeProbe(1000, [
-        { ok: true, rttMs: 1 },
-        { ok: true, rttMs: 1 },
-      ]),
-      target,
-      ids,
-    );
+    const c = await openAt(1000, unnamed(2), ids);
     expect(await c.ask('hello', undefined, 100)).toEqual({ ok: true, host: 'rs2', rttMs: 1 });
     expect(await c.ask('line 1', 'rs1', 100)).toMatchObject({ ok: false, class: 'wrong-host', host: 'rs2' });
-    await expect(openIdentified(fakeProbe(2000, []), target, ids)).rejects.toThrow(IdentityError);
-    await expect(openIdentified(fakeProbe(2000, []), target, ids)).rejects.toThrow(
+    await expect(openAt(2000, [], ids)).rejects.toThrow(IdentityError);
+    await expect(openAt(2000, [], ids)).rejects.toThrow(
       /the director's table \(test table\) does not list the connection from 198\.18\.0\.10:2000 to 198\.18\.0\.100:80/,
     );
   });
@@ -156,14 +156,7 @@ describe('openIdentified', () => {
       table: new DirectorTable(async () => [conn(1000, server)]),
       recheckMs: 1,
     };
-    const c = await openIdentified(
-      fakeProbe(1000, [
-        { ok: true, rttMs: 1 },
-        { ok: true, rttMs: 1 },
-      ]),
-      target,
-      ids,
-    );
+    const c = await openAt(1000, unnamed(2), ids);
     expect(await c.ask('hello', undefined, 100)).toMatchObject({ ok: true, host: 'rs1' });
     server = '10.0.0.2';
     await new Promise((r) => setTimeout(r, 5));
