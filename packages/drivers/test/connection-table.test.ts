@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandResult, CommandTransport } from '@lvs-drain-kit/common';
 import { startLabDirector } from '@lvs-drain-kit/lab';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHaproxyDriver } from '../src/drivers/haproxy.js';
 import { parseShowSess } from '../src/drivers/haproxy-sessions.js';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';
@@ -226,7 +226,7 @@ describe('the builtin lab director', () => {
       });
       for (let i = 0; i < 4; i++) clients.push(await open(d.vip.port));
       // The relay exists once the director accepted: wait for all four on the backends.
-      await until(() => backends.reduce((n, b) => n + b.accepted(), 0) === 4);
+      await vi.waitFor(() => expect(backends.reduce((n, b) => n + b.accepted(), 0)).toBe(4), { timeout: 2000 });
       const list = await driver.listConnections!({ vip: { host: '127.0.0.1', port: d.vip.port } });
       expect(list.map((c) => c.client.port).sort()).toEqual(clients.map((c) => c.localPort).sort());
       expect(new Set(list.map((c) => c.server.host))).toEqual(new Set(['127.0.0.2', '127.0.0.3']));
@@ -239,14 +239,6 @@ describe('the builtin lab director', () => {
     }
   });
 });
-
-async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

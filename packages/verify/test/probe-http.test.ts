@@ -1,13 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { connect, createServer as createTcp, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '@lvs-drain-kit/testkit';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectFailure, type ProbeSession } from '../src/probe/connection.js';
-import { createProbe, type ProbeSpec } from '../src/probe/spec.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ConnectFailure } from '../src/probe/connection.js';
+import { closeAfterEach, openProbe } from './support/loopback-probe.js';
+
+const closeLater = closeAfterEach();
 
 /** A keep-alive HTTP server on 127.0.0.1 counting the connections it accepted; `handle` answers. */
 async function httpServer(handle: (req: IncomingMessage, res: ServerResponse) => void) {
@@ -15,21 +17,12 @@ async function httpServer(handle: (req: IncomingMessage, res: ServerResponse) =>
   const server = createHttp({ keepAliveTimeout: 60_000 }, handle);
   server.on('connection', (s) => sockets.push(s));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closeLater(server);
   return { server, port: (server.address() as { port: number }).port, sockets };
 }
 
-const servers: Array<{ close(): unknown; closeAllConnections?(): void }> = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections?.();
-    await new Promise((r) => (s as Server).close(r));
-  }
-});
-
-async function open(spec: ProbeSpec, port: number, identify = true): Promise<ProbeSession> {
-  const probe = await createProbe(spec, { identify, vipText: `127.0.0.1:${port}` });
-  return probe.open({ host: '127.0.0.1', port, timeoutMs: 1000 });
-}
+/** The http probe naming the server from the lab's header. */
+const BY_HEADER = { kind: 'http', identityHeader: 'X-Served-By' } as const;
 
 const named = (name: string) => (req: IncomingMessage, res: ServerResponse) => {
   res.setHeader('X-Served-By', name);
@@ -45,8 +38,7 @@ describe('--probe http', () => {
       hosts.push(req.headers.host ?? '');
       named('web-1')(req, res);
     });
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', path: '/healthz', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe({ ...BY_HEADER, path: '/healthz' }, s.port);
     for (let i = 0; i < 5; i++) {
       const ex = await conn.ask(`line ${i}`, i === 0 ? undefined : 'web-1', 1000);
       expect(ex).toMatchObject({ ok: true, host: 'web-1' });
@@ -65,8 +57,7 @@ describe('--probe http', () => {
 
   it('names the server from the body with --identity-regex', async () => {
     const s = await httpServer(named('web-2'));
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityRegex: 'served by (?<server>\\S+)' }, s.port);
+    const conn = await openProbe({ kind: 'http', identityRegex: 'served by (?<server>\\S+)' }, s.port);
     expect(await conn.ask('a', undefined, 1000)).toMatchObject({ ok: true, host: 'web-2' });
     conn.destroy();
   });
@@ -77,14 +68,13 @@ describe('--probe http', () => {
       res.setHeader('X-Served-By', 'web-1');
       res.end('down\n');
     });
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe(BY_HEADER, s.port);
     expect(await conn.ask('a', undefined, 1000)).toEqual({
       ok: false,
       class: 'garbled',
       detail: 'HTTP 503 Service Unavailable, expected 2xx,3xx',
     });
-    const lenient = await open({ kind: 'http', identityHeader: 'X-Served-By', expectStatus: '2xx,503' }, s.port);
+    const lenient = await openProbe({ ...BY_HEADER, expectStatus: '2xx,503' }, s.port);
     expect(await lenient.ask('a', undefined, 1000)).toMatchObject({ ok: true, host: 'web-1' });
     conn.destroy();
     lenient.destroy();
@@ -92,14 +82,13 @@ describe('--probe http', () => {
 
   it('an answer without the identity header is garbled; without identity any accepted answer counts', async () => {
     const s = await httpServer((_req, res) => res.end('ok\n'));
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe(BY_HEADER, s.port);
     expect(await conn.ask('a', undefined, 1000)).toMatchObject({
       ok: false,
       class: 'garbled',
       detail: 'HTTP 200 without a X-Served-By header',
     });
-    const any = await open({ kind: 'http' }, s.port, false);
+    const any = await openProbe({ kind: 'http' }, s.port, false);
     expect(await any.ask('a', 'whoever', 1000)).toMatchObject({ ok: true });
     conn.destroy();
     any.destroy();
@@ -108,8 +97,8 @@ describe('--probe http', () => {
   it('an answer that is not HTTP (rs-server) is garbled', async () => {
     const line = createTcp((s) => s.on('data', () => s.write("it's from the host: rs1\n")));
     await new Promise<void>((r) => line.listen(0, '127.0.0.1', r));
-    servers.push(line);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, (line.address() as { port: number }).port);
+    closeLater(line);
+    const conn = await openProbe(BY_HEADER, (line.address() as { port: number }).port);
     const ex = await conn.ask('a', undefined, 1000);
     expect(ex).toMatchObject({ ok: false, class: 'garbled' });
     expect(ex.ok === false && ex.detail).toMatch(/^not an HTTP answer \(HPE_/);
@@ -118,11 +107,10 @@ describe('--probe http', () => {
 
   it('a keep-alive connection the server closes fails the next exchange (closed): it is never replaced by a new one', async () => {
     const s = await httpServer(named('web-1'));
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe(BY_HEADER, s.port);
     expect((await conn.ask('a', undefined, 1000)).ok).toBe(true);
     s.server.closeIdleConnections();
-    await until(() => conn.dead !== undefined);
+    await vi.waitFor(() => expect(conn.dead).toBeDefined(), { timeout: 2000 });
     expect(await conn.ask('b', 'web-1', 1000)).toMatchObject({
       ok: false,
       class: 'closed',
@@ -136,8 +124,7 @@ describe('--probe http', () => {
       res.setHeader('Connection', 'close');
       named('web-1')(req, res);
     });
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe(BY_HEADER, s.port);
     expect((await conn.ask('a', undefined, 1000)).ok).toBe(true);
     expect(await conn.ask('b', 'web-1', 1000)).toMatchObject({ ok: false, class: 'closed' });
     expect(s.sockets).toHaveLength(1);
@@ -149,19 +136,17 @@ describe('--probe http', () => {
       if (mode === 'reset') req.socket.resetAndDestroy();
       else void res;
     });
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe(BY_HEADER, s.port);
     expect(await conn.ask('a', undefined, 1000)).toMatchObject({ ok: false, class: 'reset', detail: 'ECONNRESET' });
     mode = 'hang';
-    const slow = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const slow = await openProbe(BY_HEADER, s.port);
     expect(await slow.ask('a', undefined, 200)).toMatchObject({ ok: false, class: 'timeout' });
     expect(slow.dead?.class).toBe('timeout');
   });
 
   it('shutdown asks the server to close first: no TIME_WAIT holds the local port', async () => {
     const s = await httpServer(named('web-1'));
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe(BY_HEADER, s.port);
     expect((await conn.ask('a', undefined, 1000)).ok).toBe(true);
     const port = conn.localPort;
     await conn.shutdown(1000);
@@ -193,8 +178,7 @@ describe('--probe http', () => {
       seen.push(req.headers.connection);
       named('web-1')(req, res);
     });
-    servers.push(s.server);
-    const conn = await open({ kind: 'http', identityHeader: 'X-Served-By' }, s.port);
+    const conn = await openProbe(BY_HEADER, s.port);
     expect(await conn.ask('a', undefined, 1000, { last: true })).toMatchObject({ ok: true, host: 'web-1' });
     await conn.shutdown(1000);
     expect(seen).toEqual(['close']);
@@ -241,14 +225,8 @@ describe('--probe http --tls', () => {
   it('speaks HTTPS with the given CA and name (SNI and Host)', async () => {
     const hosts: string[] = [];
     server.prependListener('request', (req: IncomingMessage) => hosts.push(req.headers.host ?? ''));
-    const conn = await open(
-      {
-        kind: 'http',
-        tls: true,
-        servername: 'svc.test',
-        ca: join(dir.path, 'cert.pem'),
-        identityHeader: 'X-Served-By',
-      },
+    const conn = await openProbe(
+      { ...BY_HEADER, tls: true, servername: 'svc.test', ca: join(dir.path, 'cert.pem') },
       port,
     );
     expect(await conn.ask('a', undefined, 1000)).toMatchObject({ ok: true, host: 'tls-1' });
@@ -257,31 +235,17 @@ describe('--probe http --tls', () => {
   });
 
   it('a certificate that does not verify fails the connect (garbled, TLS); --insecure accepts it', async () => {
-    const err = await open({ kind: 'http', tls: true, identityHeader: 'X-Served-By' }, port).catch((e) => e);
+    const err = await openProbe({ ...BY_HEADER, tls: true }, port).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectFailure);
     expect(err.failureClass).toBe('garbled');
     expect(err.message).toMatch(/^TLS: /);
-    const wrongName = await open(
-      {
-        kind: 'http',
-        tls: true,
-        servername: 'other.test',
-        ca: join(dir.path, 'cert.pem'),
-        identityHeader: 'X-Served-By',
-      },
+    const wrongName = await openProbe(
+      { ...BY_HEADER, tls: true, servername: 'other.test', ca: join(dir.path, 'cert.pem') },
       port,
     ).catch((e) => e);
     expect(wrongName).toBeInstanceOf(ConnectFailure);
-    const conn = await open({ kind: 'http', tls: true, insecure: true, identityHeader: 'X-Served-By' }, port);
+    const conn = await openProbe({ ...BY_HEADER, tls: true, insecure: true }, port);
     expect(await conn.ask('a', undefined, 1000)).toMatchObject({ ok: true, host: 'tls-1' });
     conn.destroy();
   });
 });
-
-async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

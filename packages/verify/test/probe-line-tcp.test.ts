@@ -1,13 +1,10 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { ProbeSession } from '../src/probe/connection.js';
+import { createServer, type Socket } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
 import { parseSendQueues, procAddress, SendQueueWatcher } from '../src/probe/send-queue.js';
-import { createProbe, type ProbeSpec, probeSpecFrom, unescapeText } from '../src/probe/spec.js';
+import { createProbe, probeSpecFrom, unescapeText } from '../src/probe/spec.js';
+import { closeAfterEach, openProbe } from './support/loopback-probe.js';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-});
+const closeLater = closeAfterEach();
 
 /** A TCP service on 127.0.0.1: `onData` answers (or not) what a client sends. */
 async function service(onData: (socket: Socket, text: string) => void): Promise<{ port: number; sockets: Socket[] }> {
@@ -19,13 +16,8 @@ async function service(onData: (socket: Socket, text: string) => void): Promise<
     s.on('end', () => s.end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  servers.push(server);
+  closeLater(server);
   return { port: (server.address() as { port: number }).port, sockets };
-}
-
-async function open(spec: ProbeSpec, port: number, identify = true): Promise<ProbeSession> {
-  const probe = await createProbe(spec, { identify, vipText: `127.0.0.1:${port}` });
-  return probe.open({ host: '127.0.0.1', port, timeoutMs: 1000 });
 }
 
 describe('--probe line with --send and --identity-regex (a line service that is not rs-server)', () => {
@@ -35,7 +27,7 @@ describe('--probe line with --send and --identity-regex (a line service that is 
       got.push(text);
       sock.write('+OK cache-7\r\n');
     });
-    const conn = await open({ kind: 'line', send: 'PING\\r\\n', identityRegex: '^\\+OK (?<server>\\S+)' }, s.port);
+    const conn = await openProbe({ kind: 'line', send: 'PING\\r\\n', identityRegex: '^\\+OK (?<server>\\S+)' }, s.port);
     expect(await conn.ask('line 1 old#1', undefined, 1000)).toMatchObject({ ok: true, host: 'cache-7' });
     expect(await conn.ask('line 2 old#1', 'cache-8', 1000)).toMatchObject({ ok: false, class: 'wrong-host' });
     expect(got).toEqual(['PING\r\n', 'PING\r\n']);
@@ -46,14 +38,14 @@ describe('--probe line with --send and --identity-regex (a line service that is 
 
   it('a reply the regex does not match is garbled; without identity any line is an answer', async () => {
     const s = await service((sock) => sock.write('-ERR busy\n'));
-    const conn = await open({ kind: 'line', send: 'PING', identityRegex: '^\\+OK (?<server>\\S+)' }, s.port);
+    const conn = await openProbe({ kind: 'line', send: 'PING', identityRegex: '^\\+OK (?<server>\\S+)' }, s.port);
     expect(await conn.ask('a', undefined, 1000)).toMatchObject({
       ok: false,
       class: 'garbled',
       detail: 'not a reply: -ERR busy',
     });
     conn.destroy();
-    const any = await open({ kind: 'line', send: 'PING' }, s.port, false);
+    const any = await openProbe({ kind: 'line', send: 'PING' }, s.port, false);
     expect(await any.ask('a', 'whoever', 1000)).toMatchObject({ ok: true });
     expect((await any.ask('a', undefined, 1000)).ok).toBe(true);
     any.destroy();
@@ -66,7 +58,7 @@ describe('--probe tcp', () => {
       if (text === 'PING\r\n') sock.write('+PO');
       setTimeout(() => sock.write('NG\r\n'), 20);
     });
-    const conn = await open({ kind: 'tcp', send: 'PING\\r\\n', expect: '^\\+PONG' }, s.port);
+    const conn = await openProbe({ kind: 'tcp', send: 'PING\\r\\n', expect: '^\\+PONG' }, s.port);
     const ex = await conn.ask('x', 'ignored', 1000);
     expect(ex).toMatchObject({ ok: true });
     expect(ex.ok && ex.host).toBeUndefined();
@@ -78,35 +70,35 @@ describe('--probe tcp', () => {
     const s = await service((sock, text) => {
       if (text.startsWith('PING')) sock.write('-ERR\r\n');
     });
-    const conn = await open({ kind: 'tcp', send: 'PING\\r\\n', expect: '^\\+PONG' }, s.port);
+    const conn = await openProbe({ kind: 'tcp', send: 'PING\\r\\n', expect: '^\\+PONG' }, s.port);
     expect(await conn.ask('x', undefined, 150)).toMatchObject({
       ok: false,
       class: 'garbled',
       detail: 'no answer matching /^\\+PONG/ within 150 ms; got -ERR\\r\\n',
     });
-    const silent = await open({ kind: 'tcp', send: 'HELLO', expect: 'x' }, s.port);
+    const silent = await openProbe({ kind: 'tcp', send: 'HELLO', expect: 'x' }, s.port);
     expect(await silent.ask('x', undefined, 150)).toMatchObject({ ok: false, class: 'timeout' });
     expect([conn.dead?.class, silent.dead?.class]).toEqual(['garbled', 'timeout']);
   });
 
   it('--send alone: the bytes must be acknowledged by the peer (its TCP ACKs, from the kernel)', async () => {
     const s = await service(() => {});
-    const conn = await open({ kind: 'tcp', send: 'hello\\n' }, s.port);
+    const conn = await openProbe({ kind: 'tcp', send: 'hello\\n' }, s.port);
     for (let i = 0; i < 3; i++) expect((await conn.ask('x', undefined, 1000)).ok).toBe(true);
-    await until(() => s.sockets.length === 1);
+    await vi.waitFor(() => expect(s.sockets).toHaveLength(1), { timeout: 2000 });
     s.sockets[0]!.resetAndDestroy();
-    await until(() => conn.dead !== undefined);
+    await vi.waitFor(() => expect(conn.dead).toBeDefined(), { timeout: 2000 });
     expect(await conn.ask('x', undefined, 1000)).toMatchObject({ ok: false, class: 'reset' });
   });
 
   it('without --send: alive while no FIN or RST came', async () => {
     const s = await service(() => {});
-    const conn = await open({ kind: 'tcp' }, s.port);
+    const conn = await openProbe({ kind: 'tcp' }, s.port);
     expect((await conn.ask('x', undefined, 1000)).ok).toBe(true);
-    await until(() => s.sockets.length === 1);
+    await vi.waitFor(() => expect(s.sockets).toHaveLength(1), { timeout: 2000 });
     s.sockets[0]!.end();
     s.sockets[0]!.destroySoon();
-    await until(() => conn.dead !== undefined);
+    await vi.waitFor(() => expect(conn.dead).toBeDefined(), { timeout: 2000 });
     expect(await conn.ask('x', undefined, 1000)).toMatchObject({
       ok: false,
       class: 'closed',
@@ -187,11 +179,3 @@ describe('probe settings', () => {
     expect(unescapeText('PING\\r\\n\\x41\\\\t')).toBe('PING\r\nA\\t');
   });
 });
-
-async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
