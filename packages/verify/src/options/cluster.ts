@@ -7,9 +7,7 @@
 import type { HostPort } from '@lvs-drain-kit/common';
 import { DRIVER_KINDS, type DriverKind, type DriverSpec, driverConfigSchema } from '@lvs-drain-kit/drivers';
 import { DEFAULTS, type RealSpec } from '../options.js';
-import { addressSchema, duration, option } from './define.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { addressSchema, duration, option, repeated } from './define.js';
 
 export const CLUSTER_OPTIONS = {
   vip: option<string, HostPort>({
@@ -20,7 +18,7 @@ export const CLUSTER_OPTIONS = {
   reals: option<string[], RealSpec[]>({
     flag: '--real <HOST:PORT[=NAME]>',
     help: 'a real server (repeat); its name is learned by asking it unless given',
-    parse: collect,
+    parse: repeated,
     config: {
       required: true,
       schema: (z) =>

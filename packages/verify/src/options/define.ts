@@ -4,6 +4,7 @@
  * are derived from tables of these.
  */
 import {
+  asArgument,
   durationArgument,
   parseDuration,
   parseHostPort,
@@ -93,6 +94,48 @@ export function percent(flag: string, help: string, defaultShare: number) {
     },
   });
 }
+
+/** One of `choices`, on the command line and in a file. */
+export function choice<K extends string>(flag: string, help: string, choices: readonly K[], defaultText: string) {
+  return option<K, K>({
+    flag,
+    help,
+    choices,
+    defaultText,
+    config: { schema: (z) => z.enum(choices as readonly [K, ...K[]]) },
+  });
+}
+
+/** Text that is not empty, on the command line and in a file. */
+export function text(flag: string, help: string) {
+  return option<string, string>({ flag, help, config: { schema: (z) => z.string().min(1) } });
+}
+
+/** Text checked by `check` on the command line and in a file alike (the text is kept). */
+export function checkedText(flag: string, help: string, check: (text: string) => unknown, defaultText?: string) {
+  return option<string, string>({
+    flag,
+    help,
+    parse: asArgument((text: string) => {
+      check(text);
+      return text;
+    }),
+    ...(defaultText !== undefined ? { defaultText } : {}),
+    config: {
+      schema: (z) =>
+        z.string().superRefine((text, ctx) => {
+          try {
+            check(text);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        }),
+    },
+  });
+}
+
+/** A repeatable flag's parser: each one adds its value. */
+export const repeated = (value: string, previous: string[] = []) => [...previous, value];
 
 /** A flag without a value, and `true`/`false` in a file. */
 export function flag(flag: string, help: string) {

@@ -4,7 +4,7 @@
  * the drivers' table (@lvs-drain-kit/drivers) and are listed after `--driver`; the options every
  * cluster command shares are CLUSTER_OPTIONS' entries.
  */
-import { asArgument, type HostPort, wholeNumber } from '@lvs-drain-kit/common';
+import { type HostPort, wholeNumber } from '@lvs-drain-kit/common';
 import { LAB_ENGINES, MISBEHAVIOURS } from '@lvs-drain-kit/lab';
 import { samplesForLeak } from '../measure/power.js';
 import { DEFAULTS, MIN_HOLD_INTERVALS } from '../options.js';
@@ -16,41 +16,17 @@ import { CLUSTER_OPTIONS } from './cluster.js';
 import {
   addressSchema,
   type ConfigValuesOf,
+  checkedText,
+  choice,
   count,
   duration,
   type FlagValues,
   flag,
   option,
   percent,
+  repeated,
+  text,
 } from './define.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** A text option checked by `check` on the command line and in a file alike (the text is kept). */
-function checkedText(flag: string, help: string, check: (text: string) => unknown, defaultText?: string) {
-  return option<string, string>({
-    flag,
-    help,
-    parse: asArgument((text: string) => {
-      check(text);
-      return text;
-    }),
-    ...(defaultText !== undefined ? { defaultText } : {}),
-    config: {
-      schema: (z) =>
-        z.string().superRefine((text, ctx) => {
-          try {
-            check(text);
-          } catch (err) {
-            ctx.addIssue({ code: 'custom', message: (err as Error).message });
-          }
-        }),
-    },
-  });
-}
-
-const text = (flag: string, help: string) =>
-  option<string, string>({ flag, help, config: { schema: (z) => z.string().min(1) } });
 
 export const DRAIN_TEST_OPTIONS = {
   vip: CLUSTER_OPTIONS.vip,
@@ -84,20 +60,18 @@ export const DRAIN_TEST_OPTIONS = {
     help: `builtin lab negative controls: ${MISBEHAVIOURS.join(', ')}`,
     hidden: true,
   }),
-  probe: option<ProbeKind, ProbeKind>({
-    flag: '--probe <kind>',
-    help: "how to talk to the service: line (rs-server's protocol, or any line service), http, tcp",
-    choices: PROBE_KINDS,
-    defaultText: 'line',
-    config: { schema: (z) => z.enum(PROBE_KINDS as [ProbeKind, ...ProbeKind[]]) },
-  }),
-  identity: option<IdentityMode, IdentityMode>({
-    flag: '--identity <source>',
-    help: "where a connection's server is known from: the director's connection table, the service's answers, or both (cross-checked)",
-    choices: IDENTITY_MODES,
-    defaultText: 'both where both exist',
-    config: { schema: (z) => z.enum(IDENTITY_MODES as [IdentityMode, ...IdentityMode[]]) },
-  }),
+  probe: choice<ProbeKind>(
+    '--probe <kind>',
+    "how to talk to the service: line (rs-server's protocol, or any line service), http, tcp",
+    PROBE_KINDS,
+    'line',
+  ),
+  identity: choice<IdentityMode>(
+    '--identity <source>',
+    "where a connection's server is known from: the director's connection table, the service's answers, or both (cross-checked)",
+    IDENTITY_MODES,
+    'both where both exist',
+  ),
   send: text('--send <text>', 'line, tcp: what each exchange sends (\\r \\n \\t \\xHH read as escapes)'),
   expect: checkedText('--expect <regex>', 'tcp: what the answer to --send must match', (t) => new RegExp(t)),
   identityRegex: checkedText(
@@ -151,14 +125,13 @@ export const DRAIN_TEST_OPTIONS = {
   sources: option<string[], string[]>({
     flag: '--source <ADDR>',
     help: 'connect from this address of this host (repeat); hashing and persistent services need several',
-    parse: collect,
+    parse: repeated,
     config: { schema: (z) => z.array(z.string().min(1)) },
   }),
-  sourceRange: option<string, string>({
-    flag: '--source-range <CIDR>',
-    help: 'connect from every address of this range, in turn (they must be this host’s), e.g. 198.18.0.160/27',
-    config: { schema: (z) => z.string().min(1) },
-  }),
+  sourceRange: text(
+    '--source-range <CIDR>',
+    'connect from every address of this range, in turn (they must be this host’s), e.g. 198.18.0.160/27',
+  ),
   strict: flag(
     '--strict',
     'warnings fail: a reused source port reaching the drained server, an old connection stalled',

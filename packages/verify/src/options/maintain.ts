@@ -5,32 +5,28 @@
  */
 import { MAINTAIN_DEFAULTS as D, type OnTimeout, type WaitEmptyMode } from '../maintain/options.js';
 import { CLUSTER_OPTIONS } from './cluster.js';
-import { type ConfigValuesOf, count, duration, type FlagValues, option } from './define.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { type ConfigValuesOf, choice, count, duration, type FlagValues, option, repeated } from './define.js';
 
 /** How a drained server is waited for: maintain and `drain --wait`. */
 export const WAIT_OPTIONS = {
-  waitEmpty: option<WaitEmptyMode, WaitEmptyMode>({
-    flag: '--wait-empty <mode>',
-    help: 'active: no established connection left; all: none the director still holds, closed ones too (IPVS keeps those for its FIN timeout, 2m by default)',
-    choices: ['active', 'all'],
-    defaultText: D.waitEmpty,
-    config: { schema: (z) => z.enum(['active', 'all']) },
-  }),
+  waitEmpty: choice<WaitEmptyMode>(
+    '--wait-empty <mode>',
+    'active: no established connection left; all: none the director still holds, closed ones too (IPVS keeps those for its FIN timeout, 2m by default)',
+    ['active', 'all'],
+    D.waitEmpty,
+  ),
   drainTimeoutMs: duration(
     '--drain-timeout <duration>',
     'how long a drained server may take to empty',
     D.drainTimeoutMs,
     'drainTimeout',
   ),
-  onTimeout: option<OnTimeout, OnTimeout>({
-    flag: '--on-timeout <action>',
-    help: 'not empty in time: abort (put it back, stop) or continue (do the work anyway)',
-    choices: ['abort', 'continue'],
-    defaultText: D.onTimeout,
-    config: { schema: (z) => z.enum(['abort', 'continue']) },
-  }),
+  onTimeout: choice<OnTimeout>(
+    '--on-timeout <action>',
+    'not empty in time: abort (put it back, stop) or continue (do the work anyway)',
+    ['abort', 'continue'],
+    D.onTimeout,
+  ),
   minServing: count(
     '--min-serving <n>',
     'refuse to drain a server unless this many others keep a weight above 0 (read before each)',
@@ -54,7 +50,7 @@ export const MAINTAIN_OPTIONS = {
   only: option<string[]>({
     flag: '--only <NAME|HOST:PORT>',
     help: 'maintain this real server (repeat, in order); default every --real in turn',
-    parse: collect,
+    parse: repeated,
   }),
   driver: CLUSTER_OPTIONS.driver,
   config: CLUSTER_OPTIONS.config,

@@ -36,8 +36,8 @@ export interface AskOptions {
   last?: boolean;
 }
 
-/** The connection of one probe kind. */
-export interface ProbeSession {
+/** A connection, its exchanges answering `E`. */
+export interface Session<E> {
   readonly connectMs: number;
   readonly localPort: number;
   readonly localAddress: string | undefined;
@@ -47,11 +47,14 @@ export interface ProbeSession {
    * One exchange (`label` names it: the line probe sends it when no text is given). With `expectedHost`
    * an answer naming another server is `wrong-host`; a probe whose answers name no server ignores it.
    */
-  ask(label: string, expectedHost: string | undefined, timeoutMs: number, options?: AskOptions): Promise<ProbeExchange>;
+  ask(label: string, expectedHost: string | undefined, timeoutMs: number, options?: AskOptions): Promise<E>;
   /** Ends the connection, the server closing first where the protocol lets it (so the local port is free at once). */
   shutdown(timeoutMs: number): Promise<void>;
   destroy(): void;
 }
+
+/** The connection of one probe kind. */
+export type ProbeSession = Session<ProbeExchange>;
 
 export type ProbeKind = 'line' | 'http' | 'tcp';
 
@@ -65,15 +68,7 @@ export interface Probe {
 }
 
 /** The connection every phase of a run holds: a probe's, with the server that holds it always named. */
-export interface ProbeConnection {
-  readonly connectMs: number;
-  readonly localPort: number;
-  readonly localAddress: string | undefined;
-  readonly dead: Dead | undefined;
-  ask(label: string, expectedHost: string | undefined, timeoutMs: number, options?: AskOptions): Promise<Exchange>;
-  shutdown(timeoutMs: number): Promise<void>;
-  destroy(): void;
-}
+export type ProbeConnection = Session<Exchange>;
 
 export class ConnectFailure extends Error {
   override name = 'ConnectFailure';
