@@ -59,19 +59,56 @@ function transport(answer: (argv: readonly string[]) => CommandResult, calls: st
 
 const ok = (stdout: string, stderr = ''): CommandResult => ({ stdout, stderr, exitCode: 0 });
 
+describe('every table parsed: one entry a connection', () => {
+  it.each([
+    {
+      table: 'ipvsadm -L -n -c (persistence templates included)',
+      parse: () => parseIpvsadmConnections(IPVSADM_LNC),
+      count: 6,
+      index: 2,
+      entry: {
+        protocol: 'TCP',
+        expire: '01:47',
+        state: 'FIN_WAIT',
+        client: { host: '198.18.0.10', port: 33330 },
+        virtual: { host: '198.18.0.100', port: 2100 },
+        server: { host: '198.18.0.12', port: 2100 },
+      },
+    },
+    {
+      table: 'HAProxy show sess (client, frontend, backend, server)',
+      parse: () => parseShowSess(SHOW_SESS),
+      count: 6,
+      index: 0,
+      entry: {
+        proto: 'tcpv4',
+        client: { host: '198.18.0.10', port: 42752 },
+        frontend: 'lab',
+        backend: 'lab',
+        server: 'rs1',
+      },
+    },
+    {
+      table: 'conntrack -L (both directions of every flow)',
+      parse: () => parseConntrackFlows(CONNTRACK),
+      count: 3,
+      index: 2,
+      entry: {
+        state: 'TIME_WAIT',
+        original: { src: '198.18.0.10', dst: '198.18.0.2', sport: 33670, dport: 2100 },
+        reply: { src: '198.18.0.12', dst: '198.18.0.2', sport: 2100, dport: 33670 },
+      },
+    },
+  ])('$table', ({ parse, count, index, entry }) => {
+    const entries: unknown[] = parse();
+    expect(entries).toHaveLength(count);
+    expect(entries[index]).toEqual(entry);
+  });
+});
+
 describe('ipvsadm -L -n -c', () => {
-  it('parses every entry, persistence templates included', () => {
-    const entries = parseIpvsadmConnections(IPVSADM_LNC);
-    expect(entries).toHaveLength(6);
-    expect(entries[2]).toEqual({
-      protocol: 'TCP',
-      expire: '01:47',
-      state: 'FIN_WAIT',
-      client: { host: '198.18.0.10', port: 33330 },
-      virtual: { host: '198.18.0.100', port: 2100 },
-      server: { host: '198.18.0.12', port: 2100 },
-    });
-    expect(entries[3]?.client.port).toBe(0);
+  it('a persistence template has client port 0', () => {
+    expect(parseIpvsadmConnections(IPVSADM_LNC)[3]?.client.port).toBe(0);
   });
 
   it('the formatter prints what the parser reads back', () => {
@@ -118,16 +155,8 @@ describe('ipvsadm -L -n -c', () => {
 });
 
 describe('HAProxy show sess', () => {
-  it('parses sessions: client, frontend, backend, server (none until assigned)', () => {
+  it('a session not assigned yet has no server; a session of the runtime socket, no client', () => {
     const s = parseShowSess(SHOW_SESS);
-    expect(s).toHaveLength(6);
-    expect(s[0]).toEqual({
-      proto: 'tcpv4',
-      client: { host: '198.18.0.10', port: 42752 },
-      frontend: 'lab',
-      backend: 'lab',
-      server: 'rs1',
-    });
     expect(s[4]?.server).toBeUndefined();
     expect(s[5]).toMatchObject({ proto: 'unix_stream', client: undefined, server: undefined });
   });
@@ -159,16 +188,6 @@ describe('HAProxy show sess', () => {
 });
 
 describe('conntrack -L after the DNAT', () => {
-  it('parses both directions of every flow', () => {
-    const flows = parseConntrackFlows(CONNTRACK);
-    expect(flows).toHaveLength(3);
-    expect(flows[2]).toEqual({
-      state: 'TIME_WAIT',
-      original: { src: '198.18.0.10', dst: '198.18.0.2', sport: 33670, dport: 2100 },
-      reply: { src: '198.18.0.12', dst: '198.18.0.2', sport: 2100, dport: 33670 },
-    });
-  });
-
   it('refuses a line it does not understand', () => {
     expect(() => parseConntrackFlows('udp 17 29 src=1.2.3.4\n')).toThrow(/unexpected conntrack line/);
   });

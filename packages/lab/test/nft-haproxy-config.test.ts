@@ -43,12 +43,16 @@ describe('nft ruleset', () => {
 });
 
 describe('haproxy config', () => {
+  const LAB = {
+    socket: '/run/x/haproxy.sock',
+    pidFile: '/run/x/haproxy.pid',
+    bind: { host: '198.18.0.2', port: 2100 },
+    backend: 'lab',
+  };
+
   it('is mode tcp, roundrobin, with an admin runtime socket and one server line per real server', () => {
     const cfg = haproxyConfig({
-      socket: '/run/x/haproxy.sock',
-      pidFile: '/run/x/haproxy.pid',
-      bind: { host: '198.18.0.2', port: 2100 },
-      backend: 'lab',
+      ...LAB,
       servers: [
         { name: 'rs1', host: '198.18.0.11', port: 2100 },
         { name: 'rs2', host: '198.18.0.12', port: 2100, weight: 3 },
@@ -65,10 +69,7 @@ describe('haproxy config', () => {
 
   it('with http: a second frontend and backend of the same servers on the HTTP port, still mode tcp', () => {
     const cfg = haproxyConfig({
-      socket: '/run/x/haproxy.sock',
-      pidFile: '/run/x/haproxy.pid',
-      bind: { host: '198.18.0.2', port: 2100 },
-      backend: 'lab',
+      ...LAB,
       servers: [{ name: 'rs1', host: '198.18.0.11', port: 2100 }],
       http: { port: 8080, backend: 'lab_http' },
     });

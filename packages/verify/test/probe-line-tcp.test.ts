@@ -108,11 +108,14 @@ describe('--probe tcp', () => {
 });
 
 describe('the kernel send queue', () => {
-  it('writes addresses as /proc/net/tcp and tcp6 do (each 32-bit word in host order)', () => {
-    expect(procAddress('127.0.0.1')).toBe('0100007F');
-    expect(procAddress('198.18.0.10')).toBe('0A0012C6');
-    expect(procAddress('::1')).toBe('00000000000000000000000001000000');
-    expect(procAddress('::ffff:127.0.0.1')).toBe('0000000000000000FFFF00000100007F');
+  // Each 32-bit word in host order, as /proc/net/tcp and tcp6 write it.
+  it.each([
+    ['127.0.0.1', '0100007F'],
+    ['198.18.0.10', '0A0012C6'],
+    ['::1', '00000000000000000000000001000000'],
+    ['::ffff:127.0.0.1', '0000000000000000FFFF00000100007F'],
+  ])('writes %s as /proc/net/tcp does: %s', (address, proc) => {
+    expect(procAddress(address)).toBe(proc);
   });
 
   it('reads tx_queue by local and remote address', () => {

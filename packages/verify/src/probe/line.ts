@@ -6,15 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { escapeControl, LineFramer, parseReply, SHUTDOWN_LINE } from '@lvs-drain-kit/common';
-import type {
-  AskOptions,
-  ConnectTarget,
-  Dead,
-  Probe,
-  ProbeConnection,
-  ProbeExchange,
-  ProbeSession,
-} from './connection.js';
+import type { AskOptions, ConnectTarget, Probe, ProbeConnection, ProbeExchange, ProbeSession } from './connection.js';
 import { openSocket } from './socket.js';
 import { SocketSession } from './socket-session.js';
 
@@ -58,17 +50,9 @@ export function hostOfLine(line: string, regex: RegExp | undefined): string | un
   return name ? name : undefined;
 }
 
-type Waiter = {
-  resolve: (e: ProbeExchange) => void;
-  expected: string | undefined;
-  sentAt: number;
-  timer: NodeJS.Timeout;
-};
-
 class LineSession extends SocketSession implements ProbeSession {
   readonly #settings: LineProbeSettings;
   readonly #framer = new LineFramer({ maxLineBytes: 4096 });
-  #waiter: Waiter | undefined;
 
   constructor(socket: Socket, connectMs: number, settings: LineProbeSettings) {
     super(socket, connectMs);
@@ -86,27 +70,13 @@ class LineSession extends SocketSession implements ProbeSession {
     timeoutMs: number,
     _options?: AskOptions,
   ): Promise<ProbeExchange> {
-    if (this.failure) return Promise.resolve({ ok: false, ...this.failure });
-    if (this.#waiter) throw new Error('one line at a time');
     const text = this.#settings.send ?? label;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        // Timers run before I/O in an event-loop turn: a reply (or a reset) that arrived while the
-        // loop stood still is read in this turn's poll phase. Look once more, after it, before
-        // calling the line unanswered — else a busy verifier turns every late-read answer into a timeout.
-        setImmediate(() => {
-          if (this.#waiter !== waiter) return;
-          this.#waiter = undefined;
-          // A late reply would be taken for the next one: this connection is done.
-          this.failure = { class: 'timeout', detail: `no reply within ${timeoutMs} ms` };
-          this.socket.destroy();
-          resolve({ ok: false, ...this.failure });
-        });
-      }, timeoutMs);
-      const waiter = { resolve, expected: expectedHost, sentAt: performance.now(), timer };
-      this.#waiter = waiter;
-      this.socket.write(text.endsWith('\n') ? text : `${text}\n`);
-    });
+    return this.exchange(
+      expectedHost,
+      timeoutMs,
+      () => ({ class: 'timeout', detail: `no reply within ${timeoutMs} ms` }),
+      () => this.socket.write(text.endsWith('\n') ? text : `${text}\n`),
+    );
   }
 
   /**
@@ -124,33 +94,22 @@ class LineSession extends SocketSession implements ProbeSession {
   }
 
   #onLine(line: string): void {
-    const w = this.#waiter;
+    const w = this.pending;
     if (!w) {
       this.die('garbled', `unexpected line: ${escapeControl(line.slice(0, 80))}`);
       return;
     }
-    this.#waiter = undefined;
-    clearTimeout(w.timer);
     const rttMs = performance.now() - w.sentAt;
     if (!this.#settings.identify) {
-      w.resolve({ ok: true, rttMs });
+      this.settle({ ok: true, rttMs });
       return;
     }
     const host = hostOfLine(line, this.#settings.identityRegex);
     if (host === undefined) {
       this.failure = { class: 'garbled', detail: `not a reply: ${escapeControl(line.slice(0, 80))}` };
-      w.resolve({ ok: false, ...this.failure });
+      this.settle({ ok: false, ...this.failure });
     } else if (w.expected !== undefined && host !== w.expected) {
-      w.resolve({ ok: false, class: 'wrong-host', detail: `answered by ${host}, expected ${w.expected}`, host });
-    } else w.resolve({ ok: true, host, rttMs });
-  }
-
-  protected override onFailure(dead: Dead): void {
-    const w = this.#waiter;
-    if (w) {
-      this.#waiter = undefined;
-      clearTimeout(w.timer);
-      w.resolve({ ok: false, ...dead });
-    }
+      this.settle({ ok: false, class: 'wrong-host', detail: `answered by ${host}, expected ${w.expected}`, host });
+    } else this.settle({ ok: true, host, rttMs });
   }
 }

@@ -42,14 +42,11 @@ export function tcpProbe(settings: TcpProbeSettings): Probe {
   };
 }
 
-type Waiter = { resolve: (e: ProbeExchange) => void; sentAt: number; timer: NodeJS.Timeout };
-
 class TcpSession extends SocketSession implements ProbeSession {
   readonly #target: ConnectTarget;
   readonly #settings: TcpProbeSettings;
   readonly #watcher: SendQueueWatcher;
   #received = '';
-  #waiter: Waiter | undefined;
 
   constructor(
     socket: Socket,
@@ -71,35 +68,23 @@ class TcpSession extends SocketSession implements ProbeSession {
     timeoutMs: number,
     _options?: AskOptions,
   ): Promise<ProbeExchange> {
-    if (this.failure) return Promise.resolve({ ok: false, ...this.failure });
-    if (this.#waiter) throw new Error('one exchange at a time');
     const { send, expect } = this.#settings;
-    const sentAt = performance.now();
-    if (send === undefined) return Promise.resolve({ ok: true, rttMs: 0 });
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        // As the line probe: an answer read in this turn's poll phase still counts; look once more after it.
-        setImmediate(() => {
-          if (this.#waiter !== waiter) return;
-          this.#waiter = undefined;
-          const seen = this.#received.length > 0 ? `; got ${escapeControl(this.#received.slice(0, 80))}` : '';
-          // Bytes still in flight would be taken for the next answer: this connection is done.
-          this.failure =
-            expect && this.#received.length > 0
-              ? { class: 'garbled', detail: `no answer matching /${expect.source}/ within ${timeoutMs} ms${seen}` }
-              : {
-                  class: 'timeout',
-                  detail: expect ? `no answer within ${timeoutMs} ms` : `not acknowledged within ${timeoutMs} ms`,
-                };
-          this.socket.destroy();
-          resolve({ ok: false, ...this.failure });
-        });
-      }, timeoutMs);
+    if (send === undefined)
+      return Promise.resolve(this.failure ? { ok: false, ...this.failure } : { ok: true, rttMs: 0 });
+    const timedOut = (): Dead => {
+      // Bytes still in flight would be taken for the next answer: this connection is done.
+      const seen = this.#received.length > 0 ? `; got ${escapeControl(this.#received.slice(0, 80))}` : '';
+      return expect && this.#received.length > 0
+        ? { class: 'garbled', detail: `no answer matching /${expect.source}/ within ${timeoutMs} ms${seen}` }
+        : {
+            class: 'timeout',
+            detail: expect ? `no answer within ${timeoutMs} ms` : `not acknowledged within ${timeoutMs} ms`,
+          };
+    };
+    return this.exchange(undefined, timeoutMs, timedOut, (sentAt) => {
       this.#received = '';
-      const waiter = { resolve, sentAt, timer };
-      this.#waiter = waiter;
       this.socket.write(send, () => {
-        if (expect || this.#waiter === undefined) return;
+        if (expect || this.pending === undefined) return;
         const pair = {
           localAddress: this.socket.localAddress ?? '',
           localPort: this.socket.localPort ?? 0,
@@ -107,7 +92,7 @@ class TcpSession extends SocketSession implements ProbeSession {
           remotePort: this.socket.remotePort ?? this.#target.port,
         };
         void this.#watcher.acked(pair, timeoutMs).then((acked) => {
-          if (acked) this.#settle({ ok: true, rttMs: performance.now() - sentAt });
+          if (acked) this.settle({ ok: true, rttMs: performance.now() - sentAt });
         });
       });
     });
@@ -124,26 +109,14 @@ class TcpSession extends SocketSession implements ProbeSession {
 
   #onData(chunk: Buffer): void {
     const expect = this.#settings.expect;
-    if (!expect || !this.#waiter) return;
+    if (!expect || !this.pending) return;
     this.#received += chunk.toString('utf8');
     if (expect.test(this.#received)) {
-      this.#settle({ ok: true, rttMs: performance.now() - this.#waiter.sentAt });
+      this.settle({ ok: true, rttMs: performance.now() - this.pending.sentAt });
     } else if (this.#received.length > ANSWER_LIMIT) {
       this.failure = { class: 'garbled', detail: `no match for /${expect.source}/ in ${ANSWER_LIMIT} bytes` };
-      this.#settle({ ok: false, ...this.failure });
+      this.settle({ ok: false, ...this.failure });
       this.socket.destroy();
     }
-  }
-
-  #settle(ex: ProbeExchange): void {
-    const w = this.#waiter;
-    if (!w) return;
-    this.#waiter = undefined;
-    clearTimeout(w.timer);
-    w.resolve(ex);
-  }
-
-  protected override onFailure(dead: Dead): void {
-    this.#settle({ ok: false, ...dead });
   }
 }
