@@ -53,6 +53,7 @@ export const CLUSTER_OPTIONS = {
     DEFAULTS.restoreTimeoutMs,
     'restoreTimeout',
   ),
+  json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
   journalPath: option<string>({
     flag: '--journal <file>',
     help: 'journal file (default: under the state directory)',

@@ -136,7 +136,7 @@ export const DRAIN_TEST_OPTIONS = {
     '--strict',
     'warnings fail: a reused source port reaching the drained server, an old connection stalled',
   ),
-  json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
+  json: CLUSTER_OPTIONS.json,
   junit: option<string>({ flag: '--junit <file>', help: 'also write a JUnit XML file, one testcase per check' }),
   html: option<string>({
     flag: '--html <file>',

@@ -84,7 +84,7 @@ export const MAINTAIN_OPTIONS = {
     'interval',
   ),
   timeoutMs: CLUSTER_OPTIONS.timeoutMs,
-  json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
+  json: CLUSTER_OPTIONS.json,
   junit: option<string>({
     flag: '--junit <file>',
     help: 'also write a JUnit XML file: a suite per server, a case per step',
