@@ -14,6 +14,7 @@ import {
   UsageError,
 } from '@lvs-drain-kit/common';
 import { DrainCommandError, DriverError, DriverSpecError } from '@lvs-drain-kit/drivers';
+import type { RunError } from './report/types.js';
 
 export { DrainCommandError, DriverError, DriverSpecError, EnvironmentError, InterruptedError, UsageError };
 
@@ -122,3 +123,16 @@ export const MAINTAIN_EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.sigint, 'interrupted by SIGINT; the drained server was put back first'],
   [EXIT.sigterm, 'interrupted by SIGTERM; the drained server was put back first'],
 ];
+
+/**
+ * What stopped a run, for its report's `error` (drain-test and maintain alike): the error's name and
+ * message, a failed command's stderr as `detail`, an interruption's signal.
+ */
+export function runErrorOf(err: unknown, beforeDrain: boolean): RunError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const error: RunError = { type: e.name, message: e.message, beforeDrain };
+  const detail = (e as { detail?: unknown }).detail;
+  if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
+  if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
+  return error;
+}
