@@ -6,6 +6,7 @@
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { detectionPower, percent } from '../measure/power.js';
+import { AnswerTally } from './answer-tally.js';
 import type { RunContext } from './context.js';
 import { sampleConnection } from './fresh.js';
 
@@ -16,9 +17,8 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
   const deadline = started + o.restoreTimeoutMs;
   const maxTries = 1000;
   let tries = 0;
-  let answered = 0;
   let noFreshPort = '';
-  const got = new Map<string, number>();
+  const tally = new AnswerTally();
   while (performance.now() < deadline && tries < maxTries) {
     ctx.throwIfAborted();
     tries++;
@@ -28,8 +28,7 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
       break;
     }
     if ('host' in r) {
-      answered++;
-      got.set(r.host, (got.get(r.host) ?? 0) + 1);
+      tally.add(r.host);
       const s = ctx.server(r.host);
       if (s) s.returnedConnections++;
       if (r.host === ctx.drainedName) {
@@ -46,7 +45,8 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
     // Give the director a moment between tries: a restore may take effect a little later.
     await new Promise((r) => setTimeout(r, Math.min(50, o.intervalMs)));
   }
-  const counts = [...got].map(([n, c]) => `${n}: ${c}`).join(', ') || 'none answered';
+  const { answered } = tally;
+  const counts = String(tally);
   const aside = ctx.setAside.get('restore') ?? 0;
   const hits = ctx.reuseHits.filter((h) => h.phase === 'restore').length;
   const asideNote =
