@@ -17,7 +17,7 @@ export interface CommandInput<T extends OptionTable> {
   argument: string;
   flags: FlagValues<T>;
   /** The option keys given on the command line: a flag wins over a cluster file only then. */
-  given: ReadonlySet<keyof T & string>;
+  given: ReadonlySet<string>;
   /** The driver flags given on the command line, by flag name. */
   driverFlags: Record<string, unknown>;
   io: CommandIo;

@@ -21,8 +21,5 @@ export const register = defineCommand({
     [EXIT.sigint, 'interrupted by SIGINT; the server was put back first'],
   ],
   catchesSignals: true,
-  async action({ argument, flags, given, driverFlags, io }) {
-    const { drainCommand } = await import('./action.js');
-    return drainCommand({ server: argument, flags, given, driverFlags }, io);
-  },
+  action: async (input) => (await import('./action.js')).drainCommand(input),
 });

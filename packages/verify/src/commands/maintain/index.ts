@@ -35,9 +35,5 @@ export const register = defineCommand({
   ],
   exitCodes: MAINTAIN_EXIT_HELP,
   catchesSignals: true,
-  async action({ flags, given, driverFlags, io }) {
-    // The run's modules load only for a run: start-up time matters for a tool run in loops and tests.
-    const { maintainCommand } = await import('./action.js');
-    return maintainCommand({ flags, given, driverFlags }, io);
-  },
+  action: async (input) => (await import('./action.js')).maintainCommand(input),
 });

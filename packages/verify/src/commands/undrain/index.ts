@@ -17,8 +17,5 @@ export const register = defineCommand({
     [EXIT.restoreFailed, 'not put back: not healthy, the restore failed, or its weight is someone else’s now'],
   ],
   catchesSignals: true,
-  async action({ argument, flags, given, driverFlags, io }) {
-    const { undrainCommand } = await import('../drain/action.js');
-    return undrainCommand({ server: argument, flags, given, driverFlags }, io);
-  },
+  action: async (input) => (await import('../drain/action.js')).undrainCommand(input),
 });
