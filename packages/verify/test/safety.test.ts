@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRunning, readProcessSync } from '@lvs-drain-kit/common';
 import { type LabInfo, type LabState, readLabInfo } from '@lvs-drain-kit/lab';
-import { LVS_VERIFY_BIN, runVerify, startVerify, tempDir } from '@lvs-drain-kit/testkit';
+import { LVS_VERIFY_BIN, runVerify, runVerifyJson, startVerify, tempDir } from '@lvs-drain-kit/testkit';
 import { createDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -174,16 +174,11 @@ describe('command driver (real commands through /bin/sh)', () => {
 
   it('a restore command without {weight} needs no weight: no --get-cmd, no --restore-weight; the report names it', async () => {
     const restore = ipvsadm().replace('{weight}', '1');
-    const r = await runVerify(
-      [...target, ...commandDriver(ipvsadm(), restore), '--hold', '500ms', '--interval', '100ms', '--json'],
+    const { code, stdout, stderr, report } = await runVerifyJson(
+      [...target, ...commandDriver(ipvsadm(), restore), '--hold', '500ms', '--interval', '100ms'],
       state.path,
     );
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as {
-      drain: { originalWeight?: number };
-      restore: { weight?: number; manualCommand: string };
-      checks: Array<{ id: string; message: string }>;
-    };
+    expect(code, stdout + stderr).toBe(0);
     const ran = restore.replace('{vip}', lab.vip.host).replace('{vport}', String(lab.vip.port));
     const filled = ran.replace('{rip}', lab.reals[0]!.host).replace('{rport}', String(lab.reals[0]!.port));
     expect(report.checks.find((c) => c.id === 'restore')?.message).toBe(`the server put back (command: ${filled})`);
@@ -214,27 +209,21 @@ describe('command driver (real commands through /bin/sh)', () => {
   });
 
   it('a failing drain command is an environment error (exit 3) with its exit code and stderr in the report', async () => {
-    const r = await runVerify(
+    const { code, stderr, report } = await runVerifyJson(
       [
         ...target,
         ...commandDriver('echo "permission denied for {rip}" >&2; exit 7', ipvsadm()),
         '--restore-weight',
         '1',
-        '--json',
       ],
       state.path,
     );
-    expect(r.code, r.stderr).toBe(3);
-    const report = JSON.parse(r.stdout) as {
-      verdict: string;
-      checks: Array<{ id: string; status: string; message: string }>;
-      error: { detail: string };
-    };
+    expect(code, stderr).toBe(3);
     expect(report.verdict).toBe('error');
     const drain = report.checks.find((c) => c.id === 'drain')!;
     expect(drain.status).toBe('fail');
     expect(drain.message).toContain('exited with code 7');
-    expect(report.error.detail).toBe(`permission denied for ${lab.reals[0]!.host}`);
+    expect(report.error?.detail).toBe(`permission denied for ${lab.reals[0]!.host}`);
     expect(await rs1Weight()).toBe(1);
   });
 
