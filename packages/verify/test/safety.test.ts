@@ -335,9 +335,11 @@ describe('exit codes for bad input and a missing environment', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 
-  it('3: a UDP service, which drain-test cannot probe, refused before a connection (the driver itself drains it)', async () => {
-    const r = await runVerify(
-      [
+  // Each refused in preflight: exit 3, the reason on stdout, and the lab's rs1 left at its weight.
+  it.each<[string, () => string[], RegExp | string, RegExp?]>([
+    [
+      'a UDP service, which drain-test cannot probe, refused before a connection (the driver itself drains it)',
+      () => [
         'drain-test',
         ...clusterFlags('127.0.0.1:53', ['127.0.0.1:2', '127.0.0.1:3']),
         '--driver',
@@ -347,18 +349,12 @@ describe('exit codes for bad input and a missing environment', () => {
         '--director',
         `builtin:${lab.driver.control}`,
       ],
-      state.path,
-    );
-    expect(r.code, r.stdout + r.stderr).toBe(3);
-    expect(r.stdout).toMatch(
       /FAIL\s+preflight\s+drain-test probes TCP only: it cannot test the UDP service 127\.0\.0\.1:53/,
-    );
-    expect(r.stdout).not.toMatch(/cannot reach real server/);
-  });
-
-  it('3: real servers that cannot be reached', async () => {
-    const r = await runVerify(
-      [
+      /cannot reach real server/,
+    ],
+    [
+      'real servers that cannot be reached',
+      () => [
         'drain-test',
         ...clusterFlags('127.0.0.1:9', ['127.0.0.1:9', '127.0.0.1:7']),
         '--driver',
@@ -366,15 +362,11 @@ describe('exit codes for bad input and a missing environment', () => {
         '--control',
         '127.0.0.1:9',
       ],
-      state.path,
-    );
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot reach real server 127\.0\.0\.1:9 directly/);
-  });
-
-  it('3: a VIP nobody listens on (the driver reads nothing, the real servers answer)', async () => {
-    const r = await runVerify(
-      [
+      /FAIL\s+preflight\s+cannot reach real server 127\.0\.0\.1:9 directly/,
+    ],
+    [
+      'a VIP nobody listens on (the driver reads nothing, the real servers answer)',
+      () => [
         'drain-test',
         '--vip',
         '127.0.0.1:9',
@@ -383,23 +375,24 @@ describe('exit codes for bad input and a missing environment', () => {
         '--restore-weight',
         '1',
       ],
-      state.path,
-    );
-    expect(r.code, r.stdout).toBe(3);
-    expect(r.stdout).toContain('cannot connect to the VIP 127.0.0.1:9');
-  });
-
-  it('3: a director control port that cannot be reached', async () => {
-    const r = await runVerify([...target, '--driver', 'builtin', '--control', '127.0.0.1:9'], state.path);
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director/);
+      'cannot connect to the VIP 127.0.0.1:9',
+    ],
+    [
+      'a director control port that cannot be reached',
+      () => [...target, '--driver', 'builtin', '--control', '127.0.0.1:9'],
+      /FAIL\s+preflight\s+cannot read the director/,
+    ],
+    [
+      '--driver ipvsadm where ipvsadm cannot run (not installed, or no IPVS in this kernel)',
+      () => [...target, '--driver', 'ipvsadm'],
+      /FAIL\s+preflight\s+cannot read the director \(ipvsadm via local\)/,
+    ],
+  ])('3: %s', async (_what, args, says, neverSays) => {
+    const r = await runVerify(args(), state.path);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(says);
+    if (neverSays) expect(r.stdout).not.toMatch(neverSays);
     expect(await rs1Weight()).toBe(1);
-  });
-
-  it('3: --driver ipvsadm where ipvsadm cannot run (not installed, or no IPVS in this kernel)', async () => {
-    const r = await runVerify([...target, '--driver', 'ipvsadm'], state.path);
-    expect(r.code, r.stdout).toBe(3);
-    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director \(ipvsadm via local\)/);
   });
 });
 
