@@ -94,6 +94,7 @@ describe('runDrainTest with injected drivers', () => {
       'spread:pass',
       'drain:fail',
       'restore:pass',
+      'identity-agrees:pass',
     ]);
     expect(report.checks[2]!.message).toBe('the director still reports weight 1 for rs1 after the drain');
     expect(report.error).toBeUndefined();

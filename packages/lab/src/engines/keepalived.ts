@@ -51,7 +51,12 @@ export const keepalivedEngine: DirectorEngine = {
     const { plan, stateDir } = ctx;
     const { transport, kernelRelease, pid } = await vm.boot(ctx);
     const vip = `${plan.vip.host}:${plan.vip.port}`;
-    const conf = keepalivedConfig({ id: plan.id, vip: plan.vip, reals: plan.reals });
+    const conf = keepalivedConfig({
+      id: plan.id,
+      vip: plan.vip,
+      reals: plan.reals,
+      ...(plan.httpPort !== undefined ? { httpPort: plan.httpPort } : {}),
+    });
     await inVm(transport, `mkdir -p /etc/keepalived /var/log && cat > ${KEEPALIVED_CONF}`, conf);
     // Health checks against servers that are not listening yet would take them out: start once they are.
     await ctx.reals;
@@ -66,6 +71,15 @@ export const keepalivedEngine: DirectorEngine = {
       plan.reals.map((r) => `${r.host}:${r.port}`),
       15_000,
     );
+    if (plan.httpPort !== undefined) {
+      const port = plan.httpPort;
+      await waitForIpvs(
+        transport,
+        `${plan.vip.host}:${port}`,
+        plan.reals.map((r) => `${r.host}:${port}`),
+        15_000,
+      );
+    }
     const version = (await transport.run(['keepalived', '--version'])).stderr.split('\n')[0]?.trim() ?? '?';
     ctx.log(`${version} owns ${vip}`);
     return {
