@@ -1,9 +1,9 @@
 /** The shared state of one maintenance run: its clock, options, journal, servers and progress lines. */
 import { formatHostPort } from '@lvs-drain-kit/common';
 import type { RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
-import { runErrorOf } from '../errors.js';
 import { Journal, type JournalEntry } from '../journal.js';
 import type { MaintainReport, MaintainServerReport, MaintainStep, MaintainStepId } from '../report/maintain-types.js';
+import { runErrorOf } from '../report/run-error.js';
 import type { CheckStatus } from '../report/types.js';
 import { type Health, waitHealthy } from './healthy.js';
 import type { ResolvedMaintainOptions } from './options.js';

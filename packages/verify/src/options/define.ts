@@ -58,6 +58,22 @@ export function count(flag: string, help: string, min: number, max: number, defa
   });
 }
 
+/** One of a few words, on the command line and in a file: the list is spelled once for both. */
+export function choice<const C extends readonly [string, ...string[]]>(
+  flag: string,
+  help: string,
+  choices: C,
+  defaultValue: C[number],
+) {
+  return option<C[number], C[number]>({
+    flag,
+    help,
+    choices,
+    defaultText: defaultValue,
+    config: { schema: (z) => z.enum(choices) },
+  });
+}
+
 /** A duration: `500ms`, `5s`, `2m`, `1h` (a bare number is refused); the value is in milliseconds. */
 export function duration(flag: string, help: string, defaultMs: number, configKey: string) {
   return option<number, number>({
@@ -92,17 +108,6 @@ export function percent(flag: string, help: string, defaultShare: number) {
           }
         }),
     },
-  });
-}
-
-/** One of `choices`, on the command line and in a file. */
-export function choice<K extends string>(flag: string, help: string, choices: readonly K[], defaultText: string) {
-  return option<K, K>({
-    flag,
-    help,
-    choices,
-    defaultText,
-    config: { schema: (z) => z.enum(choices as readonly [K, ...K[]]) },
   });
 }
 

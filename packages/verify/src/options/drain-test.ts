@@ -8,9 +8,8 @@ import { type HostPort, wholeNumber } from '@lvs-drain-kit/common';
 import { LAB_ENGINES, MISBEHAVIOURS } from '@lvs-drain-kit/lab';
 import { samplesForLeak } from '../measure/power.js';
 import { DEFAULTS, MIN_HOLD_INTERVALS } from '../options.js';
-import type { ProbeKind } from '../probe/connection.js';
 import { DEFAULT_EXPECT_STATUS, parseExpectStatus } from '../probe/expect-status.js';
-import { IDENTITY_MODES, type IdentityMode } from '../probe/identity.js';
+import { IDENTITY_MODES } from '../probe/identity.js';
 import { identityRegex, PROBE_KINDS } from '../probe/spec.js';
 import { CLUSTER_OPTIONS } from './cluster.js';
 import {
@@ -60,18 +59,22 @@ export const DRAIN_TEST_OPTIONS = {
     help: `builtin lab negative controls: ${MISBEHAVIOURS.join(', ')}`,
     hidden: true,
   }),
-  probe: choice<ProbeKind>(
+  probe: choice(
     '--probe <kind>',
     "how to talk to the service: line (rs-server's protocol, or any line service), http, tcp",
     PROBE_KINDS,
     'line',
   ),
-  identity: choice<IdentityMode>(
-    '--identity <source>',
-    "where a connection's server is known from: the director's connection table, the service's answers, or both (cross-checked)",
-    IDENTITY_MODES,
-    'both where both exist',
-  ),
+  // No one default: both sources where both exist, else the one that does (preflight's plan).
+  identity: {
+    ...choice(
+      '--identity <source>',
+      "where a connection's server is known from: the director's connection table, the service's answers, or both (cross-checked)",
+      IDENTITY_MODES,
+      'both',
+    ),
+    defaultText: 'both where both exist',
+  },
   send: text('--send <text>', 'line, tcp: what each exchange sends (\\r \\n \\t \\xHH read as escapes)'),
   expect: checkedText('--expect <regex>', 'tcp: what the answer to --send must match', (t) => new RegExp(t)),
   identityRegex: checkedText(

@@ -4,7 +4,7 @@
  * maintain's wait and health options.
  */
 import { CLUSTER_OPTIONS } from './cluster.js';
-import { type ConfigValuesOf, count, type FlagValues, option } from './define.js';
+import { count, option } from './define.js';
 import { HEALTHY_TIMEOUT, WAIT_OPTIONS } from './maintain.js';
 
 export const DRAIN_OPTIONS = {
@@ -31,8 +31,3 @@ export const UNDRAIN_OPTIONS = {
   json: CLUSTER_OPTIONS.json,
   journalPath: CLUSTER_OPTIONS.journalPath,
 };
-
-export type DrainFlags = FlagValues<typeof DRAIN_OPTIONS>;
-export type DrainConfigValues = ConfigValuesOf<typeof DRAIN_OPTIONS>;
-export type UndrainFlags = FlagValues<typeof UNDRAIN_OPTIONS>;
-export type UndrainConfigValues = ConfigValuesOf<typeof UNDRAIN_OPTIONS>;

@@ -3,16 +3,16 @@
  * in --help order. The cluster options are CLUSTER_OPTIONS' entries, so a cluster file written for
  * drain-test serves maintain as it is.
  */
-import { MAINTAIN_DEFAULTS as D, type OnTimeout, type WaitEmptyMode } from '../maintain/options.js';
+import { MAINTAIN_DEFAULTS as D, ON_TIMEOUT_ACTIONS, WAIT_EMPTY_MODES } from '../maintain/options.js';
 import { CLUSTER_OPTIONS } from './cluster.js';
-import { type ConfigValuesOf, choice, count, duration, type FlagValues, option, repeated } from './define.js';
+import { type ConfigValuesOf, choice, count, duration, option, repeated } from './define.js';
 
 /** How a drained server is waited for: maintain and `drain --wait`. */
 export const WAIT_OPTIONS = {
-  waitEmpty: choice<WaitEmptyMode>(
+  waitEmpty: choice(
     '--wait-empty <mode>',
     'active: no established connection left; all: none the director still holds, closed ones too (IPVS keeps those for its FIN timeout, 2m by default)',
-    ['active', 'all'],
+    WAIT_EMPTY_MODES,
     D.waitEmpty,
   ),
   drainTimeoutMs: duration(
@@ -21,10 +21,10 @@ export const WAIT_OPTIONS = {
     D.drainTimeoutMs,
     'drainTimeout',
   ),
-  onTimeout: choice<OnTimeout>(
+  onTimeout: choice(
     '--on-timeout <action>',
     'not empty in time: abort (put it back, stop) or continue (do the work anyway)',
-    ['abort', 'continue'],
+    ON_TIMEOUT_ACTIONS,
     D.onTimeout,
   ),
   minServing: count(
@@ -92,9 +92,6 @@ export const MAINTAIN_OPTIONS = {
   journalPath: CLUSTER_OPTIONS.journalPath,
 };
 
-export type MaintainFlags = FlagValues<typeof MAINTAIN_OPTIONS>;
-export type MaintainConfigValues = ConfigValuesOf<typeof MAINTAIN_OPTIONS>;
-
 /** The options a flag and a cluster file both set, the flag winning: they go to runMaintain as they are. */
 export const MAINTAIN_SETTINGS = [
   'exec',
@@ -111,4 +108,4 @@ export const MAINTAIN_SETTINGS = [
   'maxAgeMs',
   'intervalMs',
   'timeoutMs',
-] as const satisfies ReadonlyArray<keyof MaintainConfigValues>;
+] as const satisfies ReadonlyArray<keyof ConfigValuesOf<typeof MAINTAIN_OPTIONS>>;

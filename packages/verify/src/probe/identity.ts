@@ -10,7 +10,7 @@ import type { AskOptions, ConnectTarget, Dead, Exchange, Probe, ProbeConnection,
 import type { DirectorTable } from './director-table.js';
 
 export type IdentityMode = 'director' | 'service' | 'both';
-export const IDENTITY_MODES: readonly IdentityMode[] = ['director', 'service', 'both'];
+export const IDENTITY_MODES = ['director', 'service', 'both'] as const satisfies readonly IdentityMode[];
 
 /** Where a run's identity comes from: the mode and, for people, what each source reads. */
 export interface IdentityPlan {

@@ -10,7 +10,7 @@ import { httpProbe } from './http.js';
 import { lineProbe } from './line.js';
 import { tcpProbe } from './tcp.js';
 
-export const PROBE_KINDS: readonly ProbeKind[] = ['line', 'http', 'tcp'];
+export const PROBE_KINDS = ['line', 'http', 'tcp'] as const satisfies readonly ProbeKind[];
 
 export type ProbeSpec =
   | {

@@ -5,10 +5,10 @@
  * way out. Whether it must is answered by one DrainState, not by flags spread over this function.
  */
 import type { DirectorState } from '@lvs-drain-kit/drivers';
-import { runErrorOf } from '../errors.js';
 import { Journal } from '../journal.js';
 import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';
+import { runErrorOf } from '../report/run-error.js';
 import type { CheckResult, DrainReport, Verdict, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { closeAll } from './close-all.js';

@@ -6,7 +6,7 @@
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { detectionPower, percent } from '../measure/power.js';
-import { AnswerTally } from './answer-tally.js';
+import { AnswerTally, setAsideNote } from './answers.js';
 import type { RunContext } from './context.js';
 import { sampleConnection } from './fresh.js';
 
@@ -17,8 +17,8 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
   const deadline = started + o.restoreTimeoutMs;
   const maxTries = 1000;
   let tries = 0;
+  const tally = new AnswerTally(ctx, 'returnedConnections');
   let noFreshPort = '';
-  const tally = new AnswerTally();
   while (performance.now() < deadline && tries < maxTries) {
     ctx.throwIfAborted();
     tries++;
@@ -29,8 +29,6 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
     }
     if ('host' in r) {
       tally.add(r.host);
-      const s = ctx.server(r.host);
-      if (s) s.returnedConnections++;
       if (r.host === ctx.drainedName) {
         ctx.check(
           'new-connections-return',
@@ -47,12 +45,12 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
   }
   const { answered } = tally;
   const counts = String(tally);
-  const aside = ctx.setAside.get('restore') ?? 0;
   const hits = ctx.reuseHits.filter((h) => h.phase === 'restore').length;
-  const asideNote =
-    aside > 0
-      ? `; ${aside} more came from source ports used earlier in the run and were not counted${hits > 0 ? ` (${hits} of them reached ${ctx.drainedName} through the reused port: see reused-source-port)` : ''}`
-      : '';
+  const asideNote = setAsideNote(
+    ctx,
+    'restore',
+    hits > 0 ? ` (${hits} of them reached ${ctx.drainedName} through the reused port: see reused-source-port)` : '',
+  );
   if (noFreshPort || tries === 0) {
     ctx.check(
       'new-connections-return',
