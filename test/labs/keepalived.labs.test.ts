@@ -5,7 +5,9 @@
  * is reproduced for real — a weight set by hand with ipvsadm is put back by keepalived at the next
  * checker transition of that server (in the middle of a drain-test through the ipvsadm driver, which
  * reports the drift and leaves keepalived's weight, exit 4, not a leak), while a weight drained the keepalived way survives the same
- * transition; and a file keepalived rejects stops the run before anything is changed (exit 3).
+ * transition; a file keepalived rejects stops the run before anything is changed (exit 3); and the lab's
+ * HTTP service (nginx, a virtual server of its own) drains with --probe http, every connection's server
+ * named alike by IPVS's connection table and the X-Served-By header.
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { createKeepalivedDriver, createSerialTransport, flagsFromSpec } from '@lvs-drain-kit/drivers';
@@ -21,6 +23,7 @@ import {
   type TestLab,
   verifyInClient,
 } from './support/lab-fixture.js';
+import { serviceOf } from './support/service.js';
 
 let lab: TestLab;
 let vm: ReturnType<typeof createSerialTransport>;
@@ -64,11 +67,11 @@ const logSaying = (since: number, text: string) =>
     15_000,
   );
 
-async function drainTest(extra: string[] = [], driver = flagsFromSpec(lab.info.driver)) {
+async function drainTest(extra: string[] = [], driver = flagsFromSpec(lab.info.driver), info = lab.info) {
   const r = await verifyInClient(lab, [
     'drain-test',
-    ...['--vip', formatHostPort(lab.info.vip)],
-    ...lab.info.reals.flatMap((x) => ['--real', `${formatHostPort(x)}=${x.name}`]),
+    ...['--vip', formatHostPort(info.vip)],
+    ...info.reals.flatMap((x) => ['--real', `${formatHostPort(x)}=${x.name}`]),
     ...['--drain', 'rs1', '--json'],
     ...driver,
     ...QUICK_FLAGS,
@@ -154,6 +157,32 @@ describe('keepalived lab (keepalived owning IPVS DR in a qemu VM)', () => {
     const log = await logLines();
     expect(log.filter((l) => l.includes('Reloading ...')).length).toBe(reloads);
     expect(log.some((l) => l.includes('tracked file drain_rs1 now FAULT state'))).toBe(true);
+  });
+
+  it('--probe http: nginx drained through its own virtual_server in keepalived.conf, each connection attributed by ipvsadm -L -n -c and X-Served-By alike', async () => {
+    const http = serviceOf(lab.info, 'http');
+    const { code, report, stderr } = await drainTest(
+      ['--probe', 'http', '--identity-header', 'X-Served-By', '--connections', '4', '--new-connections', '4'],
+      flagsFromSpec(http.driver),
+      http,
+    );
+    expect(code, summary(report) + stderr).toBe(0);
+    expect(report.vip).toBe(formatHostPort(http.vip));
+    expect(report.identity).toMatchObject({
+      mode: 'both',
+      director: 'ipvsadm -L -n -c of the keepalived director',
+      service: 'header X-Served-By',
+      disagreements: 0,
+    });
+    expect(report.identity!.crossChecked).toBeGreaterThanOrEqual(8);
+    expect(check(report, 'identity-agrees').status).toBe('pass');
+    expect(await inVm(`cat ${KEEPALIVED_CONF}`)).toBe(original);
+    const vs = `of VS [198.18.0.100]:tcp:${http.vip.port}`;
+    const changes = (await logLines()).filter((l) => l.includes('Changing weight') && l.includes(vs));
+    expect(changes.slice(-2).map((l) => l.replace(/^.*: Changing/, 'Changing'))).toEqual([
+      `Changing weight from 1 to 0 for active service [198.18.0.11]:tcp:${http.vip.port} ${vs}`,
+      `Changing weight from 0 to 1 for active service [198.18.0.11]:tcp:${http.vip.port} ${vs}`,
+    ]);
   });
 
   it('drain-test --driver ipvsadm warns in preflight that keepalived owns the service', async () => {

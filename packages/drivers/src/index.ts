@@ -18,8 +18,10 @@ export {
 export { createHaproxyDriver, type HaproxyDriverOptions, type HaproxySpec, haproxyDriver } from './drivers/haproxy.js';
 export * from './drivers/haproxy-api.js';
 export * from './drivers/haproxy-counts.js';
+export * from './drivers/haproxy-sessions.js';
 export * from './drivers/ipvs-sysctls.js';
 export { createIpvsadmDriver, type IpvsadmDriverOptions, type IpvsadmSpec, ipvsadmDriver } from './drivers/ipvsadm.js';
+export * from './drivers/ipvsadm-connections.js';
 export * from './drivers/ipvsadm-counts.js';
 export * from './drivers/ipvsadm-list.js';
 export {
@@ -33,6 +35,7 @@ export * from './drivers/keepalived-conf.js';
 export { keepalivedOwnerWarning } from './drivers/keepalived-owner.js';
 export { createManualDriver, type ManualDriverOptions, type ManualSpec, manualDriver } from './drivers/manual.js';
 export { createNftDriver, type NftDriverOptions, type NftSpec, nftDriver, nftDriverFromSpec } from './drivers/nft.js';
+export * from './drivers/nft-connections.js';
 export * from './drivers/nft-conntrack.js';
 export * from './drivers/nft-map.js';
 export * from './errors.js';

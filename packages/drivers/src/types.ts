@@ -55,6 +55,18 @@ export interface DirectorState {
 }
 
 /**
+ * One connection in the director's own table: the client's address and port as the director sees them,
+ * and the real server it was given. This is how a verifier knows which server holds its connection
+ * without asking the service.
+ */
+export interface DirectorConnection {
+  client: RealServerRef;
+  server: RealServerRef;
+  /** The director's word for the connection's state (ESTABLISHED, FIN_WAIT, SYN_RECV …), where it has one. */
+  state?: string;
+}
+
+/**
  * Puts a real server's weight down and back up on some director.
  * One implementation per file in drivers/; `createDriver` builds them from a `DriverSpec` (spec.ts).
  */
@@ -81,6 +93,10 @@ export interface DrainDriver {
   describeChange?(service: ServiceRef, real: RealServerRef, weight: number): string;
   /** The exact command a person would run to put `weight` back by hand (exit-4 messages, the journal). */
   manualCommand(service: ServiceRef, real: RealServerRef, weight: number): string;
+  /** Where `listConnections` reads, for people (`ipvsadm -L -n -c`); set together with it. */
+  readonly connectionTable?: string;
+  /** The service's connections in the director's table; absent where the driver cannot list them. */
+  listConnections?(service: ServiceRef): Promise<DirectorConnection[]>;
   /**
    * Per real server of the service, the connections the director holds now (see connection-counts.ts);
    * absent where the driver cannot read them (command, manual).

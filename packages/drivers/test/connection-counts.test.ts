@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { haproxyConnectionCounts, parseShowStat } from '../src/drivers/haproxy-counts.js';
 import { createIpvsadmDriver } from '../src/drivers/ipvsadm.js';
 import { createNftDriver } from '../src/drivers/nft.js';
-import { countFlows, parseConntrackList } from '../src/drivers/nft-conntrack.js';
+import { connectionsOfFlows, parseConntrackFlows } from '../src/drivers/nft-connections.js';
+import { countFlows } from '../src/drivers/nft-conntrack.js';
 
 /**
  * The connection counts the wait until a drained server is empty reads: ipvsadm's columns (here from
@@ -65,7 +66,7 @@ describe('connection counts', () => {
   });
 
   it('conntrack: flows by reply source; ESTABLISHED active, every other state inactive', async () => {
-    const flows = parseConntrackList(CONNTRACK);
+    const flows = connectionsOfFlows(parseConntrackFlows(CONNTRACK));
     expect(flows.map((f) => `${f.state} ${f.server.host}:${f.server.port}`)).toEqual([
       'TIME_WAIT 198.18.0.11:2100',
       'ESTABLISHED 198.18.0.11:2100',
@@ -77,7 +78,7 @@ describe('connection counts', () => {
       { host: '198.18.0.11', port: 2100, active: 1, inactive: 1 },
       { host: '198.18.0.12', port: 2100, active: 1, inactive: 2 },
     ]);
-    expect(() => parseConntrackList('tcp 6 garbage\n')).toThrow(/unexpected conntrack line/);
+    expect(() => parseConntrackFlows('tcp 6 garbage\n')).toThrow(/unexpected conntrack line/);
 
     const calls: string[][] = [];
     const transport: CommandTransport = {

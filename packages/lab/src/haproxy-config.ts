@@ -8,6 +8,8 @@ export interface HaproxyConfigOptions {
   /** `balance` algorithm; default roundrobin. */
   balance?: string;
   servers: ReadonlyArray<{ name: string; host: string; port: number; weight?: number }>;
+  /** A second frontend and backend of the same servers on another port (the lab's HTTP service), still mode tcp. */
+  http?: { port: number; backend: string };
 }
 
 export function haproxyConfig(o: HaproxyConfigOptions): string {
@@ -30,5 +32,17 @@ frontend lab
 backend ${o.backend}
   balance ${o.balance ?? 'roundrobin'}
 ${o.servers.map((s) => `  server ${s.name} ${s.host}:${s.port} weight ${s.weight ?? 1}`).join('\n')}
-`;
+${
+  o.http
+    ? `
+frontend ${o.http.backend}
+  bind ${o.bind.host}:${o.http.port}
+  default_backend ${o.http.backend}
+
+backend ${o.http.backend}
+  balance roundrobin
+${o.servers.map((s) => `  server ${s.name} ${s.host}:${o.http!.port} weight ${s.weight ?? 1}`).join('\n')}
+`
+    : ''
+}`;
 }

@@ -18,7 +18,7 @@ export { PersistenceTemplates } from './engines/builtin/persistence.js';
 export { ShScheduler, shBucket } from './engines/builtin/sh.js';
 export { type WrrDest, WrrScheduler } from './engines/builtin/wrr.js';
 export type { DirectorEngine, DirectorExec, EngineOptions } from './engines/engine.js';
-export { HAPROXY_BACKEND } from './engines/haproxy.js';
+export { HAPROXY_BACKEND, HAPROXY_HTTP_BACKEND } from './engines/haproxy.js';
 export { ENGINES } from './engines/index.js';
 export { NFT_CHAIN, NFT_MAP, NFT_TABLE } from './engines/nft.js';
 export * from './errors.js';

@@ -20,6 +20,8 @@ export interface KeepalivedConfigOptions {
   id: string;
   vip: { host: string; port: number };
   reals: ReadonlyArray<{ name: string; host: string; port: number; weight?: number }>;
+  /** A second virtual server on the VIP, the real servers' HTTP service (nginx) on this port (drained by weight). */
+  httpPort?: number;
 }
 
 export function keepalivedConfig(o: KeepalivedConfigOptions): string {
@@ -31,32 +33,37 @@ export function keepalivedConfig(o: KeepalivedConfigOptions): string {
 }
 `,
   );
-  const servers = o.reals.map(
-    (r) => `    real_server ${r.host} ${r.port} {
+  // The track files drain the line service's servers only: the driver refuses a track file that
+  // would drain more than the one server it is asked for.
+  const fileCheck = (name: string) => `        FILE_CHECK {
+            track_file ${trackFileName(name)}
+        }
+`;
+  const servers = (http: boolean) =>
+    o.reals.map(
+      (r) => `    real_server ${r.host} ${http ? o.httpPort : r.port} {
         weight ${r.weight ?? 1}
         inhibit_on_failure
         TCP_CHECK {
             connect_timeout 1
             retry 0
         }
-        FILE_CHECK {
-            track_file ${trackFileName(r.name)}
-        }
-    }
+${http ? '' : fileCheck(r.name)}    }
 `,
-  );
+    );
+  const virtualServer = (port: number, http: boolean) => `virtual_server ${o.vip.host} ${port} {
+    delay_loop 1
+    lb_algo wrr
+    lb_kind DR
+    protocol TCP
+
+${servers(http).join('\n')}}
+`;
   return `! lvs-drain-kit lab ${o.id}: keepalived owns the virtual server and checks the real servers.
 global_defs {
     router_id ldk_${o.id}
 }
 
 ${trackFiles.join('\n')}
-virtual_server ${o.vip.host} ${o.vip.port} {
-    delay_loop 1
-    lb_algo wrr
-    lb_kind DR
-    protocol TCP
-
-${servers.join('\n')}}
-`;
+${virtualServer(o.vip.port, false)}${o.httpPort !== undefined ? `\n${virtualServer(o.httpPort, true)}` : ''}`;
 }

@@ -32,6 +32,17 @@ export interface LabInfo {
   /** More client addresses (CIDR) bound where clients run, for schedulers that go by the client's address. */
   clientSources?: string;
   stateDir: string;
+  /**
+   * Namespace labs: the same real servers' HTTP service (nginx from Debian, every answer naming its
+   * server in `identityHeader`) behind the same director, on the VIP's address and its own port.
+   */
+  http?: {
+    vip: { host: string; port: number };
+    reals: Array<{ host: string; port: number; name: string }>;
+    /** How a drain driver reaches this service (HAProxy: its own backend). */
+    driver: LabDriverSpec;
+    identityHeader: string;
+  };
   /** Extra facts for reports: kernel release of the VM, package versions, director address. */
   details: Record<string, string>;
 }

@@ -12,6 +12,7 @@ import { ipv4RangeHosts, isStillOurs, parseIpv4Range, stopRecordedProcess } from
 import type { DirectorExec, EngineContext, EngineOptions, ReadyReal } from './engines/engine.js';
 import { ENGINES } from './engines/index.js';
 import { LabError, LabNeedsRootError, LabOptionError, LabToolMissingError } from './errors.js';
+import { httpServerFiles, SERVED_BY_HEADER, startHttpServer, waitHttpServerReady } from './http-servers.js';
 import type { LabInfo } from './lab-info.js';
 import { defaultCacheDir, labStateBase } from './paths.js';
 import { type LabEngine, type LabPlanOptions, labScheduler, NETNS_PREFIX, planLab, planNamespaces } from './plan.js';
@@ -63,6 +64,9 @@ export function assertLabCanRun(engine: LabEngine): void {
       ? [
           { name: 'ip', hint: 'apt-get install iproute2' },
           { name: 'sysctl', hint: 'apt-get install procps' },
+          // Each real server's HTTP service, in a UTS namespace of its own.
+          { name: 'nginx', hint: 'apt-get install nginx-light' },
+          { name: 'unshare', hint: 'apt-get install util-linux' },
         ]
       : [];
   for (const tool of [...base, ...director.tools]) {
@@ -172,10 +176,20 @@ export async function labUp(options: LabUpOptions): Promise<LabInfo> {
         const p = startRealServer(real, stateDir);
         await recordProcess(p);
         const port = await waitRealServerReady(p, realServerLog(stateDir, real.name));
+        if (plan.httpPort !== undefined) {
+          const files = httpServerFiles(real.name);
+          await recordFile(files.log);
+          await recordFile(files.dir);
+          const web = await startHttpServer(real, plan.httpPort, stateDir);
+          await recordProcess(web);
+          await waitHttpServerReady(web, real.name, stateDir);
+        }
         return { name: real.name, host: real.host, port, process: p };
       }),
     );
-    log(`real servers up: ${ready.map((r) => `${r.name} ${r.host}:${r.port}`).join(', ')}`);
+    log(
+      `real servers up: ${ready.map((r) => `${r.name} ${r.host}:${r.port}`).join(', ')}${plan.httpPort !== undefined ? ` (and nginx on :${plan.httpPort})` : ''}`,
+    );
     return ready;
   };
   // The real servers start once the namespaces exist; engines may wait for them (a picked port).
@@ -226,6 +240,16 @@ export async function labUp(options: LabUpOptions): Promise<LabInfo> {
       ...(ownOptions.schedulerFlags ? { schedulerFlags: [...ownOptions.schedulerFlags] } : {}),
       ...(ownOptions.persistent !== undefined ? { persistent: ownOptions.persistent } : {}),
       clientSources: plan.clientSources,
+      ...(plan.httpPort !== undefined
+        ? {
+            http: {
+              vip: { host: vip.host, port: plan.httpPort },
+              reals: ready.map((r) => ({ host: r.host, port: plan.httpPort!, name: r.name })),
+              driver: started.httpDriver ?? started.driver,
+              identityHeader: SERVED_BY_HEADER,
+            },
+          }
+        : {}),
       stateDir,
       details: { ...prepared, ...started.details },
     };
@@ -298,7 +322,8 @@ export async function labDown(ref: LabRef): Promise<LabDownResult> {
       removedNamespaces.push(ns);
     }
   }
-  for (const f of [...state.files, `${STATE_FILE}.tmp`]) await rm(join(stateDir, f), { force: true });
+  // A recorded name may be a directory of the lab's (an nginx prefix).
+  for (const f of [...state.files, `${STATE_FILE}.tmp`]) await rm(join(stateDir, f), { force: true, recursive: true });
   await rm(join(stateDir, STATE_FILE), { force: true });
   if (existsSync(stateDir) && (await readdir(stateDir)).length === 0) await rmdir(stateDir).catch(() => {});
   return { found: true, engine: state.engine, stoppedProcesses, removedNamespaces };

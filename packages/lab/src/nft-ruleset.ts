@@ -9,7 +9,9 @@ import { balancerUpdate, type NftBalancer, numgenSlots, type WeightedAddress } f
 
 export interface DirectorRuleset extends NftBalancer {
   vip: string;
+  /** The service's port, and more services balanced by the same map (the HTTP port). */
   port: number;
+  morePorts?: readonly number[];
   /** The lab's scheduler: numgen (`numgen inc`, the default), random (`numgen random`), jhash (`jhash ip saddr`). */
   scheduler?: string;
 }
@@ -31,7 +33,7 @@ export function directorRuleset(r: DirectorRuleset, servers: readonly WeightedAd
   }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    ip daddr ${r.vip} tcp dport ${r.port} jump ${r.chain}
+    ip daddr ${r.vip} tcp dport ${r.morePorts?.length ? `{ ${[r.port, ...r.morePorts].join(', ')} }` : r.port} jump ${r.chain}
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;

@@ -84,6 +84,8 @@ export interface LabPlan {
   /** The service address; port 0: picked by the kernel (builtin). */
   vip: { host: string; port: number };
   reals: RealServerPlan[];
+  /** Namespace labs: a second service on the same VIP and real servers, HTTP (nginx) on this port. */
+  httpPort?: number;
   /** One of LAB_SCHEDULERS[engine]. */
   scheduler: string;
   /** More addresses the client may connect from (CIDR; see CLIENT_SOURCES). */
@@ -138,6 +140,7 @@ export function planLab(engine: LabEngine, id: string, options: LabPlanOptions =
       host: `198.18.0.${11 + i}`,
       port,
     })),
+    httpPort: port === 8080 ? 8081 : 8080,
     scheduler,
     clientSources: CLIENT_SOURCES.namespaces,
   };

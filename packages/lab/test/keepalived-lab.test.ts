@@ -1,6 +1,6 @@
 import { locateRealServer, locateTrackFileDrain, parseKeepalivedConf } from '@lvs-drain-kit/drivers';
 import { describe, expect, it } from 'vitest';
-import { keepalivedConfig, trackFileName, trackFilePath } from '../src/keepalived-config.js';
+import { KEEPALIVED_CONF, keepalivedConfig, trackFileName, trackFilePath } from '../src/keepalived-config.js';
 import { describeKeepalived, parseCheckData, writtenWeights } from '../src/keepalived-status.js';
 import { planLab } from '../src/plan.js';
 
@@ -26,6 +26,23 @@ describe("the keepalived lab's keepalived.conf", () => {
         path: trackFilePath(r.name),
         multiplier: 0,
       });
+    }
+  });
+
+  it("with the lab's HTTP port, a second virtual server for nginx on the same real servers, drained by weight", () => {
+    const withHttp = keepalivedConfig({ id: plan.id, vip: plan.vip, reals: plan.reals, httpPort: plan.httpPort! });
+    expect(withHttp.startsWith(text)).toBe(true);
+    expect(withHttp).toContain(`virtual_server 198.18.0.100 ${plan.httpPort} {`);
+    expect(withHttp.match(/TCP_CHECK \{/g)).toHaveLength(4);
+    const conf = parseKeepalivedConf(withHttp);
+    for (const r of plan.reals) {
+      const vip = { ...plan.vip, port: plan.httpPort! };
+      expect(locateRealServer(conf, vip, { host: r.host, port: plan.httpPort! }, KEEPALIVED_CONF).value).toBe(1);
+      // Each track file still drains its line server alone, which the driver requires.
+      const line = locateRealServer(conf, plan.vip, r, KEEPALIVED_CONF);
+      expect(locateTrackFileDrain(conf, line, trackFileName(r.name), 'keepalived.conf').path).toBe(
+        trackFilePath(r.name),
+      );
     }
   });
 });

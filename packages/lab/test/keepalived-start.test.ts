@@ -3,9 +3,15 @@ import { KEEPALIVED_CONF } from '../src/keepalived-config.js';
 import { keepalivedPollScript, keepalivedProgress, keepalivedStartScript } from '../src/keepalived-start.js';
 import { KEEPALIVED_LOG } from '../src/keepalived-status.js';
 
-const reals = [
-  { host: '198.18.0.11', port: 2100 },
-  { host: '198.18.0.12', port: 2100 },
+const vip = { host: '198.18.0.100', port: 2100 };
+const services = [
+  {
+    vip,
+    reals: [
+      { host: '198.18.0.11', port: 2100 },
+      { host: '198.18.0.12', port: 2100 },
+    ],
+  },
 ];
 const HEAD = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
@@ -25,9 +31,9 @@ describe('starting keepalived in the lab VM', () => {
     expect(script).toMatch(/>\/var\/log\/keepalived\.log 2>&1 & }$/);
   });
 
-  it('polls IPVS for the one service and reads the version from the log (no second keepalived)', () => {
-    const script = keepalivedPollScript('198.18.0.100:2100');
-    expect(script).toContain('ipvsadm -Ln -t 198.18.0.100:2100');
+  it('polls IPVS reads the version from the log (no second keepalived)', () => {
+    const script = keepalivedPollScript();
+    expect(script).toMatch(/^ipvsadm -Ln /);
     expect(script).toContain(`head -n 1 ${KEEPALIVED_LOG}`);
     expect(script).not.toMatch(/keepalived --version/);
   });
@@ -38,7 +44,7 @@ describe('when the keepalived lab is ready', () => {
     const text = poll(`${HEAD}  -> 198.18.0.11:2100             Route   1      0          0
   -> 198.18.0.12:2100             Route   1      0          0
 `);
-    expect(keepalivedProgress(text, reals)).toMatchObject({
+    expect(keepalivedProgress(text, services)).toMatchObject({
       ready: true,
       waiting: [],
       version: 'Keepalived v2.2.7 (01/16,2022)',
@@ -47,16 +53,25 @@ describe('when the keepalived lab is ready', () => {
 
   it('waits while a real server is missing, or there at weight 0 (its check failed)', () => {
     const one = poll(`${HEAD}  -> 198.18.0.11:2100             Route   1      0          0\n`);
-    expect(keepalivedProgress(one, reals)).toMatchObject({ ready: false, waiting: ['198.18.0.12:2100'] });
+    expect(keepalivedProgress(one, services)).toMatchObject({
+      ready: false,
+      waiting: ['198.18.0.100:2100 -> 198.18.0.12:2100'],
+    });
     const inhibited = poll(`${HEAD}  -> 198.18.0.11:2100             Route   0      0          0
   -> 198.18.0.12:2100             Route   1      0          0
 `);
-    expect(keepalivedProgress(inhibited, reals)).toMatchObject({ ready: false, waiting: ['198.18.0.11:2100'] });
+    expect(keepalivedProgress(inhibited, services)).toMatchObject({
+      ready: false,
+      waiting: ['198.18.0.100:2100 -> 198.18.0.11:2100'],
+    });
   });
 
   it('waits, without failing, before keepalived made the service or wrote its log', () => {
-    const none = keepalivedProgress(poll('Memory allocation problem\n', ''), reals);
-    expect(none).toMatchObject({ ready: false, waiting: ['198.18.0.11:2100', '198.18.0.12:2100'] });
+    const none = keepalivedProgress(poll('Memory allocation problem\n', ''), services);
+    expect(none).toMatchObject({
+      ready: false,
+      waiting: ['198.18.0.100:2100 -> 198.18.0.11:2100', '198.18.0.100:2100 -> 198.18.0.12:2100'],
+    });
     expect(none.version).toBeUndefined();
     expect(none.listing).toBe('Memory allocation problem\n');
   });
@@ -69,6 +84,33 @@ TCP  198.18.0.100:2101 wrr
   -> 198.18.0.11:2101             Route   1      0          0
   -> 198.18.0.12:2101             Route   1      0          0
 `);
-    expect(keepalivedProgress(other, reals).ready).toBe(false);
+    expect(keepalivedProgress(other, services).ready).toBe(false);
+  });
+
+  it('waits for every service of the file: the HTTP one too', () => {
+    const http = [
+      ...services,
+      {
+        vip: { host: vip.host, port: 8080 },
+        reals: [
+          { host: '198.18.0.11', port: 8080 },
+          { host: '198.18.0.12', port: 8080 },
+        ],
+      },
+    ];
+    const lineOnly = poll(`${HEAD}  -> 198.18.0.11:2100             Route   1      0          0
+  -> 198.18.0.12:2100             Route   1      0          0
+`);
+    expect(keepalivedProgress(lineOnly, http)).toMatchObject({
+      ready: false,
+      waiting: ['198.18.0.100:8080 -> 198.18.0.11:8080', '198.18.0.100:8080 -> 198.18.0.12:8080'],
+    });
+    const both = poll(`${HEAD}  -> 198.18.0.11:2100             Route   1      0          0
+  -> 198.18.0.12:2100             Route   1      0          0
+TCP  198.18.0.100:8080 wrr
+  -> 198.18.0.11:8080             Route   1      0          0
+  -> 198.18.0.12:8080             Route   1      0          0
+`);
+    expect(keepalivedProgress(both, http).ready).toBe(true);
   });
 });

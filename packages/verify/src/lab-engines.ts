@@ -70,17 +70,35 @@ async function asEnvironment<T>(task: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The explicit drain-test arguments for a lab; `--drain` defaults to the first real server. */
+/** The value of `--probe` among drain-test arguments, if given. */
+function probeIn(args: readonly string[]): string | undefined {
+  let found: string | undefined;
+  args.forEach((a, i) => {
+    if (a === '--probe') found = args[i + 1];
+    else if (a.startsWith('--probe=')) found = a.slice('--probe='.length);
+  });
+  return found;
+}
+
+/**
+ * The explicit drain-test arguments for a lab; `--drain` defaults to the first real server. With
+ * `--probe http` among `passThrough`, the lab's HTTP service (nginx on the same real servers) is tested,
+ * its servers named by their X-Served-By header unless the caller says otherwise.
+ */
 export function drainTestArgs(info: LabInfo, passThrough: readonly string[] = []): string[] {
+  const http = probeIn(passThrough) === 'http' ? info.http : undefined;
+  const service = http ?? info;
+  const identityGiven = passThrough.some((a) => /^--identity-(header|regex)(=|$)/.test(a));
   return [
     'drain-test',
     '--vip',
-    formatHostPort(info.vip),
-    ...info.reals.flatMap((r) => ['--real', `${formatHostPort(r)}=${r.name}`]),
+    formatHostPort(service.vip),
+    ...service.reals.flatMap((r) => ['--real', `${formatHostPort(r)}=${r.name}`]),
     '--drain',
-    info.reals[0]!.name,
+    service.reals[0]!.name,
     // The lab's director through the same driver as a real cluster's, with the same flags.
-    ...flagsFromSpec(info.driver),
+    ...flagsFromSpec(service.driver),
+    ...(http && !identityGiven ? ['--identity-header', http.identityHeader] : []),
     // Given later, the caller's flags win (e.g. another --drain).
     ...passThrough,
   ];
@@ -99,7 +117,23 @@ export function tryLines(info: LabInfo, env: NodeJS.ProcessEnv = process.env): s
     ? [...verify, 'lab', 'exec', ...engine, '--', 'npx', 'lvs-verify', ...drainTestArgs(info)]
     : [...verify, ...drainTestArgs(info)];
   const director = [...verify, 'lab', 'exec', ...engine, '--director', '--', ...ENGINES[info.engine].exampleCommand];
-  return [shellJoin(drainTest), shellJoin(director)];
+  const lines = [shellJoin(drainTest), shellJoin(director)];
+  // The same drain through the lab's HTTP service, probed as an operator's own service would be.
+  if (info.http && info.clientNetns) {
+    lines.push(
+      shellJoin([
+        ...verify,
+        'lab',
+        'exec',
+        ...engine,
+        '--',
+        'npx',
+        'lvs-verify',
+        ...drainTestArgs(info, ['--probe', 'http']),
+      ]),
+    );
+  }
+  return lines;
 }
 
 /** The scheduler as a person would write it on this director: `sh -b sh-fallback -p 300`, `balance source`. */

@@ -3,7 +3,9 @@ import { AddressError, canonicalHost, formatDuration, ipv4RangeHosts, parseIpv4R
 import type { DrainDriver, DriverSpec, RealServerRef } from '@lvs-drain-kit/drivers';
 import { UsageError } from './errors.js';
 import { samplesForLeak } from './measure/power.js';
-import type { ConnectTarget, ProbeConnection } from './probe/connection.js';
+import type { ConnectTarget, ProbeSession } from './probe/connection.js';
+import type { IdentityMode } from './probe/identity.js';
+import type { ProbeSpec } from './probe/spec.js';
 import type { ProgressEvent } from './progress.js';
 
 /** A real server as given: `HOST:PORT[=NAME]`; the name is learned by asking it when not given. */
@@ -21,6 +23,14 @@ export interface DrainTestOptions {
   driver: DrainDriver;
   /** How to rebuild the driver later: written to the journal so `lvs-verify undo` can restore. */
   driverSpec?: DriverSpec;
+  /** How the run talks to the service: rs-server's line protocol (the default), HTTP, or any TCP service. */
+  probe?: ProbeSpec;
+  /**
+   * Where a connection's server is known from: the service's answers, the director's connection table,
+   * or both, cross-checked. Default `both` where the probe's answers name the server and the driver
+   * lists connections, else whichever of them can.
+   */
+  identity?: IdentityMode;
   /** Old connections held through the drain. Default 8. */
   connections?: number;
   /**
@@ -58,10 +68,10 @@ export interface DrainTestOptions {
   /** Abort (SIGINT/SIGTERM): stop, restore, and report. */
   signal?: AbortSignal;
   /**
-   * Opens every connection through the VIP (default `ProbeConnection.open`); `localPort` undefined means
+   * Opens every connection through the VIP (default the probe's `open`); `localPort` undefined means
    * the kernel's choice. Tests stand in for a kernel that hands out a port used before.
    */
-  openConnection?: (target: ConnectTarget) => Promise<ProbeConnection>;
+  openConnection?: (target: ConnectTarget) => Promise<ProbeSession>;
 }
 
 export const DEFAULTS = {

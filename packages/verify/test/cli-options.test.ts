@@ -97,6 +97,94 @@ describe('drain-test options from the tables', () => {
     expect(values.holdMs).toBe(1000);
   });
 
+  it('probe and identity options: flags and a cluster file give one probe spec, a typed flag winning', () => {
+    const config = validateConfig({
+      vip: '10.0.0.1:443',
+      reals: ['10.0.0.2:443', '10.0.0.3:443'],
+      drain: '10.0.0.2:443',
+      driver: { kind: 'manual' },
+      probe: 'http',
+      path: '/healthz',
+      expectStatus: '200,204',
+      identityHeader: 'X-Served-By',
+      tls: true,
+      servername: 'api.example.com',
+      identity: 'both',
+    });
+    expect(runSettings(parse([]), config)).toEqual({
+      identity: 'both',
+      probe: {
+        kind: 'http',
+        path: '/healthz',
+        expectStatus: '200,204',
+        identityHeader: 'X-Served-By',
+        tls: true,
+        servername: 'api.example.com',
+      },
+    });
+    expect(runSettings(parse(['--path', '/ready', '--identity', 'director']), config)).toMatchObject({
+      identity: 'director',
+      probe: { kind: 'http', path: '/ready' },
+    });
+    expect(runSettings(parse(['--probe', 'tcp', '--send', 'PING\\r\\n', '--expect', '^\\+PONG']), undefined)).toEqual({
+      probe: { kind: 'tcp', send: 'PING\\r\\n', expect: '^\\+PONG' },
+    });
+    expect(runSettings(parse([]), undefined)).toEqual({});
+    // A setting of another probe kind is a usage error, from a file too.
+    expect(() => runSettings(parse(['--probe', 'line', '--path', '/x']), undefined)).toThrow(
+      '--path goes with --probe http, not --probe line',
+    );
+    expect(() => validateConfig({ ...config, expectStatus: '2xx,9' })).toThrow(/expectStatus: --expect-status/);
+    expect(() => validateConfig({ ...config, identityRegex: '^(\\S+)' })).toThrow(/identityRegex: .*named server/);
+  });
+
+  it('bad probe flags are refused while parsing', () => {
+    expect(() => parse(['--probe', 'udp'])).toThrow(/Allowed choices are line, http, tcp/);
+    expect(() => parse(['--identity', 'guess'])).toThrow(/Allowed choices are director, service, both/);
+    expect(() => parse(['--identity-regex', '(unclosed'])).toThrow(/--identity-regex/);
+    expect(() => parse(['--expect-status', 'ok'])).toThrow(/--expect-status/);
+  });
+
+  it('a lab hands over its HTTP service for --probe http, servers named by their header', () => {
+    const line: LabInfo = JSON.parse(JSON.stringify(nft));
+    const info: LabInfo = {
+      ...line,
+      engine: 'haproxy',
+      driver: { kind: 'haproxy', socket: '/tmp/x/haproxy.sock', backend: 'lab' },
+      http: {
+        vip: { ...line.vip, port: 8080 },
+        reals: line.reals.map((r) => ({ ...r, port: 8080 })),
+        driver: { kind: 'haproxy', socket: '/tmp/x/haproxy.sock', backend: 'lab_http' },
+        identityHeader: 'X-Served-By',
+      },
+    };
+    expect(drainTestArgs(info, ['--probe', 'http'])).toEqual([
+      'drain-test',
+      '--vip',
+      '198.18.0.2:8080',
+      '--real',
+      '198.18.0.11:8080=rs1',
+      '--real',
+      '198.18.0.12:8080=rs2',
+      '--drain',
+      'rs1',
+      '--driver',
+      'haproxy',
+      '--haproxy-socket',
+      '/tmp/x/haproxy.sock',
+      '--haproxy-backend',
+      'lab_http',
+      '--identity-header',
+      'X-Served-By',
+      '--probe',
+      'http',
+    ]);
+    expect(drainTestArgs(info, ['--probe=http', '--identity-regex', 'by (?<server>.*)'])).not.toContain(
+      '--identity-header',
+    );
+    expect(drainTestArgs(info, ['--probe', 'tcp'])[2]).toBe('198.18.0.2:2100');
+  });
+
   it('lists every driver kind as a --driver choice', () => {
     expect(() => parse(['--driver', 'nft'])).not.toThrow();
     expect(() => parse(['--driver', 'lvs'])).toThrow(

@@ -28,6 +28,7 @@ const CHECK_IDS = [
   'restore',
   'weight-unchanged',
   'new-connections-return',
+  'identity-agrees',
 ];
 
 describe('lvs-verify drain-test --lab (builtin lab)', () => {
@@ -63,7 +64,7 @@ describe('lvs-verify drain-test --lab (builtin lab)', () => {
     expect(Number.isNaN(Date.parse(report.startedAt))).toBe(false);
     expect(report.restore.restored).toBe(true);
     const xml = await readFile(junit, 'utf8');
-    expect(xml.match(/<testcase /g)).toHaveLength(10);
+    expect(xml.match(/<testcase /g)).toHaveLength(CHECK_IDS.length);
     expect(xml).toContain('name="old-connections-survive"');
     expect(xml).not.toContain('<failure');
   });

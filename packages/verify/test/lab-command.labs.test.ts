@@ -60,7 +60,7 @@ describe.each(['nft', 'haproxy', 'ipvs', 'keepalived'] as const)('lvs-verify lab
         .split('\n')
         .filter((l) => l.startsWith('try: '))
         .map((l) => l.slice(5));
-      expect(tries).toHaveLength(2);
+      expect(tries).toHaveLength(3);
       expect(tries[0]).toMatch(
         new RegExp(`^npx lvs-verify lab exec --engine ${engine} -- npx lvs-verify drain-test --vip `),
       );
@@ -70,6 +70,12 @@ describe.each(['nft', 'haproxy', 'ipvs', 'keepalived'] as const)('lvs-verify lab
       const example = await shell(tries[1]!);
       expect(example.exitCode, example.stderr).toBe(0);
       expect(example.stdout).toMatch(DIRECTORS[engine].example);
+      // The lab's HTTP service (nginx on every real server), drained through the same director.
+      expect(tries[2]).toMatch(/drain-test --vip 198\.18\.0\.\d+:8080 .* --probe http$/);
+      const http = await shell(tries[2]!);
+      expect(http.exitCode, http.stdout + http.stderr).toBe(0);
+      expect(http.stdout).toMatch(/verdict\s+PASS/);
+      expect(http.stdout).toMatch(/identity-agrees\s+the director's table and the answers named the same server/);
 
       const own = await verify(['lab', 'exec', '--engine', engine, '--director', '--', ...DIRECTORS[engine].own]);
       expect(own.exitCode, own.stderr).toBe(0);

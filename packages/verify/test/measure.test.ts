@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DisruptionTracker } from '../src/measure/disruptions.js';
 import { LatencyRecorder } from '../src/measure/latency.js';
-import { classifySocketError, judgeLine } from '../src/probe/classify.js';
+import { classifySocketError } from '../src/probe/classify.js';
+import { hostOfLine } from '../src/probe/line.js';
 
 describe('failure classification', () => {
-  it('judges reply lines against the expected host', () => {
-    expect(judgeLine("it's from the host: rs1", 'rs1')).toEqual({ ok: true, host: 'rs1' });
-    expect(judgeLine("it's from the host: rs2", 'rs1')).toEqual({ ok: false, class: 'wrong-host', host: 'rs2' });
-    expect(judgeLine('HTTP/1.1 400 Bad Request', 'rs1')).toEqual({ ok: false, class: 'garbled' });
-    expect(judgeLine("it's from the host: rs2", undefined)).toEqual({ ok: true, host: 'rs2' });
+  it("reads the server from a reply line: rs-server's, or a regex with (?<server>…)", () => {
+    expect(hostOfLine("it's from the host: rs1", undefined)).toBe('rs1');
+    expect(hostOfLine('HTTP/1.1 400 Bad Request', undefined)).toBeUndefined();
+    expect(hostOfLine('+OK redis-2 ready', /^\+OK (?<server>\S+)/)).toBe('redis-2');
+    expect(hostOfLine('-ERR', /^\+OK (?<server>\S+)/)).toBeUndefined();
   });
 
   it('maps socket errors: RST-like to reset, unreachable to timeout', () => {

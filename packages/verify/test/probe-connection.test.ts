@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProbeConnection } from '../src/probe/connection.js';
+import { openRsLine } from '../src/probe/line.js';
 
 // A line server in another process: it answers while this process stands still.
 const SERVER = `
@@ -32,7 +32,7 @@ async function startServer(): Promise<number> {
 describe('a probe connection whose process stood still past the timeout', () => {
   it('takes the reply that arrived meanwhile, not a timeout', async () => {
     const port = await startServer();
-    const conn = await ProbeConnection.open({ host: '127.0.0.1', port, timeoutMs: 2000 });
+    const conn = await openRsLine({ host: '127.0.0.1', port, timeoutMs: 2000 });
     const pending = conn.ask('hello', undefined, 50);
     // The reply lands in the kernel while the loop is blocked; the 50 ms timer is overdue when it runs.
     busyWait(300);
@@ -42,7 +42,7 @@ describe('a probe connection whose process stood still past the timeout', () => 
 
   it('takes the connection that completed meanwhile, not a connect timeout', async () => {
     const port = await startServer();
-    const opening = ProbeConnection.open({ host: '127.0.0.1', port, timeoutMs: 20 });
+    const opening = openRsLine({ host: '127.0.0.1', port, timeoutMs: 20 });
     busyWait(300);
     const conn = await opening;
     expect((await conn.ask('hello', undefined, 2000)).ok).toBe(true);

@@ -2,7 +2,8 @@ import type { DrainDriver } from '@lvs-drain-kit/drivers';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeForReport } from '../src/errors.js';
-import { ConnectFailure, type ConnectTarget, ProbeConnection } from '../src/probe/connection.js';
+import { ConnectFailure, type ConnectTarget, type ProbeConnection } from '../src/probe/connection.js';
+import { openRsLine } from '../src/probe/line.js';
 import { ephemeralRange, SourcePorts } from '../src/probe/source-ports.js';
 import type { ProgressEvent } from '../src/progress.js';
 import { renderHuman } from '../src/report/human.js';
@@ -88,14 +89,14 @@ function kernelReusing(probePort: () => number | undefined, times: number) {
         // The probe's connection just closed (the server closed first): the port frees within moments.
         for (let i = 0; ; i++) {
           try {
-            return await ProbeConnection.open({ ...target, localPort: port });
+            return await openRsLine({ ...target, localPort: port });
           } catch (err) {
             if (!(err instanceof ConnectFailure && err.code === 'EADDRINUSE') || i >= 40) throw err;
             await new Promise((r) => setTimeout(r, 25));
           }
         }
       }
-      return ProbeConnection.open(target);
+      return openRsLine(target);
     },
   };
 }
@@ -200,16 +201,32 @@ describe('a reused source port is never taken for a return or a leak', () => {
       ...lab.base,
       driver: lab.builtin,
       openConnection: async (target) => {
-        if (!inPhase) return ProbeConnection.open(target);
+        if (!inPhase) return openRsLine(target);
         // Every port the verifier picks is taken by some other program …
         if (target.localPort !== undefined) throw new ConnectFailure('reset', 'EADDRINUSE', 'EADDRINUSE');
         for (let i = 0; used.length >= 4 && free.length === 0 && i < 200; i++)
           await new Promise((r) => setTimeout(r, 5));
-        const c = await ProbeConnection.open({ ...target, ...(used.length >= 4 ? { localPort: free.shift()! } : {}) });
+        const c = await openRsLine({ ...target, ...(used.length >= 4 ? { localPort: free.shift()! } : {}) });
         if (!used.includes(c.localPort)) used.push(c.localPort);
         const port = c.localPort;
-        c.socket.once('close', () => free.push(port));
-        return c;
+        // The port is free again once the connection is closed (the server closing first).
+        let freed = false;
+        const release = () => {
+          if (!freed) free.push(port);
+          freed = true;
+        };
+        const shutdown = c.shutdown.bind(c);
+        const destroy = c.destroy.bind(c);
+        return Object.assign(c, {
+          shutdown: async (ms: number) => {
+            await shutdown(ms);
+            release();
+          },
+          destroy: () => {
+            destroy();
+            release();
+          },
+        });
       },
       onProgress: (e: ProgressEvent) => {
         if (e.kind === 'start') inPhase = e.phase === 'new-connections';

@@ -22,6 +22,27 @@ afterEach(async () => {
   await lab.close();
 });
 
+/**
+ * The other writer: as keepalived would at a checker transition, it sets rs1's weight to `weight` once
+ * the hold has begun; the driver's reads wait for that write, so the run sees it at its next read.
+ */
+function otherWriterSets(weight: number): Pick<Parameters<typeof runDrainTest>[0], 'driver' | 'onProgress'> {
+  let writer: Promise<void> | undefined;
+  const driver: DrainDriver = {
+    ...builtin,
+    async getWeight(service, real) {
+      await writer;
+      return builtin.getWeight(service, real);
+    },
+  };
+  return {
+    driver,
+    onProgress: (e) => {
+      if (e.phase === 'hold' && e.kind === 'start') writer = builtin.setWeight({ vip: base.vip }, base.drain, weight);
+    },
+  };
+}
+
 describe('runDrainTest with injected drivers', () => {
   it('passes with a correct driver and reports progress through the callback', async () => {
     const phases: string[] = [];
@@ -73,6 +94,7 @@ describe('runDrainTest with injected drivers', () => {
       'spread:pass',
       'drain:fail',
       'restore:pass',
+      'identity-agrees:pass',
     ]);
     expect(report.checks[2]!.message).toBe('the director still reports weight 1 for rs1 after the drain');
     expect(report.error).toBeUndefined();
@@ -85,22 +107,7 @@ describe('runDrainTest with injected drivers', () => {
   });
 
   it('a weight someone else puts back during the run (keepalived at a checker transition) is drift, left as it is, exit 4, not a leak', async () => {
-    // The other writer: as keepalived would, it sets rs1's weight back to 1 once the hold has begun.
-    let writer: Promise<void> | undefined;
-    const watched: DrainDriver = {
-      ...builtin,
-      async getWeight(service, real) {
-        await writer;
-        return builtin.getWeight(service, real);
-      },
-    };
-    const report = await runDrainTest({
-      ...base,
-      driver: watched,
-      onProgress: (e) => {
-        if (e.phase === 'hold' && e.kind === 'start') writer = builtin.setWeight({ vip: base.vip }, base.drain, 1);
-      },
-    });
+    const report = await runDrainTest({ ...base, ...otherWriterSets(1) });
     expect(report.verdict).toBe('error');
     expect(report.error).toMatchObject({ type: 'WeightDriftError', beforeDrain: false });
     expect(report.error?.message).toMatch(
@@ -120,6 +127,29 @@ describe('runDrainTest with injected drivers', () => {
     // The other party's 1 stays (here it is also the original weight); the journal forgets the drain.
     expect(await builtin.getWeight({ vip: base.vip }, base.drain)).toBe(1);
     expect(await new Journal(base.journalPath).entries()).toEqual([]);
+  });
+
+  it('--no-restore after someone else set the weight back: nothing is left drained, nothing for undo', async () => {
+    const report = await runDrainTest({ ...base, ...otherWriterSets(3), restore: false });
+    expect(exitCodeForReport(report)).toBe(4);
+    const restore = report.checks.find((c) => c.id === 'restore');
+    expect(restore?.status).toBe('skip');
+    expect(restore?.message).toMatch(
+      /^--no-restore: rs1's weight is 3, set by someone else .*left as it is, nothing for/,
+    );
+    expect(report.restore).toMatchObject({ attempted: false });
+    // The other party's 3 stays, and undo has nothing to write over it.
+    expect(await builtin.getWeight({ vip: base.vip }, base.drain)).toBe(3);
+    expect(await new Journal(base.journalPath).entries()).toEqual([]);
+  });
+
+  it('--no-restore without drift: the server stays at 0 and the journal keeps it for undo', async () => {
+    const report = await runDrainTest({ ...base, driver: builtin, restore: false });
+    expect(report.checks.find((c) => c.id === 'restore')?.message).toMatch(
+      /^--no-restore: rs1 left at weight 0; `lvs-verify undo` or: /,
+    );
+    expect(await builtin.getWeight({ vip: base.vip }, base.drain)).toBe(0);
+    expect(await new Journal(base.journalPath).entries()).toMatchObject([{ keptDrained: true }]);
   });
 
   it('a restore that throws: exit 4, the manual command, and the journal keeps the drain for undo', async () => {

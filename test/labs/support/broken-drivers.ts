@@ -20,7 +20,9 @@ export type Breakage =
    * The restore exits 0 but sets the weight of another real server; the weight cannot be read back (a
    * command driver without --get-cmd). The false pass once seen on real IPVS.
    */
-  | 'restore-edits-other';
+  | 'restore-edits-other'
+  /** The drain is acknowledged (and read back as 0) but never applied: new connections are still sent. */
+  | 'drain-noop';
 
 const KILL_TABLE = 'ldk_break';
 
@@ -88,6 +90,8 @@ export async function breakDriver(driver: DrainDriver, breakage: Breakage, info:
         },
       };
     }
+    case 'drain-noop':
+      return acknowledgesOnly(driver, 'drain');
     case 'restore-edits-other': {
       const other = (real: { host: string; port: number }) =>
         info.reals.find((r) => r.host !== real.host || r.port !== real.port)!;
@@ -102,19 +106,27 @@ export async function breakDriver(driver: DrainDriver, breakage: Breakage, info:
         },
       };
     }
-    case 'restore-noop': {
-      const claimed = new Map<string, number>();
-      return {
-        ...driver,
-        name: `${driver.name}-restore-noop`,
-        async getWeight(s, real) {
-          return claimed.get(formatHostPort(real)) ?? driver.getWeight(s, real);
-        },
-        async setWeight(s, real, weight) {
-          if (weight === 0) return driver.setWeight(s, real, 0);
-          claimed.set(formatHostPort(real), weight);
-        },
-      };
-    }
+    case 'restore-noop':
+      return acknowledgesOnly(driver, 'restore');
   }
+}
+
+/** A driver that acknowledges one kind of change (and reads it back as made) but never makes it. */
+function acknowledgesOnly(driver: DrainDriver, ignored: 'drain' | 'restore'): DrainDriver {
+  const claimed = new Map<string, number>();
+  return {
+    ...driver,
+    name: `${driver.name}-${ignored}-noop`,
+    async getWeight(s, real) {
+      return claimed.get(formatHostPort(real)) ?? driver.getWeight(s, real);
+    },
+    async setWeight(s, real, weight) {
+      if ((weight === 0) === (ignored === 'drain')) {
+        claimed.set(formatHostPort(real), weight);
+        return;
+      }
+      claimed.delete(formatHostPort(real));
+      return driver.setWeight(s, real, weight);
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { createDriver, type DriverSpec } from '@lvs-drain-kit/drivers';
 import type { LabInfo } from '@lvs-drain-kit/lab';
 import { type DrainTestOptions, runDrainTest } from '@lvs-drain-kit/verify';
 import { type Breakage, breakDriver } from './broken-drivers.js';
+import { serviceOf } from './service.js';
 
 export interface DrainJob {
   info: LabInfo;
@@ -16,6 +17,8 @@ export interface DrainJob {
   journalPath: string;
   /** Index into info.reals of the server to drain. */
   drain?: number;
+  /** The lab's line service (rs-server, the default) or its HTTP service (nginx). */
+  service?: 'line' | 'http';
   options: Pick<
     DrainTestOptions,
     | 'connections'
@@ -26,11 +29,13 @@ export interface DrainJob {
     | 'restoreTimeoutMs'
     | 'strict'
     | 'restoreWeight'
+    | 'probe'
+    | 'identity'
   >;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as DrainJob;
-const { info } = job;
+const info = serviceOf(job.info, job.service ?? 'line');
 const real = info.reals[job.drain ?? 0]!;
 const plain = await createDriver(job.driverSpec);
 const driver = job.breakage ? await breakDriver(plain, job.breakage, info) : plain;

@@ -85,6 +85,8 @@ export async function drainInClient(
   lab: TestLab,
   driverSpec: DriverSpec,
   extra: Partial<Omit<DrainJob, 'info' | 'driverSpec' | 'journalPath'>> = {},
+  /** How long the whole run may take (a run of hundreds of connections takes minutes on the IPVS VM). */
+  runTimeoutMs = 120_000,
 ): Promise<DrainReport> {
   const job: DrainJob = {
     info: lab.info,
@@ -94,7 +96,7 @@ export async function drainInClient(
     ...extra,
   };
   const argv = labExecArgv(lab.info, [process.execPath, '--import', 'tsx', DRAIN_IN_CLIENT, JSON.stringify(job)]);
-  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 120_000 });
+  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: runTimeoutMs });
   if (r.exitCode !== 0) throw new Error(`drain-in-client exited ${r.exitCode}: ${r.stderr}`);
   return JSON.parse(String(r.stdout)) as DrainReport;
 }

@@ -10,6 +10,7 @@ import {
   parseServersState,
 } from './haproxy-api.js';
 import { haproxyConnectionCounts } from './haproxy-counts.js';
+import { haproxyConnections } from './haproxy-sessions.js';
 
 export const haproxyDriver = defineDriver(
   'haproxy',
@@ -128,6 +129,10 @@ export function createHaproxyDriver(options: HaproxyDriverOptions): DrainDriver 
     },
     manualCommand(_service, real, weight) {
       return checkedCommand(names.get(formatHostPort(real)) ?? options.server ?? 'SERVER', weight);
+    },
+    connectionTable: 'HAProxy show sess',
+    async listConnections() {
+      return haproxyConnections(run, options.backend, await states());
     },
     async connectionCounts() {
       return haproxyConnectionCounts(run, options.backend, await states());

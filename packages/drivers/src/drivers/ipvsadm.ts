@@ -11,6 +11,7 @@ import { DriverError, DriverSpecError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
 import { ipvsSysctlWarnings, SYSCTL_PATHS } from './ipvs-sysctls.js';
+import { ipvsConnections } from './ipvsadm-connections.js';
 import { ipvsConnectionCounts } from './ipvsadm-counts.js';
 import {
   editWeightArgv,
@@ -259,6 +260,8 @@ export function createIpvsadmDriver(options: IpvsadmDriverOptions): DrainDriver 
       return `# first read its forwarding, thresholds and tunnel: ipvsadm -L -n --tun-info ${args}; ipvsadm -L -n --thresholds ${args}; then: ipvsadm -e ${args} -r ${formatHostPort(real)} (those options) -w ${weight}`;
     },
 
+    connectionTable: name === 'ipvsadm' ? 'ipvsadm -L -n -c' : `ipvsadm -L -n -c of the ${name} director`,
+    listConnections: (service) => ipvsConnections(ipvsadm, service),
     connectionCounts: async (service) => ipvsConnectionCounts(ipvsadm, await keyOf(service)),
   };
 }

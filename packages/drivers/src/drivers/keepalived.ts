@@ -301,6 +301,10 @@ export function createKeepalivedDriver(o: KeepalivedDriverOptions): DrainDriver 
       ? `keepalived track_file ${o.trackFile} (${confPath}) via ${transport.description}`
       : `keepalived (${confPath}, reload by SIGHUP) via ${transport.description}`,
 
+    // keepalived programs IPVS: the kernel's connection table names each connection's server.
+    connectionTable: ipvs.connectionTable!,
+    listConnections: ipvs.listConnections!,
+
     async inspect(service): Promise<DirectorState> {
       const state = await ipvs.inspect(service);
       const file = await read(true);

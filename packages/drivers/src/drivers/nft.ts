@@ -14,6 +14,7 @@ import { DriverError } from '../errors.js';
 import { createDirectorTransport, DIRECTOR_FLAG } from '../transports/factory.js';
 import { netnsTransport } from '../transports/netns.js';
 import type { DirectorState, DrainDriver, RealServerRef, ServiceRef } from '../types.js';
+import { conntrackConnections } from './nft-connections.js';
 import { conntrackConnectionCounts } from './nft-conntrack.js';
 import {
   type BalancerState,
@@ -174,6 +175,8 @@ export function createNftDriver(options: NftDriverOptions): DrainDriver {
       return shellJoin([...prefix, 'nft', '-j', balancerRewrite(balancer, last, finalSlots(last, real, weight))]);
     },
 
+    connectionTable: 'conntrack -L (the reply source of each flow to the VIP)',
+    listConnections: (service) => conntrackConnections(transport, service, timeoutMs),
     connectionCounts: (service) => conntrackConnectionCounts(transport, service, timeoutMs),
   };
 }

@@ -51,6 +51,8 @@ export interface EngineResult {
   details: Record<string, string>;
   /** The service address, when it is known only once the director listens (builtin: a picked port). */
   vip?: { host: string; port: number };
+  /** The driver of the HTTP service (plan.httpPort), where it is not `driver` (HAProxy: another backend). */
+  httpDriver?: LabDriverSpec;
 }
 
 /** A lab that is up, as `lab status` and `lab exec` see it. */

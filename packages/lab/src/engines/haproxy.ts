@@ -11,6 +11,8 @@ import { inNetns, run } from '../run-command.js';
 import type { DirectorEngine } from './engine.js';
 
 export const HAPROXY_BACKEND = 'lab';
+/** The backend (and frontend) of the lab's HTTP service. */
+export const HAPROXY_HTTP_BACKEND = 'lab_http';
 const files = { cfg: 'haproxy.cfg', sock: 'haproxy.sock', pid: 'haproxy.pid', log: 'haproxy.log' };
 
 export const haproxyEngine: DirectorEngine = {
@@ -35,6 +37,7 @@ export const haproxyEngine: DirectorEngine = {
         backend: HAPROXY_BACKEND,
         balance: plan.scheduler,
         servers: plan.reals.map((r) => ({ name: r.name, host: r.host, port: r.port })),
+        ...(plan.httpPort !== undefined ? { http: { port: plan.httpPort, backend: HAPROXY_HTTP_BACKEND } } : {}),
       }),
     );
     await run(inNetns(plan.directorNetns!, ['haproxy', '-c', '-q', '-f', path(files.cfg)]));
@@ -55,6 +58,9 @@ export const haproxyEngine: DirectorEngine = {
         socket: path(files.sock),
         backend: HAPROXY_BACKEND,
       },
+      ...(plan.httpPort !== undefined
+        ? { httpDriver: { kind: 'haproxy' as const, socket: path(files.sock), backend: HAPROXY_HTTP_BACKEND } }
+        : {}),
       details: { directorNetns: plan.directorNetns!, haproxyVersion: version, forwarding: 'tcp proxy (haproxy)' },
     };
   },

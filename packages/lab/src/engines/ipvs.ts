@@ -13,17 +13,25 @@ export const ipvsEngine: DirectorEngine = {
   async start(ctx) {
     const { plan, stateDir } = ctx;
     const { transport, kernelRelease, pid } = await vm.boot(ctx);
-    const vip = `${plan.vip.host}:${plan.vip.port}`;
     const { persistent, schedulerFlags } = ctx.options;
-    const service = [
-      `-A -t ${vip} -s ${plan.scheduler}`,
-      ...(schedulerFlags?.length ? [`-b ${schedulerFlags.join(',')}`] : []),
-      ...(persistent !== undefined ? [`-p ${persistent}`] : []),
-    ].join(' ');
-    const script = [
-      `ipvsadm ${service}`,
-      ...plan.reals.map((r) => `ipvsadm -a -t ${vip} -r ${r.host}:${r.port} -g -w 1`),
-    ].join(' && ');
+    // The line service, and the HTTP service of the same real servers on its own port.
+    const services = [plan.vip.port, ...(plan.httpPort !== undefined ? [plan.httpPort] : [])];
+    const script = services
+      .flatMap((port) => {
+        const vip = `${plan.vip.host}:${port}`;
+        const service = [
+          `-A -t ${vip} -s ${plan.scheduler}`,
+          ...(schedulerFlags?.length ? [`-b ${schedulerFlags.join(',')}`] : []),
+          ...(persistent !== undefined ? [`-p ${persistent}`] : []),
+        ].join(' ');
+        return [
+          `ipvsadm ${service}`,
+          ...plan.reals.map(
+            (r) => `ipvsadm -a -t ${vip} -r ${r.host}:${port === plan.vip.port ? r.port : port} -g -w 1`,
+          ),
+        ];
+      })
+      .join(' && ');
     const result = await transport.run(['sh', '-c', script]);
     if (result.exitCode !== 0) throw new LabError(`ipvsadm setup failed in the director VM: ${result.stdout.trim()}`);
     return {

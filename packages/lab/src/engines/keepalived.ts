@@ -8,7 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandTransport } from '@lvs-drain-kit/common';
 import { LabError } from '../errors.js';
 import { KEEPALIVED_CONF, keepalivedConfig, trackFileName, trackFilePath } from '../keepalived-config.js';
-import { keepalivedPollScript, keepalivedProgress, keepalivedStartScript } from '../keepalived-start.js';
+import {
+  type KeepalivedService,
+  keepalivedPollScript,
+  keepalivedProgress,
+  keepalivedStartScript,
+} from '../keepalived-start.js';
 import { describeKeepalived, KEEPALIVED_LOG, keepalivedStatusScript } from '../keepalived-status.js';
 import { directorVm, serialDirector } from './director-vm.js';
 import type { DirectorEngine } from './engine.js';
@@ -25,19 +30,18 @@ async function inVm(transport: CommandTransport, script: string, input?: string)
 }
 
 /**
- * Until IPVS lists every real server of the service with a weight (keepalived adds them once it has
+ * Until IPVS lists every real server of every service with a weight (keepalived adds them once it has
  * read its file and holds them alive); returns keepalived's version from its log.
  */
 async function waitForKeepalived(
   transport: CommandTransport,
-  vip: string,
-  reals: ReadonlyArray<{ host: string; port: number }>,
+  services: readonly KeepalivedService[],
   timeoutMs: number,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  let progress = keepalivedProgress('', reals);
+  let progress = keepalivedProgress('', services);
   while (Date.now() < deadline) {
-    progress = keepalivedProgress(await inVm(transport, keepalivedPollScript(vip)), reals);
+    progress = keepalivedProgress(await inVm(transport, keepalivedPollScript()), services);
     if (progress.ready) return progress.version ?? 'keepalived (no version in its log)';
     await sleep(50);
   }
@@ -55,11 +59,21 @@ export const keepalivedEngine: DirectorEngine = {
     const { plan, stateDir } = ctx;
     const { transport, kernelRelease, pid } = await vm.boot(ctx);
     const vip = `${plan.vip.host}:${plan.vip.port}`;
-    const conf = keepalivedConfig({ id: plan.id, vip: plan.vip, reals: plan.reals });
+    const conf = keepalivedConfig({
+      id: plan.id,
+      vip: plan.vip,
+      reals: plan.reals,
+      ...(plan.httpPort !== undefined ? { httpPort: plan.httpPort } : {}),
+    });
+    // The line service, and the HTTP service of the same real servers on its own port.
+    const services = [plan.vip.port, ...(plan.httpPort !== undefined ? [plan.httpPort] : [])].map((port) => ({
+      vip: { host: plan.vip.host, port },
+      reals: plan.reals.map((r) => ({ host: r.host, port: port === plan.vip.port ? r.port : port })),
+    }));
     // Health checks against servers that are not listening yet would take them out: start once they are.
     await ctx.reals;
     await inVm(transport, keepalivedStartScript(), conf);
-    const version = await waitForKeepalived(transport, vip, plan.reals, 15_000);
+    const version = await waitForKeepalived(transport, services, 15_000);
     ctx.log(`${version} owns ${vip}`);
     return {
       driver: { kind: 'keepalived', director: serialDirector(stateDir) },

@@ -35,6 +35,8 @@ export const nftEngine: DirectorEngine = {
         vip: plan.vip.host,
         port: plan.vip.port,
         scheduler: plan.scheduler,
+        // The HTTP service goes through the same map: a drain drains both.
+        ...(plan.httpPort !== undefined ? { morePorts: [plan.httpPort] } : {}),
       },
       plan.reals.map((r) => ({ host: r.host, weight: 1 })),
     );

@@ -4,7 +4,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RealServerRef } from '@lvs-drain-kit/drivers';
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure, type ProbeConnection } from '../probe/connection.js';
+import { openRsLine } from '../probe/line.js';
 
 export type Health = { ok: true; afterMs: number; attempts: number } | { ok: false; attempts: number; last: string };
 
@@ -15,7 +16,7 @@ export async function askDirectly(
 ): Promise<{ host: string } | { error: string }> {
   let conn: ProbeConnection;
   try {
-    conn = await ProbeConnection.open({ host: real.host, port: real.port, timeoutMs });
+    conn = await openRsLine({ host: real.host, port: real.port, timeoutMs });
   } catch (err) {
     if (err instanceof ConnectFailure) return { error: `connect: ${err.message}` };
     throw err;

@@ -5,7 +5,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RealServerRef } from '@lvs-drain-kit/drivers';
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure } from '../probe/connection.js';
+import { openRsLine } from '../probe/line.js';
 
 /** Resolves with the milliseconds until `name` answered a new connection, or undefined after `timeoutMs`. */
 export async function firstAnswerFrom(
@@ -17,7 +18,7 @@ export async function firstAnswerFrom(
   while (performance.now() - started < options.timeoutMs) {
     options.signal?.throwIfAborted();
     try {
-      const conn = await ProbeConnection.open({ host: vip.host, port: vip.port, timeoutMs: options.requestTimeoutMs });
+      const conn = await openRsLine({ host: vip.host, port: vip.port, timeoutMs: options.requestTimeoutMs });
       const ex = await conn.ask('hello', undefined, options.requestTimeoutMs);
       await conn.shutdown(options.requestTimeoutMs).catch(() => conn.destroy());
       if (ex.ok && ex.host === name) return Math.round(performance.now() - started);

@@ -11,7 +11,8 @@
  * once no other client holds one.
  */
 import type { RealServerRef } from '@lvs-drain-kit/drivers';
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure, type ProbeConnection } from '../probe/connection.js';
+import { openRsLine } from '../probe/line.js';
 import type { SamplerReport } from '../report/maintain-types.js';
 import { FAILURE_CLASSES, type Failure, type FailureClass } from '../report/types.js';
 import type { SamplerSettings } from './options.js';
@@ -272,7 +273,7 @@ export class Sampler {
 
   async #open(id: string): Promise<ProbeConnection | undefined> {
     try {
-      return await ProbeConnection.open({
+      return await openRsLine({
         host: this.#o.vip.host,
         port: this.#o.vip.port,
         timeoutMs: this.#o.timeoutMs,

@@ -4,10 +4,14 @@
  * the drivers' table (@lvs-drain-kit/drivers) and are listed after `--driver`; the options every
  * cluster command shares are CLUSTER_OPTIONS' entries.
  */
-import { type HostPort, wholeNumber } from '@lvs-drain-kit/common';
+import { asArgument, type HostPort, wholeNumber } from '@lvs-drain-kit/common';
 import { LAB_ENGINES, MISBEHAVIOURS } from '@lvs-drain-kit/lab';
 import { samplesForLeak } from '../measure/power.js';
 import { DEFAULTS, MIN_HOLD_INTERVALS } from '../options.js';
+import type { ProbeKind } from '../probe/connection.js';
+import { DEFAULT_EXPECT_STATUS, parseExpectStatus } from '../probe/expect-status.js';
+import { IDENTITY_MODES, type IdentityMode } from '../probe/identity.js';
+import { identityRegex, PROBE_KINDS } from '../probe/spec.js';
 import { CLUSTER_OPTIONS } from './cluster.js';
 import {
   addressSchema,
@@ -21,6 +25,32 @@ import {
 } from './define.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A text option checked by `check` on the command line and in a file alike (the text is kept). */
+function checkedText(flag: string, help: string, check: (text: string) => unknown, defaultText?: string) {
+  return option<string, string>({
+    flag,
+    help,
+    parse: asArgument((text: string) => {
+      check(text);
+      return text;
+    }),
+    ...(defaultText !== undefined ? { defaultText } : {}),
+    config: {
+      schema: (z) =>
+        z.string().superRefine((text, ctx) => {
+          try {
+            check(text);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        }),
+    },
+  });
+}
+
+const text = (flag: string, help: string) =>
+  option<string, string>({ flag, help, config: { schema: (z) => z.string().min(1) } });
 
 export const DRAIN_TEST_OPTIONS = {
   vip: CLUSTER_OPTIONS.vip,
@@ -54,6 +84,39 @@ export const DRAIN_TEST_OPTIONS = {
     help: `builtin lab negative controls: ${MISBEHAVIOURS.join(', ')}`,
     hidden: true,
   }),
+  probe: option<ProbeKind, ProbeKind>({
+    flag: '--probe <kind>',
+    help: "how to talk to the service: line (rs-server's protocol, or any line service), http, tcp",
+    choices: PROBE_KINDS,
+    defaultText: 'line',
+    config: { schema: (z) => z.enum(PROBE_KINDS as [ProbeKind, ...ProbeKind[]]) },
+  }),
+  identity: option<IdentityMode, IdentityMode>({
+    flag: '--identity <source>',
+    help: "where a connection's server is known from: the director's connection table, the service's answers, or both (cross-checked)",
+    choices: IDENTITY_MODES,
+    defaultText: 'both where both exist',
+    config: { schema: (z) => z.enum(IDENTITY_MODES as [IdentityMode, ...IdentityMode[]]) },
+  }),
+  send: text('--send <text>', 'line, tcp: what each exchange sends (\\r \\n \\t \\xHH read as escapes)'),
+  expect: checkedText('--expect <regex>', 'tcp: what the answer to --send must match', (t) => new RegExp(t)),
+  identityRegex: checkedText(
+    '--identity-regex <regex>',
+    'line, http: (?<server>…) reads the server from a reply line or the body',
+    (t) => identityRegex(t),
+  ),
+  path: text('--path <path>', 'http: what each exchange GETs (default /)'),
+  expectStatus: checkedText(
+    '--expect-status <list>',
+    'http: accepted statuses, e.g. 200,301-302,2xx',
+    parseExpectStatus,
+    DEFAULT_EXPECT_STATUS,
+  ),
+  identityHeader: text('--identity-header <name>', 'http: the response header naming the server, e.g. X-Served-By'),
+  tls: flag('--tls', 'http: HTTPS'),
+  servername: text('--servername <name>', 'http --tls: SNI, certificate name and Host header (default the VIP)'),
+  ca: text('--ca <file>', 'http --tls: PEM certificates to trust instead of the system ones'),
+  insecure: flag('--insecure', 'http --tls: accept any certificate'),
   connections: count('--connections <n>', 'old connections held through the drain', 2, 10_000, DEFAULTS.connections),
   maxLeak: percent(
     '--max-leak <percent>',
@@ -129,4 +192,20 @@ export const RUN_SETTINGS = [
   'sources',
   'sourceRange',
   'strict',
+  'identity',
+] as const satisfies ReadonlyArray<keyof ConfigValues>;
+
+/** The probe's options, flag winning over file like RUN_SETTINGS; together they make `probe` (probe/spec.ts). */
+export const PROBE_SETTINGS = [
+  'probe',
+  'send',
+  'expect',
+  'identityRegex',
+  'path',
+  'expectStatus',
+  'identityHeader',
+  'tls',
+  'servername',
+  'ca',
+  'insecure',
 ] as const satisfies ReadonlyArray<keyof ConfigValues>;

@@ -20,6 +20,8 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
       `  VIP ${report.vip}  drain ${c.bold(drainName)} (${report.drain.host}:${report.drain.port})`,
   );
   out.push(`driver   ${report.driver.description}`);
+  const probe = probeLine(report);
+  if (probe) out.push(probe);
   const d = report.director;
   if (d) {
     const parts = [];
@@ -130,6 +132,23 @@ export function renderHuman(report: DrainReport, options: RenderOptions): string
           : (report.error?.message ?? '');
   out.push(`verdict  ${verdict}  ${why}  ${c.dim(`(${formatDuration(report.durationMs)})`)}`);
   return `${out.join('\n')}\n`;
+}
+
+/** `probe    http GET / (2xx,3xx) · identity director (ipvsadm -L -n -c) + answers (header X-Served-By): 412 cross-checked, 0 disagree` */
+function probeLine(report: DrainReport): string | undefined {
+  const p = report.probe;
+  const id = report.identity;
+  if (!p && !id) return undefined;
+  const parts: string[] = [];
+  if (p) parts.push(p.description);
+  if (id) {
+    const sources = [id.director ? `director (${id.director})` : '', id.service ? `answers (${id.service})` : '']
+      .filter(Boolean)
+      .join(' + ');
+    const crossed = id.mode === 'both' ? `: ${id.crossChecked} cross-checked, ${id.disagreements} disagree` : '';
+    parts.push(`identity ${sources}${crossed}`);
+  }
+  return `probe    ${parts.join(' · ')}`;
 }
 
 const MB = 1024 * 1024;

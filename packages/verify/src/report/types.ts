@@ -13,7 +13,8 @@ export type CheckId =
   | 'persistence-templates'
   | 'weight-unchanged'
   | 'restore'
-  | 'new-connections-return';
+  | 'new-connections-return'
+  | 'identity-agrees';
 
 /** What went wrong with one exchange: no reply in time, RST, FIN, another host answered, not a reply. */
 export type FailureClass = 'timeout' | 'reset' | 'closed' | 'wrong-host' | 'garbled';
@@ -124,6 +125,20 @@ export interface ServerReport {
   failures: Record<FailureClass, number>;
 }
 
+export interface IdentityReport {
+  mode: 'director' | 'service' | 'both';
+  /** What the director's table is read with, e.g. `ipvsadm -L -n -c`. */
+  director?: string;
+  /** What in an answer names the server, e.g. `header X-Served-By`. */
+  service?: string;
+  /** Connections attributed by both sources (under `both`), and how many of them they disagreed on. */
+  crossChecked: number;
+  disagreements: number;
+  /** Listings of the director's table read, and their mean time. */
+  directorReads: number;
+  directorReadMeanMs?: number;
+}
+
 /** How late the verifier's event loop ran, in ms past its timer (`perf_hooks.monitorEventLoopDelay`). */
 export interface LoopDelaySummary {
   p50: number;
@@ -188,6 +203,10 @@ export interface DrainReport {
     strict: boolean;
   };
   driver: { name: string; description: string };
+  /** How the service was probed, e.g. `http GET / (2xx,3xx)`; absent in reports of older versions. */
+  probe?: { kind: 'line' | 'http' | 'tcp'; description: string };
+  /** Where each connection's server was known from, and how often both sources were compared. */
+  identity?: IdentityReport;
   director?: DirectorState;
   phases: PhaseTiming[];
   checks: CheckResult[];

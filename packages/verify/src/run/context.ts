@@ -5,7 +5,8 @@ import { overloadWarning } from '../measure/overload.js';
 import { SelfMonitor } from '../measure/self-monitor.js';
 import { TimelineRecorder } from '../measure/timeline.js';
 import type { ResolvedOptions } from '../options.js';
-import { type ConnectTarget, ProbeConnection } from '../probe/connection.js';
+import type { ConnectTarget, Probe, ProbeConnection } from '../probe/connection.js';
+import { type IdentitySources, openIdentified } from '../probe/identity.js';
 import { type PortUse, SourcePorts } from '../probe/source-ports.js';
 import type {
   CheckId,
@@ -89,6 +90,9 @@ export class RunContext {
   readonly weightWatch: WeightWatch = { reads: [] };
   /** Overload and pacing notes for the report. */
   readonly verifierWarnings: string[] = [];
+  /** How the run talks to the service, and where it knows each connection's server from: set by preflight. */
+  probe: Probe | undefined;
+  identity: IdentitySources | undefined;
   #phase: { id: PhaseId; start: number } | undefined;
 
   constructor(readonly options: ResolvedOptions) {
@@ -127,8 +131,13 @@ export class RunContext {
   /** A connection through the VIP, the kernel choosing its source port unless `localPort` is given. */
   openConnection(target: Omit<ConnectTarget, 'host' | 'port' | 'timeoutMs'> = {}): Promise<ProbeConnection> {
     const o = this.options;
-    const open = o.openConnection ?? ((t: ConnectTarget) => ProbeConnection.open(t));
-    return open({ host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs, ...target });
+    if (!this.probe || !this.identity) throw new Error('no probe before preflight');
+    const probe: Probe = o.openConnection ? { ...this.probe, open: o.openConnection } : this.probe;
+    return openIdentified(
+      probe,
+      { host: o.vip.host, port: o.vip.port, timeoutMs: o.timeoutMs, ...target },
+      this.identity,
+    );
   }
 
   findCheck(id: CheckId): CheckResult | undefined {

@@ -14,6 +14,7 @@ import { closeAll } from './close-all.js';
 import { RunContext } from './context.js';
 import { DrainNotAppliedError, drain } from './drain.js';
 import { DrainState } from './drain-state.js';
+import { identityAgrees, identityReport } from './identity-agrees.js';
 import { newConnectionsAvoidDrained } from './new-connections-avoid-drained.js';
 import { newConnectionsReturn } from './new-connections-return.js';
 import { holdThroughDrain } from './old-connections-survive.js';
@@ -76,6 +77,12 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
     if (state.stage === 'restore-failed') {
       error = { type: 'RestoreError', message: `restore failed: ${state.report().error}`, beforeDrain: false };
     }
+    // What both identity sources said about every connection so far. A run stopped before the drain
+    // lists it only when they disagreed: that may be why the run could not go on.
+    const drained = ctx.checks.some((c) => c.id === 'drain');
+    if (drained || (ctx.checks.some((c) => c.id === 'spread') && ctx.identity?.ledger.disagreements.length)) {
+      identityAgrees(ctx);
+    }
     ctx.startPhase('cleanup', `closing ${ctx.old.length} connections`);
     await closeAll(
       ctx.old.map((c) => c.conn),
@@ -114,6 +121,8 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainRepo
       strict: o.strict,
     },
     driver: { name: o.driver.name, description: o.driver.description },
+    ...(ctx.probe ? { probe: { kind: ctx.probe.kind, description: ctx.probe.description } } : {}),
+    ...(ctx.identity ? { identity: identityReport(ctx) } : {}),
     ...(director ? { director } : {}),
     phases: ctx.phases,
     checks: ctx.checks,

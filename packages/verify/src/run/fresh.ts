@@ -54,7 +54,7 @@ export async function freshConnection(
   }
   const source = { address: conn.localAddress, port: conn.localPort };
   const earlier = [...ctx.ports.usesOf(source.address, source.port)];
-  const ex = await conn.ask('hello', undefined, o.timeoutMs);
+  const ex = await conn.ask('hello', undefined, o.timeoutMs, { last: true });
   ctx.ports.record(source.address, source.port, { connection: id, server: ex.ok ? ex.host : '' });
   // A connection from a pair used before is drawn as what it is, never as a new one or a return.
   ctx.timeline.fresh(earlier.length > 0 ? 'reused-port' : kind, sentAt, conn.connectMs, ex);

@@ -2,11 +2,14 @@
  * The `preflight` check: everything that must hold before the run changes anything on the director.
  * A failure here is an environment verdict (exit 3), never a load-balancer FAIL.
  */
-import { formatHostPort } from '@lvs-drain-kit/common';
+import { formatHostPort, sameHostPort } from '@lvs-drain-kit/common';
 import { type DirectorState, isListedAs } from '@lvs-drain-kit/drivers';
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { RealSpec } from '../options.js';
-import { ConnectFailure, ProbeConnection } from '../probe/connection.js';
+import { ConnectFailure, type ProbeSession } from '../probe/connection.js';
+import { DirectorTable } from '../probe/director-table.js';
+import { IdentityLedger, type IdentityPlan, planIdentity } from '../probe/identity.js';
+import { createProbe, probeNamesServer } from '../probe/spec.js';
 import { clientAffinity, sourcesNeeded } from './client-affinity.js';
 import { ClientSources, foreignSources } from './client-sources.js';
 import type { RunContext } from './context.js';
@@ -17,9 +20,10 @@ export class PreflightError extends EnvironmentError {
 }
 
 /**
- * Every real server answers directly with the expected reply (learning its name), the driver can read
- * the director, the drain target is one of the real servers and not already at weight 0. Returns the
- * target's weight.
+ * Where each connection's server will be known from (the probe's answers, the director's table, or
+ * both), every real server answers directly (learning its name) unless only the director names
+ * servers, the driver can read the director, the drain target is one of the real servers and not
+ * already at weight 0. Returns the target's weight.
  */
 export async function preflight(ctx: RunContext): Promise<{ director: DirectorState; weight: number | undefined }> {
   const o = ctx.options;
@@ -32,12 +36,14 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
     ctx.check('preflight', 'fail', msg);
     throw new PreflightError(msg);
   }
+  const plan = await setUpIdentity(ctx);
   const names = new Map<string, string>();
   for (const real of o.reals) {
     const where = formatHostPort(real);
     let name: string;
     try {
-      name = await learnName(ctx, real);
+      // Only the director names servers: a given name, or the address.
+      name = plan.mode === 'director' ? (real.name ?? where) : await learnName(ctx, real);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       ctx.check('preflight', 'fail', msg);
@@ -86,16 +92,72 @@ export async function preflight(ctx: RunContext): Promise<{ director: DirectorSt
       ctx.progress('preflight', 'warn', `the director does not list ${s.name} (${s.host}:${s.port})`);
   }
   for (const w of director.warnings ?? []) ctx.progress('preflight', 'warn', w);
+  if (ctx.identity?.table) {
+    try {
+      await ctx.identity.table.read(performance.now());
+    } catch (err) {
+      const msg = `cannot read the director's connection table (${plan.director}): ${err instanceof Error ? err.message : String(err)}`;
+      ctx.check('preflight', 'fail', msg);
+      throw new PreflightError(msg);
+    }
+  }
   const scheduling = await checkScheduling(ctx, director);
   const learned = [...ctx.servers.values()].map((s) => `${s.name}=${s.host}:${s.port}`).join(', ');
   ctx.check(
     'preflight',
     'pass',
-    `${ctx.servers.size} real servers answer (${learned}); director readable${weight !== undefined ? `, ${ctx.drainedName} has weight ${weight}` : ''}${scheduling}`,
+    `${ctx.servers.size} real servers ${plan.mode === 'director' ? 'given' : 'answer'} (${learned}); director readable${weight !== undefined ? `, ${ctx.drainedName} has weight ${weight}` : ''}${scheduling}; ${identityText(plan)}`,
     [],
     started,
   );
   return { director, weight };
+}
+
+/** `identity from the director (ipvsadm -L -n -c) and the answers (header X-Served-By), cross-checked` */
+export function identityText(plan: IdentityPlan): string {
+  if (plan.mode === 'both')
+    return `identity from the director (${plan.director}) and the answers (${plan.service}), cross-checked`;
+  return plan.mode === 'director'
+    ? `identity from the director (${plan.director})`
+    : `identity from the answers (${plan.service})`;
+}
+
+/**
+ * Chooses where identity comes from and makes the probe and the director's table for it; refuses
+ * (exit 3) a run that could not know which server holds a connection.
+ */
+async function setUpIdentity(ctx: RunContext): Promise<IdentityPlan> {
+  const o = ctx.options;
+  const spec = o.probe ?? { kind: 'line' };
+  const table = o.driver.listConnections ? (o.driver.connectionTable ?? o.driver.description) : undefined;
+  let plan: IdentityPlan;
+  try {
+    plan = planIdentity(
+      o.identity,
+      { probe: spec.kind, names: probeNamesServer(spec) },
+      { driver: o.driver.name, table },
+    );
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    ctx.check('preflight', 'fail', msg);
+    throw new PreflightError(msg);
+  }
+  ctx.probe = await createProbe(spec, { identify: plan.mode !== 'director', vipText: ctx.vipText });
+  if (plan.mode !== 'director') plan.service = ctx.probe.identity;
+  const byAddress = (server: { host: string; port: number }) =>
+    [...ctx.servers.values()].find((s) => sameHostPort(s, server))?.name ?? formatHostPort(server);
+  const list = o.driver.listConnections?.bind(o.driver);
+  ctx.identity = {
+    plan,
+    ...(plan.mode !== 'service' && list ? { table: new DirectorTable(() => list({ vip: o.vip })) } : {}),
+    ledger: new IdentityLedger(() => ctx.sinceDrain()),
+    nameOf: byAddress,
+    lookupMs: o.timeoutMs,
+    // Often enough to see a move within the hold, rarely enough to spare a large table: a few reads per hold.
+    recheckMs: Math.max(o.intervalMs, Math.min(1000, o.holdMs / 4)),
+  };
+  ctx.progress('preflight', 'note', `probe ${ctx.probe.description}; ${identityText(plan)}`);
+  return plan;
 }
 
 /**
@@ -159,9 +221,9 @@ function refuseUntestable(ctx: RunContext): void {
 async function learnName(ctx: RunContext, real: RealSpec): Promise<string> {
   const o = ctx.options;
   const where = formatHostPort(real);
-  let conn: ProbeConnection;
+  let conn: ProbeSession;
   try {
-    conn = await ProbeConnection.open({ host: real.host, port: real.port, timeoutMs: o.timeoutMs });
+    conn = await ctx.probe!.open({ host: real.host, port: real.port, timeoutMs: o.timeoutMs });
   } catch (err) {
     if (!(err instanceof ConnectFailure)) throw err;
     if (real.name === undefined) {
@@ -176,9 +238,10 @@ async function learnName(ctx: RunContext, real: RealSpec): Promise<string> {
     );
     return real.name;
   }
-  const ex = await conn.ask('hello', undefined, o.timeoutMs);
+  const ex = await conn.ask('hello', undefined, o.timeoutMs, { last: true });
   await conn.shutdown(o.timeoutMs);
-  if (!ex.ok) throw new Error(`real server ${where} did not answer with a reply line (${ex.class}: ${ex.detail})`);
+  if (!ex.ok) throw new Error(`real server ${where} did not answer (${ex.class}: ${ex.detail})`);
+  if (ex.host === undefined) throw new Error(`real server ${where} answered without naming itself`);
   if (real.name !== undefined && real.name !== ex.host) {
     ctx.progress(
       'preflight',

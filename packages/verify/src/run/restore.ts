@@ -59,11 +59,25 @@ export async function restore(ctx: RunContext, state: DrainState, journal: Journ
   ctx.check('restore', 'pass', `${what} put back (${ran})`, [], started);
 }
 
-/** `--no-restore`: the server stays at weight 0, marked on the journal so `undo` can still put it back. */
+/**
+ * `--no-restore`: the server stays at weight 0, marked on the journal so `undo` can still put it back —
+ * unless the last read found someone else's weight: then nothing of this run's is left on the director,
+ * and an `undo` later would write over the other party's value, so the journal forgets the drain.
+ */
 export async function skipRestore(ctx: RunContext, state: DrainState, journal: Journal): Promise<void> {
   const o = ctx.options;
   const { weight, entry } = state.origin!;
   state.keptDrained();
+  const now = ctx.weightWatch.reads.at(-1)?.weight;
+  if (now !== undefined && now !== DRAINED_WEIGHT) {
+    await journal.remove(entry.id);
+    ctx.check(
+      'restore',
+      'skip',
+      `--no-restore: ${ctx.drainedName}'s weight is ${now}, set by someone else (see weight-unchanged), not the ${DRAINED_WEIGHT} this run set: left as it is, nothing for \`lvs-verify undo\``,
+    );
+    return;
+  }
   await journal.update(entry.id, { keptDrained: true });
   const cmd = o.driver.manualCommand({ vip: o.vip }, o.drain, restoreWeightFor(weight));
   ctx.check('restore', 'skip', `--no-restore: ${ctx.drainedName} left at weight 0; \`lvs-verify undo\` or: ${cmd}`);

@@ -5,8 +5,8 @@
  * director.
  */
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { formatHostPort, LineFramer } from '@lvs-drain-kit/common';
-import { formatIpvsadmList, type IpvsService } from '@lvs-drain-kit/drivers';
+import { formatHostPort, LineFramer, parseHostPort } from '@lvs-drain-kit/common';
+import { formatIpvsadmConnections, formatIpvsadmList, type IpvsService } from '@lvs-drain-kit/drivers';
 import { LAB_SCHEDULERS } from '../../plan.js';
 import { type IpvsadmCommand, parseIpvsadmArgs } from './ipvsadm-args.js';
 import { BLACKHOLE_MS, leakShare, type Misbehaviour } from './misbehaviour.js';
@@ -202,6 +202,30 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
     }
   }
 
+  /**
+   * `ipvsadm -L -n -c`: one ESTABLISHED entry per open relay, the client as the director sees it and the
+   * server it is relayed to now (a `reroute-old` move shows).
+   */
+  function connectionTable(): string {
+    const { host, port } = parseHostPort(vipText);
+    const virtual = { host, port };
+    return formatIpvsadmConnections(
+      dests.flatMap((d) =>
+        [...d.relays].map((r) => ({
+          protocol: 'TCP',
+          expire: '15:00',
+          state: 'ESTABLISHED',
+          client: {
+            host: (r.client.remoteAddress ?? '?').replace(/^::ffff:(?=\d+\.)/, ''),
+            port: r.client.remotePort ?? 0,
+          },
+          virtual,
+          server: { host: r.dest.host, port: r.dest.port },
+        })),
+      ),
+    );
+  }
+
   function run(argv: readonly string[]): { stdout: string; stderr: string; exitCode: number } {
     let cmd: IpvsadmCommand;
     try {
@@ -212,6 +236,7 @@ export async function startLabDirector(options: LabDirectorOptions): Promise<Lab
     const fail = (msg: string) => ({ stdout: '', stderr: `${msg}\n`, exitCode: 1 });
     const ok = (stdout = '') => ({ stdout, stderr: '', exitCode: 0 });
     const sameService = !cmd.service || formatHostPort(cmd.service) === vipText;
+    if (cmd.command === 'list' && cmd.connections) return ok(connectionTable());
     if (cmd.command === 'list') {
       if (cmd.service && (!sameService || !serviceDefined)) return fail('No such service');
       const services: IpvsService[] = serviceDefined

@@ -23,6 +23,8 @@ export interface IpvsadmCommand {
   /** `-p [SECONDS]`: a persistent service (300 s when no value follows, as ipvsadm). */
   persistent?: number;
   thresholds?: boolean;
+  /** `-L -c`: the connection table instead of the services. */
+  connections?: boolean;
 }
 
 const COMMANDS: Record<string, IpvsadmCommand['command']> = {
@@ -119,6 +121,10 @@ export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
       case '--thresholds':
         out.thresholds = true;
         break;
+      case '-c':
+      case '--connection':
+        out.connections = true;
+        break;
       default:
         throw new IpvsadmArgsError(
           `invalid option -- '${a}' (the builtin lab director understands -A -E -D -C -a -e -d -L -Z, -s -p -r -w -x -y -g -m -i)`,
@@ -126,5 +132,6 @@ export function parseIpvsadmArgs(argv: readonly string[]): IpvsadmCommand {
     }
   }
   if (!command) throw new IpvsadmArgsError('no command specified');
+  if (out.connections && command !== 'list') throw new IpvsadmArgsError('-c goes with -L only');
   return { command, ...out };
 }

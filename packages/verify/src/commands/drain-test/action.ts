@@ -4,8 +4,9 @@ import { createDriver, type DriverSpec, driverKindList, specFromFlags } from '@l
 import { isLabEngine, LAB_ENGINES, type LabInfo, type Misbehaviour, parseMisbehaviours } from '@lvs-drain-kit/lab';
 import { EnvironmentError, exitCodeForReport, UsageError } from '../../errors.js';
 import { drainTestOnLabEngine, type LabSetup, labSetup, startOwnedLab } from '../../lab-engines.js';
-import { type ConfigValues, type DrainTestFlags, RUN_SETTINGS } from '../../options/drain-test.js';
+import { type ConfigValues, type DrainTestFlags, PROBE_SETTINGS, RUN_SETTINGS } from '../../options/drain-test.js';
 import { clientAddresses, type DrainTestOptions, type RealSpec, resolveSettings } from '../../options.js';
+import { type ProbeSettings, probeSpecFrom } from '../../probe/spec.js';
 import { createProgressPrinter, useColor } from '../../progress-printer.js';
 import { parseRealSpec } from '../../real-spec.js';
 import { renderHuman } from '../../report/human.js';
@@ -69,12 +70,18 @@ export function runSettings(
   input: Pick<DrainTestInput, 'flags' | 'given'>,
   config: ConfigValues | undefined,
 ): Partial<DrainTestOptions> {
-  const out: Record<string, unknown> = {};
-  for (const key of RUN_SETTINGS) {
-    const value = input.given.has(key) ? input.flags[key] : config?.[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
+  const pick = (keys: readonly string[]) => {
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const value = input.given.has(key)
+        ? input.flags[key as keyof DrainTestFlags]
+        : config?.[key as keyof ConfigValues];
+      if (value !== undefined) out[key] = value;
+    }
+    return out;
+  };
+  const probe = pick(PROBE_SETTINGS) as ProbeSettings;
+  return { ...pick(RUN_SETTINGS), ...(Object.keys(probe).length > 0 ? { probe: probeSpecFrom(probe) } : {}) };
 }
 
 /** drain-test's arguments for the verifier inside a lab: without `--lab` and the lab's own `--lab-…` options. */
@@ -161,6 +168,10 @@ export async function drainTestCommand(input: DrainTestInput, io: DrainTestIo): 
     let target: Target;
     let config: ConfigValues | undefined;
     if (engine === 'builtin') {
+      if (f.probe === 'http')
+        throw new UsageError(
+          '--probe http: the builtin lab serves rs-server only; the ipvs, keepalived, nft and haproxy labs also serve HTTP (--lab nft --probe http)',
+        );
       // Settings that would make a vacuous test are refused before anything starts.
       resolveSettings(runSettings(input, undefined));
       lab = await startLab(f, io.stderr);
