@@ -1,8 +1,8 @@
 /**
  * What a line typed at the `connect` prompt means. Pure: the session decides
- * what to do with it. A line starting with `/` is a command; `//text` sends
- * `/text`, so any line can still be sent.
+ * what to do with it. The line rule (`/` commands, `//text`) is prompt-line.ts's.
  */
+import { command, commandName, invalid, type PromptInput, splitPromptLine } from './prompt-line.js';
 
 export type SessionCommand =
   | { name: 'help' }
@@ -18,10 +18,7 @@ export type SessionCommand =
   | { name: 'info' }
   | { name: 'stats' };
 
-export type ParsedInput =
-  | { kind: 'send'; line: string }
-  | { kind: 'command'; command: SessionCommand }
-  | { kind: 'invalid'; message: string };
+export type ParsedInput = PromptInput<SessionCommand>;
 
 /** Upper bounds keep a typo from starting an endless load loop. */
 export const MAX_REPEAT_COUNT = 100_000;
@@ -63,34 +60,22 @@ function words(text: string, count: number): { head: string[]; rest: string } {
   return { head, rest };
 }
 
+/** The commands that take no arguments: their name is the whole command. */
+const BARE = ['quit', 'close', 'reconnect', 'hex', 'info', 'stats'] as const;
+
 export function parseInput(input: string): ParsedInput {
-  if (!input.startsWith('/')) return { kind: 'send', line: input };
-  if (input.startsWith('//')) return { kind: 'send', line: input.slice(1) };
-  const m = /^\/(\S*)\s*(.*)$/s.exec(input)!;
+  const typed = splitPromptLine(input);
+  if (typed.kind === 'send') return typed;
+  const m = /^(\S*)\s*(.*)$/s.exec(typed.text)!;
+  // Messages quote the name as typed (`/exit takes no arguments`).
   const name = m[1]!.toLowerCase();
   const args = m[2]!;
-  const invalid = (message: string): ParsedInput => ({ kind: 'invalid', message });
-  const command = (c: SessionCommand): ParsedInput => ({ kind: 'command', command: c });
-  const noArgs = (c: SessionCommand): ParsedInput =>
-    args.trim().length > 0 ? invalid(`/${name} takes no arguments`) : command(c);
+  const bare = BARE.find((b) => b === commandName(name));
+  if (bare) return args.trim().length > 0 ? invalid(`/${name} takes no arguments`) : command({ name: bare });
 
-  switch (name) {
+  switch (commandName(name)) {
     case 'help':
-    case '?':
       return command({ name: 'help' });
-    case 'quit':
-    case 'exit':
-      return noArgs({ name: 'quit' });
-    case 'close':
-      return noArgs({ name: 'close' });
-    case 'reconnect':
-      return noArgs({ name: 'reconnect' });
-    case 'hex':
-      return noArgs({ name: 'hex' });
-    case 'info':
-      return noArgs({ name: 'info' });
-    case 'stats':
-      return noArgs({ name: 'stats' });
     case 'save': {
       const file = args.trim();
       return file.length === 0 ? invalid('usage: /save FILE') : command({ name: 'save', file });

@@ -1,4 +1,5 @@
-/** What a line typed at the `listen` prompt means. Pure, like `parseInput` for `connect`. */
+/** What a line typed at the `listen` prompt means. Pure, like `parseInput` for `connect`; the line rule is prompt-line.ts's. */
+import { command, commandName, invalid, type PromptInput, splitPromptLine } from './prompt-line.js';
 
 export type ListenCommand =
   | { name: 'help' }
@@ -7,10 +8,7 @@ export type ListenCommand =
   | { name: 'to'; id: number }
   | { name: 'close'; id: number | undefined };
 
-export type ListenInput =
-  | { kind: 'send'; line: string }
-  | { kind: 'command'; command: ListenCommand }
-  | { kind: 'invalid'; message: string };
+export type ListenInput = PromptInput<ListenCommand>;
 
 export const LISTEN_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/help', 'this list'],
@@ -22,35 +20,29 @@ export const LISTEN_HELP: ReadonlyArray<readonly [string, string]> = [
 ];
 
 export function parseListenInput(input: string): ListenInput {
-  if (!input.startsWith('/')) return { kind: 'send', line: input };
-  if (input.startsWith('//')) return { kind: 'send', line: input.slice(1) };
-  const [name = '', ...args] = input.slice(1).trim().split(/\s+/);
-  const command = (c: ListenCommand): ListenInput => ({ kind: 'command', command: c });
+  const typed = splitPromptLine(input);
+  if (typed.kind === 'send') return typed;
+  const [name = '', ...args] = typed.text.trim().split(/\s+/);
   const id = (text: string | undefined) =>
     text !== undefined && /^#?\d+$/.test(text) ? Number(text.replace('#', '')) : undefined;
-  switch (name.toLowerCase()) {
+  // One argument, a client number: `/to N`, `/close N`.
+  const withId = (usage: string, c: (id: number) => ListenCommand): ListenInput => {
+    const n = id(args[0]);
+    return n === undefined || args.length !== 1 ? invalid(usage) : command(c(n));
+  };
+  switch (commandName(name)) {
     case 'help':
-    case '?':
       return command({ name: 'help' });
     case 'quit':
-    case 'exit':
       return command({ name: 'quit' });
     case 'clients':
       return command({ name: 'clients' });
-    case 'to': {
-      const n = id(args[0]);
-      return n === undefined || args.length !== 1
-        ? { kind: 'invalid', message: 'usage: /to N (a client number from /clients)' }
-        : command({ name: 'to', id: n });
-    }
-    case 'close': {
+    case 'to':
+      return withId('usage: /to N (a client number from /clients)', (n) => ({ name: 'to', id: n }));
+    case 'close':
       if (args.length === 0) return command({ name: 'close', id: undefined });
-      const n = id(args[0]);
-      return n === undefined || args.length !== 1
-        ? { kind: 'invalid', message: 'usage: /close [N]' }
-        : command({ name: 'close', id: n });
-    }
+      return withId('usage: /close [N]', (n) => ({ name: 'close', id: n }));
     default:
-      return { kind: 'invalid', message: `unknown command /${name}; /help lists commands, //text sends "/text"` };
+      return invalid(`unknown command /${name}; /help lists commands, //text sends "/text"`);
   }
 }

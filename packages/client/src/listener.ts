@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo } from 'node:dgram';
-import { createServer, type Socket } from 'node:net';
+import type { EventEmitter } from 'node:events';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { formatSocketAddress, LineFramer } from '@lvs-drain-kit/common';
 import { ListenError } from './errors.js';
 import type { Drop, Protocol } from './link.js';
@@ -55,6 +56,20 @@ export async function startListener(options: ListenOptions, handlers: ListenHand
   return options.protocol === 'udp' ? startUdp(options, handlers) : startTcp(options, handlers);
 }
 
+/** Resolves once `start` has bound the port; an error before that is a ListenError saying where. */
+function bound(target: EventEmitter, options: ListenOptions, start: (done: () => void) => void): Promise<void> {
+  const where = `${options.host ?? '*'}:${options.port}`;
+  return new Promise((resolve, reject) => {
+    target.once('error', (err: NodeJS.ErrnoException) => reject(bindError(err, where)));
+    start(() => resolve());
+  });
+}
+
+/** The bound address as the listener reports it (`[::1]:7000`), and its port (the one chosen for port 0). */
+function boundAt(addr: AddressInfo): Pick<Listener, 'address' | 'port'> {
+  return { address: formatSocketAddress(addr.address, addr.port), port: addr.port };
+}
+
 async function startTcp(options: ListenOptions, handlers: ListenHandlers): Promise<Listener> {
   const eol = options.crlf ? '\r\n' : '\n';
   const sockets = new Map<number, { client: ListenClient; socket: Socket }>();
@@ -94,15 +109,9 @@ async function startTcp(options: ListenOptions, handlers: ListenHandlers): Promi
       handlers.onGone(client, drop ?? { kind: 'local', message: 'disconnected' });
     });
   });
-  const where = `${options.host ?? '*'}:${options.port}`;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(bindError(err, where)));
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const addr = server.address() as { address: string; port: number };
+  await bound(server, options, (done) => server.listen(options.port, options.host, done));
   return {
-    address: formatSocketAddress(addr.address, addr.port),
-    port: addr.port,
+    ...boundAt(server.address() as AddressInfo),
     clients: () => [...sockets.values()].map((s) => s.client),
     send(id, line) {
       const s = sockets.get(id);
@@ -141,20 +150,16 @@ async function startUdp(options: ListenOptions, handlers: ListenHandlers): Promi
     }
     handlers.onLine(peer.client, msg.toString('utf8').replace(/\r?\n$/, ''));
   });
-  const where = `${options.host ?? '*'}:${options.port}`;
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', (err) => reject(bindError(err, where)));
+  await bound(socket, options, (done) =>
     socket.bind(options.port, options.host, () => {
       socket.removeAllListeners('error');
       // A datagram socket has no connection to lose; an ICMP error for one peer must not end the listener.
       socket.on('error', () => undefined);
-      resolve();
-    });
-  });
-  const addr = socket.address();
+      done();
+    }),
+  );
   return {
-    address: formatSocketAddress(addr.address, addr.port),
-    port: addr.port,
+    ...boundAt(socket.address()),
     clients: () => [...byId.values()].map((p) => p.client),
     send(id, line) {
       const p = byId.get(id);

@@ -53,3 +53,15 @@ export function exitCodeFrom(err: unknown, rules: readonly ExitRule[], otherwise
   }
   return otherwise;
 }
+
+/**
+ * A CLI's exit codes, each written once with its name, its number and what it means: `codes` for the
+ * program (`EXIT.usage`), `help` for the `Exit codes:` table of --help, in the table's order. Written
+ * apart, the two drift (a code added to one, a meaning left behind in the other).
+ */
+export function exitCodeTable<const T extends Readonly<Record<string, readonly [number, string]>>>(
+  table: T,
+): { codes: { readonly [K in keyof T]: T[K][0] }; help: ReadonlyArray<readonly [number, string]> } {
+  const codes = Object.fromEntries(Object.entries(table).map(([name, [code]]) => [name, code]));
+  return { codes: codes as { readonly [K in keyof T]: T[K][0] }, help: Object.values(table) };
+}

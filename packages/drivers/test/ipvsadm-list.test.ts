@@ -107,48 +107,21 @@ describe('parseIpvsadmList', () => {
 });
 
 describe('editWeightArgv', () => {
-  it('repeats the forwarding method, since -e resets what it is not given', () => {
-    const [s] = parseIpvsadmList(DR);
-    expect(editWeightArgv(s!, s!.servers[0]!, 0)).toEqual([
-      '-e',
-      '-t',
-      '172.16.0.113:2100',
-      '-r',
-      '172.16.0.114:2100',
-      '-g',
-      '-w',
-      '0',
-    ]);
-  });
-
-  it('keeps thresholds and masquerading; UDP services use -u', () => {
-    const [s] = parseIpvsadmList(THRESHOLDS);
-    const dest = { ...s!.servers[0]!, forwarding: 'Route', weight: 3 };
-    expect(editWeightArgv(s!, dest, 3)).toEqual([
-      '-e',
-      '-t',
-      '172.16.0.113:2100',
-      '-r',
-      '172.16.0.114:2100',
-      '-g',
-      '-w',
-      '3',
-      '-x',
-      '100',
-      '-y',
-      '10',
-    ]);
-    const udp = parseIpvsadmList(MIXED)[1]!;
-    expect(editWeightArgv(udp, udp.servers[0]!, 0)).toEqual([
-      '-e',
-      '-u',
-      '10.0.0.10:53',
-      '-r',
-      '172.17.0.2:53',
-      '-m',
-      '-w',
-      '0',
-    ]);
+  // -e resets what it is not given: the forwarding method, and thresholds where set, are repeated.
+  it.each([
+    ['repeats the forwarding method (DR: -g)', DR, 0, {}, 0, '-e -t 172.16.0.113:2100 -r 172.16.0.114:2100 -g -w 0'],
+    [
+      'keeps thresholds',
+      THRESHOLDS,
+      0,
+      { forwarding: 'Route', weight: 3 },
+      3,
+      '-e -t 172.16.0.113:2100 -r 172.16.0.114:2100 -g -w 3 -x 100 -y 10',
+    ],
+    ['keeps masquerading; UDP services use -u', MIXED, 1, {}, 0, '-e -u 10.0.0.10:53 -r 172.17.0.2:53 -m -w 0'],
+  ] as const)('%s', (_what, list, index, dest, weight, argv) => {
+    const s = parseIpvsadmList(list)[index]!;
+    expect(editWeightArgv(s, { ...s.servers[0]!, ...dest }, weight)).toEqual(argv.split(' '));
   });
 
   it('refuses a forwarding method it cannot repeat, and a tunnel whose settings it could not read', () => {

@@ -1,5 +1,5 @@
 /** Errors of rs-server, and the one place where they become exit codes. */
-import { exitCodeFrom, exitRule, ListenError, NamedError, UsageError } from '@lvs-drain-kit/common';
+import { exitCodeFrom, exitCodeTable, exitRule, ListenError, NamedError, UsageError } from '@lvs-drain-kit/common';
 import { CommanderError } from 'commander';
 
 /** Bad flags or values (exit code 2); the port could not be bound (exit code 3). */
@@ -22,21 +22,19 @@ export class CommandUsageError extends CommanderError {
   override name = 'CommandUsageError';
 }
 
-export const EXIT = {
-  ok: 0,
-  internal: 1,
-  usage: 2,
-  environment: 3,
-  refused: 4,
-} as const;
+const EXIT_TABLE = exitCodeTable({
+  ok: [0, 'done (serve: stopped cleanly after SIGTERM/SIGINT)'],
+  internal: [1, 'internal error (a bug: the message says where)'],
+  usage: [2, 'bad flags or values'],
+  environment: [3, 'cannot listen, control socket unreachable, or the host cannot be set up (root, tools)'],
+  refused: [4, 'ctl: refused (the server is stopping); realserver status: not set up'],
+});
+
+export const EXIT = EXIT_TABLE.codes;
 
 /** Listed by --help. `check` has its own codes (keepalived's MISC_CHECK contract), listed with it. */
 export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
-  [EXIT.ok, 'done (serve: stopped cleanly after SIGTERM/SIGINT)'],
-  [EXIT.internal, 'internal error (a bug: the message says where)'],
-  [EXIT.usage, 'bad flags or values'],
-  [EXIT.environment, 'cannot listen, control socket unreachable, or the host cannot be set up (root, tools)'],
-  [EXIT.refused, 'ctl: refused (the server is stopping); realserver status: not set up'],
+  ...EXIT_TABLE.help,
   [130, 'serve: a second SIGINT (143: a second SIGTERM) ended it at once'],
 ];
 

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { DrainReport } from './report.js';
 
 export { RS_SERVER_BIN } from '@lvs-drain-kit/common';
 export const LVS_CLIENT_BIN = fileURLToPath(new URL('../../client/bin/lvs-client.js', import.meta.url));
@@ -155,4 +156,34 @@ export function startVerify(args: string[], stateDir: string, timeoutMs = 60_000
 
 export function runVerify(args: string[], stateDir: string, timeoutMs?: number): Promise<CliRun> {
   return startVerify(args, stateDir, timeoutMs).done;
+}
+
+/**
+ * `lvs-verify ARGS --json` (drain-test, maintain …): the run, and the report it printed, typed as lvs-verify
+ * declares it (`R`: DrainReport, MaintainReport). Output that is not JSON throws, with what was printed.
+ */
+export async function runVerifyJson<R = DrainReport>(
+  args: string[],
+  stateDir: string,
+  timeoutMs?: number,
+): Promise<CliRun & { report: R }> {
+  const r = await runVerify([...args, '--json'], stateDir, timeoutMs);
+  try {
+    return { ...r, report: JSON.parse(r.stdout) as R };
+  } catch {
+    throw new Error(`lvs-verify ${args.join(' ')} --json printed no JSON (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+  }
+}
+
+/** lvs-verify's flags for the haproxy driver on a runtime API socket: its backend, and the server where named. */
+export function haproxyDriverFlags(socket: string, backend: string, server?: string): string[] {
+  return [
+    '--driver',
+    'haproxy',
+    '--haproxy-socket',
+    socket,
+    '--haproxy-backend',
+    backend,
+    ...(server ? ['--haproxy-server', server] : []),
+  ];
 }

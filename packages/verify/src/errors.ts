@@ -8,6 +8,7 @@
 import {
   EnvironmentError,
   exitCodeFrom,
+  exitCodeTable,
   exitRule,
   InterruptedError,
   NamedError,
@@ -17,33 +18,27 @@ import { DrainCommandError, DriverError, DriverSpecError } from '@lvs-drain-kit/
 
 export { DrainCommandError, DriverError, DriverSpecError, EnvironmentError, InterruptedError, UsageError };
 
-export const EXIT = {
-  pass: 0,
-  checkFailed: 1,
-  usage: 2,
-  environment: 3,
-  restoreFailed: 4,
-  /** Interrupted (SIGINT/SIGTERM) after the weight was put back: the shell's 128 + signal. */
-  sigint: 130,
-  sigterm: 143,
-} as const;
-
-/** For --help: every exit code, in words. */
-export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
-  [EXIT.pass, 'every check passed (warn included)'],
-  [EXIT.checkFailed, 'a check failed (or an error after the drain; the weight was restored)'],
-  [EXIT.usage, 'usage or config error'],
-  [
-    EXIT.environment,
+const EXIT_TABLE = exitCodeTable({
+  pass: [0, 'every check passed (warn included)'],
+  checkFailed: [1, 'a check failed (or an error after the drain; the weight was restored)'],
+  usage: [2, 'usage or config error'],
+  environment: [
+    3,
     'not tested as asked: environment error before any drain (unreachable, refused, no spread), or a check observed nothing',
   ],
-  [
-    EXIT.restoreFailed,
+  restoreFailed: [
+    4,
     'the restore failed, or someone else changed the drained weight during the run (left as they set it); see the command',
   ],
-  [EXIT.sigint, 'interrupted by SIGINT; the weight was restored first'],
-  [EXIT.sigterm, 'interrupted by SIGTERM; the weight was restored first'],
-];
+  // Interrupted (SIGINT/SIGTERM) after the weight was put back: the shell's 128 + signal.
+  sigint: [130, 'interrupted by SIGINT; the weight was restored first'],
+  sigterm: [143, 'interrupted by SIGTERM; the weight was restored first'],
+});
+
+export const EXIT = EXIT_TABLE.codes;
+
+/** For --help: every exit code, in words (drain-test's; other commands list theirs). */
+export const EXIT_HELP = EXIT_TABLE.help;
 
 /** A config file that cannot be read or does not validate. */
 export class ConfigError extends NamedError {}

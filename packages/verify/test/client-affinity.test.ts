@@ -126,15 +126,7 @@ describe('drain-test on hashing and persistent services (builtin lab director)',
   it('a spread that cannot be made (the other server has weight 0) is exit 3 with what to check, nothing drained', async () => {
     lab = await startInProcessLab(silent);
     const other = lab.base.reals[1]!;
-    lab.director.ipvsadm([
-      '-e',
-      '-t',
-      `127.0.0.1:${lab.base.vip.port}`,
-      '-r',
-      `${other.host}:${other.port}`,
-      '-w',
-      '0',
-    ]);
+    lab.setWeightByHand(other, 0);
     const report = await runDrainTest({ ...lab.base, driver: lab.builtin });
     expect(statuses(report)).toEqual({ preflight: 'pass', spread: 'fail' });
     expect(message(report, 'spread')).toMatch(
@@ -162,15 +154,7 @@ describe('someone else changes the weight during the test', () => {
         await l.builtin.setWeight(service, real, weight);
         if (weight === 0) {
           setTimeout(() => {
-            l.director.ipvsadm([
-              '-e',
-              '-t',
-              `127.0.0.1:${l.base.vip.port}`,
-              '-r',
-              `${real.host}:${real.port}`,
-              '-w',
-              '3',
-            ]);
+            l.setWeightByHand(real, 3);
           }, 50);
         }
       },
@@ -204,10 +188,8 @@ describe('someone else changes the weight during the test', () => {
       driverDescription: 'builtin',
       manualCommand: 'ipvsadm -e … -w 1',
     };
-    const drained = `${lab.base.drain.host}:${lab.base.drain.port}`;
-    const vip = `127.0.0.1:${lab.base.vip.port}`;
     // Someone else set 3 after the run's 0: left, said, journal cleared.
-    lab.director.ipvsadm(['-e', '-t', vip, '-r', drained, '-w', '3']);
+    lab.setWeightByHand(lab.base.drain, 3);
     await journal.add(entry);
     const lines: string[] = [];
     const left = await undoDrains({ journalPath: lab.base.journalPath, onLine: (l) => lines.push(l) });
@@ -215,7 +197,7 @@ describe('someone else changes the weight during the test', () => {
     expect(lines.join('\n')).toMatch(/left .* alone: its weight is 3, not the 0 the run set/);
     expect(await lab.builtin.getWeight({ vip: lab.base.vip }, lab.base.drain)).toBe(3);
     // Still the run's 0: put back.
-    lab.director.ipvsadm(['-e', '-t', vip, '-r', drained, '-w', '0']);
+    lab.setWeightByHand(lab.base.drain, 0);
     await journal.add(entry);
     const put = await undoDrains({ journalPath: lab.base.journalPath });
     expect(put.restored).toHaveLength(1);

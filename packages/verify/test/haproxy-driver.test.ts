@@ -4,7 +4,14 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { haproxyCommand, parseApiAddress, UnsupportedSetupError } from '@lvs-drain-kit/drivers';
-import { runVerify, type SpawnedServer, spawnRsServer, tempDir } from '@lvs-drain-kit/testkit';
+import {
+  haproxyDriverFlags,
+  runVerify,
+  runVerifyJson,
+  type SpawnedServer,
+  spawnRsServer,
+  tempDir,
+} from '@lvs-drain-kit/testkit';
 import { createHaproxyDriver, type MaintainReport } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,28 +169,11 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
   });
 
   it('drain-test passes through HAProxy: old connections survive set weight 0, new ones avoid rs1', async () => {
-    const r = await runVerify(
-      [
-        ...clusterFlags(),
-        '--driver',
-        'haproxy',
-        '--haproxy-socket',
-        socket,
-        '--haproxy-backend',
-        'be',
-        '--hold',
-        '1s',
-        '--interval',
-        '100ms',
-        '--json',
-      ],
+    const { code, stdout, stderr, report } = await runVerifyJson(
+      [...clusterFlags(), ...haproxyDriverFlags(socket, 'be'), '--hold', '1s', '--interval', '100ms'],
       state.path,
     );
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as {
-      verdict: string;
-      servers: Array<{ name: string; weightDuringDrain?: number; connectionsAfter: number }>;
-    };
+    expect(code, stdout + stderr).toBe(0);
     expect(report.verdict).toBe('pass');
     const rs1 = report.servers.find((s) => s.name === 'rs1')!;
     expect(rs1.weightDuringDrain).toBe(0);
@@ -191,16 +181,11 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
   });
 
   it("maintain through HAProxy: show stat's sessions are what the wait reads; no request fails", async () => {
-    const r = await runVerify(
+    const { code, stderr, report } = await runVerifyJson<MaintainReport>(
       [
         'maintain',
         ...cluster(),
-        '--driver',
-        'haproxy',
-        '--haproxy-socket',
-        socket,
-        '--haproxy-backend',
-        'be',
+        ...haproxyDriverFlags(socket, 'be'),
         '--rate',
         '40',
         '--long-lived',
@@ -211,12 +196,10 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
         '100ms',
         '--exec',
         'echo working on {name}',
-        '--json',
       ],
       state.path,
     );
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as MaintainReport;
+    expect(code, stderr).toBe(0);
     expect(report.servers.map((s) => [s.name, s.status, s.exec?.output])).toEqual([
       ['rs1', 'done', 'working on rs1\n'],
       ['rs2', 'done', 'working on rs2\n'],
@@ -232,10 +215,7 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
   });
 
   it('an unknown backend is an environment error (exit 3)', async () => {
-    const r = await runVerify(
-      [...clusterFlags(), '--driver', 'haproxy', '--haproxy-socket', socket, '--haproxy-backend', 'nope'],
-      state.path,
-    );
+    const r = await runVerify([...clusterFlags(), ...haproxyDriverFlags(socket, 'nope')], state.path);
     expect(r.code, r.stdout).toBe(3);
     expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director/);
   });
@@ -248,7 +228,7 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
       "import { connect } from 'node:net';\nconst s = connect(process.argv[2]); s.on('connect', () => s.end(process.argv[3] + '\\n')); s.pipe(process.stdout);\n",
     );
     const run = (command: string) => `${process.execPath} ${hactl} ${socket} '${command}'`;
-    const r = await runVerify(
+    const { code, stderr, report } = await runVerifyJson(
       [
         ...clusterFlags(),
         '--driver',
@@ -263,14 +243,10 @@ describe('haproxy driver against a real HAProxy (runtime API on a unix socket)',
         '600ms',
         '--interval',
         '100ms',
-        '--json',
       ],
       state.path,
     );
-    expect(r.code, r.stderr).toBe(1);
-    const report = JSON.parse(r.stdout) as {
-      checks: Array<{ id: string; status: string; failures: Array<{ class: string; server: string }> }>;
-    };
+    expect(code, stderr).toBe(1);
     const failed = report.checks.filter((c) => c.status === 'fail');
     expect(failed.map((c) => c.id)).toEqual(['old-connections-survive']);
     expect(failed[0]!.failures.length).toBeGreaterThan(0);

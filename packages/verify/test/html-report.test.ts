@@ -67,8 +67,16 @@ async function openConnectionsTable(page: Page): Promise<void> {
   await page.locator('#connections-body tr').first().waitFor();
 }
 
-function nothingFetched(opened: Awaited<ReturnType<typeof openReport>>, file: string) {
+/**
+ * Opens a report page, keeps a screenshot of it for a person to look at, and checks that it ran clean: no
+ * script error, nothing fetched but the file itself.
+ */
+async function openClean(file: string, screenshot: string, fullPage = true) {
+  const opened = await openReport(browser, file);
+  await opened.page.screenshot({ path: join(OUT, screenshot), fullPage });
+  expect(opened.errors).toEqual([]);
   expect(opened.requests.map((u) => decodeURIComponent(u))).toEqual([`file://${file}`]);
+  return opened;
 }
 
 describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
@@ -76,11 +84,8 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     const { report, html, code } = await labRun('pass', []);
     expect(code).toBe(0);
     const t = report.timeline!;
-    const opened = await openReport(browser, html);
+    const opened = await openClean(html, 'pass.png');
     const { page } = opened;
-    await page.screenshot({ path: join(OUT, 'pass.png'), fullPage: true });
-    expect(opened.errors).toEqual([]);
-    nothingFetched(opened, html);
     expect(await opened.blocked()).toEqual([]);
 
     expect(await page.textContent('#verdict')).toBe('PASS');
@@ -144,11 +149,8 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     const { report, html, code } = await labRun('reset-old', ['--lab-misbehave', 'reset-old']);
     expect(code).toBe(1);
     const t = report.timeline!;
-    const opened = await openReport(browser, html);
+    const opened = await openClean(html, 'reset-old.png');
     const { page } = opened;
-    await page.screenshot({ path: join(OUT, 'reset-old.png'), fullPage: true });
-    expect(opened.errors).toEqual([]);
-    nothingFetched(opened, html);
 
     expect(await page.textContent('#verdict')).toBe('FAIL');
     expect(await page.textContent('#verdict-why')).toContain('old-connections-survive');
@@ -219,10 +221,7 @@ describe('the HTML report in a headless browser', { timeout: 120_000 }, () => {
     const renderMs = performance.now() - started;
     await writeFile(file, html);
     const json = Buffer.byteLength(stringifyReport(report));
-    const opened = await openReport(browser, file);
-    expect(opened.errors).toEqual([]);
-    nothingFetched(opened, file);
-    await opened.page.screenshot({ path: join(OUT, 'large.png') });
+    const opened = await openClean(file, 'large.png', false);
     await openConnectionsTable(opened.page);
     expect(await opened.page.locator('#connections-body tr').count()).toBe(10_000);
     const figures = {

@@ -16,6 +16,8 @@ export interface InProcessLab {
   builtin: DrainDriver;
   servers: RsServer[];
   director: LabDirector;
+  /** `ipvsadm -e … -w WEIGHT` on the lab director, as another operator would: no run made this change. */
+  setWeightByHand(real: { host: string; port: number }, weight: number): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,10 @@ export async function startInProcessLab(
     builtin: await createDriver({ kind: 'builtin', control: `127.0.0.1:${labDirector.control.port}` }),
     servers,
     director: labDirector,
+    setWeightByHand(real, weight) {
+      const vip = `127.0.0.1:${labDirector.vip.port}`;
+      labDirector.ipvsadm(['-e', '-t', vip, '-r', `${real.host}:${real.port}`, '-w', String(weight)]);
+    },
     async close() {
       await labDirector.close();
       await Promise.all(servers.map((s) => s.destroy()));

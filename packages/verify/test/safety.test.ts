@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRunning, readProcessSync } from '@lvs-drain-kit/common';
 import { type LabInfo, type LabState, readLabInfo } from '@lvs-drain-kit/lab';
-import { LVS_VERIFY_BIN, runVerify, startVerify, tempDir } from '@lvs-drain-kit/testkit';
+import { LVS_VERIFY_BIN, runVerify, runVerifyJson, startVerify, tempDir } from '@lvs-drain-kit/testkit';
 import { createDriver } from '@lvs-drain-kit/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -174,16 +174,11 @@ describe('command driver (real commands through /bin/sh)', () => {
 
   it('a restore command without {weight} needs no weight: no --get-cmd, no --restore-weight; the report names it', async () => {
     const restore = ipvsadm().replace('{weight}', '1');
-    const r = await runVerify(
-      [...target, ...commandDriver(ipvsadm(), restore), '--hold', '500ms', '--interval', '100ms', '--json'],
+    const { code, stdout, stderr, report } = await runVerifyJson(
+      [...target, ...commandDriver(ipvsadm(), restore), '--hold', '500ms', '--interval', '100ms'],
       state.path,
     );
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as {
-      drain: { originalWeight?: number };
-      restore: { weight?: number; manualCommand: string };
-      checks: Array<{ id: string; message: string }>;
-    };
+    expect(code, stdout + stderr).toBe(0);
     const ran = restore.replace('{vip}', lab.vip.host).replace('{vport}', String(lab.vip.port));
     const filled = ran.replace('{rip}', lab.reals[0]!.host).replace('{rport}', String(lab.reals[0]!.port));
     expect(report.checks.find((c) => c.id === 'restore')?.message).toBe(`the server put back (command: ${filled})`);
@@ -214,27 +209,21 @@ describe('command driver (real commands through /bin/sh)', () => {
   });
 
   it('a failing drain command is an environment error (exit 3) with its exit code and stderr in the report', async () => {
-    const r = await runVerify(
+    const { code, stderr, report } = await runVerifyJson(
       [
         ...target,
         ...commandDriver('echo "permission denied for {rip}" >&2; exit 7', ipvsadm()),
         '--restore-weight',
         '1',
-        '--json',
       ],
       state.path,
     );
-    expect(r.code, r.stderr).toBe(3);
-    const report = JSON.parse(r.stdout) as {
-      verdict: string;
-      checks: Array<{ id: string; status: string; message: string }>;
-      error: { detail: string };
-    };
+    expect(code, stderr).toBe(3);
     expect(report.verdict).toBe('error');
     const drain = report.checks.find((c) => c.id === 'drain')!;
     expect(drain.status).toBe('fail');
     expect(drain.message).toContain('exited with code 7');
-    expect(report.error.detail).toBe(`permission denied for ${lab.reals[0]!.host}`);
+    expect(report.error?.detail).toBe(`permission denied for ${lab.reals[0]!.host}`);
     expect(await rs1Weight()).toBe(1);
   });
 
@@ -346,9 +335,11 @@ describe('exit codes for bad input and a missing environment', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 
-  it('3: a UDP service, which drain-test cannot probe, refused before a connection (the driver itself drains it)', async () => {
-    const r = await runVerify(
-      [
+  // Each refused in preflight: exit 3, the reason on stdout, and the lab's rs1 left at its weight.
+  it.each<[string, () => string[], RegExp | string, RegExp?]>([
+    [
+      'a UDP service, which drain-test cannot probe, refused before a connection (the driver itself drains it)',
+      () => [
         'drain-test',
         ...clusterFlags('127.0.0.1:53', ['127.0.0.1:2', '127.0.0.1:3']),
         '--driver',
@@ -358,18 +349,12 @@ describe('exit codes for bad input and a missing environment', () => {
         '--director',
         `builtin:${lab.driver.control}`,
       ],
-      state.path,
-    );
-    expect(r.code, r.stdout + r.stderr).toBe(3);
-    expect(r.stdout).toMatch(
       /FAIL\s+preflight\s+drain-test probes TCP only: it cannot test the UDP service 127\.0\.0\.1:53/,
-    );
-    expect(r.stdout).not.toMatch(/cannot reach real server/);
-  });
-
-  it('3: real servers that cannot be reached', async () => {
-    const r = await runVerify(
-      [
+      /cannot reach real server/,
+    ],
+    [
+      'real servers that cannot be reached',
+      () => [
         'drain-test',
         ...clusterFlags('127.0.0.1:9', ['127.0.0.1:9', '127.0.0.1:7']),
         '--driver',
@@ -377,15 +362,11 @@ describe('exit codes for bad input and a missing environment', () => {
         '--control',
         '127.0.0.1:9',
       ],
-      state.path,
-    );
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot reach real server 127\.0\.0\.1:9 directly/);
-  });
-
-  it('3: a VIP nobody listens on (the driver reads nothing, the real servers answer)', async () => {
-    const r = await runVerify(
-      [
+      /FAIL\s+preflight\s+cannot reach real server 127\.0\.0\.1:9 directly/,
+    ],
+    [
+      'a VIP nobody listens on (the driver reads nothing, the real servers answer)',
+      () => [
         'drain-test',
         '--vip',
         '127.0.0.1:9',
@@ -394,23 +375,24 @@ describe('exit codes for bad input and a missing environment', () => {
         '--restore-weight',
         '1',
       ],
-      state.path,
-    );
-    expect(r.code, r.stdout).toBe(3);
-    expect(r.stdout).toContain('cannot connect to the VIP 127.0.0.1:9');
-  });
-
-  it('3: a director control port that cannot be reached', async () => {
-    const r = await runVerify([...target, '--driver', 'builtin', '--control', '127.0.0.1:9'], state.path);
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director/);
+      'cannot connect to the VIP 127.0.0.1:9',
+    ],
+    [
+      'a director control port that cannot be reached',
+      () => [...target, '--driver', 'builtin', '--control', '127.0.0.1:9'],
+      /FAIL\s+preflight\s+cannot read the director/,
+    ],
+    [
+      '--driver ipvsadm where ipvsadm cannot run (not installed, or no IPVS in this kernel)',
+      () => [...target, '--driver', 'ipvsadm'],
+      /FAIL\s+preflight\s+cannot read the director \(ipvsadm via local\)/,
+    ],
+  ])('3: %s', async (_what, args, says, neverSays) => {
+    const r = await runVerify(args(), state.path);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(says);
+    if (neverSays) expect(r.stdout).not.toMatch(neverSays);
     expect(await rs1Weight()).toBe(1);
-  });
-
-  it('3: --driver ipvsadm where ipvsadm cannot run (not installed, or no IPVS in this kernel)', async () => {
-    const r = await runVerify([...target, '--driver', 'ipvsadm'], state.path);
-    expect(r.code, r.stdout).toBe(3);
-    expect(r.stdout).toMatch(/FAIL\s+preflight\s+cannot read the director \(ipvsadm via local\)/);
   });
 });
 

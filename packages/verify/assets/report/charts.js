@@ -139,16 +139,7 @@ function oldConnectionsChart(data, el, width) {
       ? { w: 7, h: Math.max(7, Math.min(14, h * 0.9)) }
       : { w: 2.5, h: Math.max(1, Math.min(12, h * 0.7)) };
   };
-  const opts = chartOptions(data, {
-    width,
-    height,
-    y: rowScale(rows),
-    yAxis: rowAxis(data.old.groups, rows),
-    series: data.old.series.map((s) => markSeries(s, size)),
-    dragY: true,
-    labels: true,
-  });
-  return new uPlot(opts, markData(data.old.series), el);
+  return marksChart(data, data.old, rows, el, { width, height, size, dragY: true, labels: true });
 }
 
 /**
@@ -161,16 +152,28 @@ function freshConnectionsChart(data, el, width) {
   const rows = Math.max(1, data.fresh.rows);
   const size = (/** @type {uPlot} */ _u, /** @type {boolean} */ failure) =>
     failure ? { w: 7, h: 14 } : { w: 3, h: 12 };
+  return marksChart(data, data.fresh, rows, el, { width, height: rows * 24 + 70, size, dragY: false, labels: false });
+}
+
+/**
+ * A chart of marks on rows, labelled by group (both connection charts): its series' marks, sized by `size`.
+ * @param {ChartData} data
+ * @param {{ groups: RowGroup[], series: MarkSeries[] }} part
+ * @param {number} rows
+ * @param {HTMLElement} el
+ * @param {{ width: number, height: number, size: (u: uPlot, failure: boolean) => { w: number, h: number }, dragY: boolean, labels: boolean }} o
+ */
+function marksChart(data, part, rows, el, o) {
   const opts = chartOptions(data, {
-    width,
-    height: rows * 24 + 70,
+    width: o.width,
+    height: o.height,
     y: rowScale(rows),
-    yAxis: rowAxis(data.fresh.groups, rows),
-    series: data.fresh.series.map((s) => markSeries(s, size)),
-    dragY: false,
-    labels: false,
+    yAxis: rowAxis(part.groups, rows),
+    series: part.series.map((s) => markSeries(s, o.size)),
+    dragY: o.dragY,
+    labels: o.labels,
   });
-  return new uPlot(opts, markData(data.fresh.series), el);
+  return new uPlot(opts, markData(part.series), el);
 }
 
 /**

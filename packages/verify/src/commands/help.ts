@@ -1,4 +1,5 @@
 /** Pieces of --help shared by the commands. */
+import { DRIVERS } from '@lvs-drain-kit/drivers';
 
 /** `Title:` and indented lines, as commander prints its own sections. */
 export function helpSection(title: string, lines: readonly string[]): string {
@@ -15,3 +16,6 @@ export function helpRows(rows: ReadonlyArray<readonly [string | number, string]>
 export function exitCodesHelp(rows: ReadonlyArray<readonly [number, string]>): string {
   return helpSection('Exit codes', helpRows(rows));
 }
+
+/** The `Drivers (--driver)` section of the commands that take a driver: each kind and what it drives. */
+export const DRIVERS_HELP = ['Drivers (--driver)', helpRows(DRIVERS.map((d) => [d.kind, d.description]))] as const;

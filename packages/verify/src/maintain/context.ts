@@ -3,6 +3,7 @@ import { formatHostPort } from '@lvs-drain-kit/common';
 import type { RealServerRef, ServiceRef } from '@lvs-drain-kit/drivers';
 import { Journal, type JournalEntry } from '../journal.js';
 import type { MaintainReport, MaintainServerReport, MaintainStep, MaintainStepId } from '../report/maintain-types.js';
+import { runErrorOf } from '../report/run-error.js';
 import type { CheckStatus } from '../report/types.js';
 import { type Health, waitHealthy } from './healthy.js';
 import type { ResolvedMaintainOptions } from './options.js';
@@ -81,16 +82,7 @@ export class MaintainRun {
 
   /** What stopped the run, for the report's `error`. */
   errorOf(err: unknown): NonNullable<MaintainReport['error']> {
-    const e = err instanceof Error ? err : new Error(String(err));
-    const error: NonNullable<MaintainReport['error']> = {
-      type: e.name,
-      message: e.message,
-      beforeDrain: !this.drainedAny,
-    };
-    const detail = (e as { detail?: unknown }).detail;
-    if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
-    if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
-    return error;
+    return runErrorOf(err, !this.drainedAny);
   }
 }
 

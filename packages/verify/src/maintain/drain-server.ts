@@ -18,7 +18,7 @@ import { type MaintainOptions, resolveMaintainOptions, type WaitSettings } from 
 import { firstAnswerFrom } from './return.js';
 import { type Origin, putBack, waitEmpty } from './server.js';
 
-interface ServerCommandOptions {
+export interface ServerCommandOptions {
   vip: RealServerRef;
   real: RealServerRef;
   /** Its name, where known (`--real HOST:PORT=NAME`); else learned by asking it. */

@@ -3,9 +3,12 @@ import type { DrainDriver, DriverSpec, RealServerRef } from '@lvs-drain-kit/driv
 import type { RealSpec } from '../options.js';
 import type { MaintainProgress } from './progress.js';
 
+// The words of --wait-empty and --on-timeout (and of a cluster file), spelled once for flag, schema and type.
 /** `active`: established connections only; `all`: closing and closed ones the director still holds too. */
-export type WaitEmptyMode = 'active' | 'all';
-export type OnTimeout = 'abort' | 'continue';
+export const WAIT_EMPTY_MODES = ['active', 'all'] as const;
+export type WaitEmptyMode = (typeof WAIT_EMPTY_MODES)[number];
+export const ON_TIMEOUT_ACTIONS = ['abort', 'continue'] as const;
+export type OnTimeout = (typeof ON_TIMEOUT_ACTIONS)[number];
 
 /** The live traffic that proves no client noticed: short connections at `rate` and long-lived ones. */
 export interface SamplerSettings {

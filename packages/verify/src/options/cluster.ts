@@ -55,6 +55,8 @@ export const CLUSTER_OPTIONS = {
     DEFAULTS.restoreTimeoutMs,
     'restoreTimeout',
   ),
+  /** Every command that acts on a cluster reports as text or, with this, as one JSON object. */
+  json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
   journalPath: option<string>({
     flag: '--journal <file>',
     help: 'journal file (default: under the state directory)',

@@ -57,6 +57,22 @@ export function count(flag: string, help: string, min: number, max: number, defa
   });
 }
 
+/** One of a few words, on the command line and in a file: the list is spelled once for both. */
+export function choice<const C extends readonly [string, ...string[]]>(
+  flag: string,
+  help: string,
+  choices: C,
+  defaultValue: C[number],
+) {
+  return option<C[number], C[number]>({
+    flag,
+    help,
+    choices,
+    defaultText: defaultValue,
+    config: { schema: (z) => z.enum(choices) },
+  });
+}
+
 /** A duration: `500ms`, `5s`, `2m`, `1h` (a bare number is refused); the value is in milliseconds. */
 export function duration(flag: string, help: string, defaultMs: number, configKey: string) {
   return option<number, number>({

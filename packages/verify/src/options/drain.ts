@@ -4,13 +4,8 @@
  * maintain's wait and health options.
  */
 import { CLUSTER_OPTIONS } from './cluster.js';
-import { type ConfigValuesOf, count, type FlagValues, option } from './define.js';
+import { count, option } from './define.js';
 import { HEALTHY_TIMEOUT, WAIT_OPTIONS } from './maintain.js';
-
-const json = option<boolean>({
-  flag: '--json',
-  help: 'print one JSON object (see README) instead of the human report',
-});
 
 export const DRAIN_OPTIONS = {
   vip: CLUSTER_OPTIONS.vip,
@@ -20,7 +15,7 @@ export const DRAIN_OPTIONS = {
   wait: option<boolean>({ flag: '--wait', help: 'wait until the server is empty (it stays drained either way)' }),
   ...WAIT_OPTIONS,
   timeoutMs: CLUSTER_OPTIONS.timeoutMs,
-  json,
+  json: CLUSTER_OPTIONS.json,
   journalPath: CLUSTER_OPTIONS.journalPath,
 };
 
@@ -33,11 +28,6 @@ export const UNDRAIN_OPTIONS = {
   healthyTimeoutMs: HEALTHY_TIMEOUT,
   restoreTimeoutMs: CLUSTER_OPTIONS.restoreTimeoutMs,
   timeoutMs: CLUSTER_OPTIONS.timeoutMs,
-  json,
+  json: CLUSTER_OPTIONS.json,
   journalPath: CLUSTER_OPTIONS.journalPath,
 };
-
-export type DrainFlags = FlagValues<typeof DRAIN_OPTIONS>;
-export type DrainConfigValues = ConfigValuesOf<typeof DRAIN_OPTIONS>;
-export type UndrainFlags = FlagValues<typeof UNDRAIN_OPTIONS>;
-export type UndrainConfigValues = ConfigValuesOf<typeof UNDRAIN_OPTIONS>;

@@ -3,34 +3,32 @@
  * in --help order. The cluster options are CLUSTER_OPTIONS' entries, so a cluster file written for
  * drain-test serves maintain as it is.
  */
-import { MAINTAIN_DEFAULTS as D, type OnTimeout, type WaitEmptyMode } from '../maintain/options.js';
+import { MAINTAIN_DEFAULTS as D, ON_TIMEOUT_ACTIONS, WAIT_EMPTY_MODES } from '../maintain/options.js';
 import { CLUSTER_OPTIONS } from './cluster.js';
-import { type ConfigValuesOf, count, duration, type FlagValues, option } from './define.js';
+import { type ConfigValuesOf, choice, count, duration, option } from './define.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** How a drained server is waited for: maintain and `drain --wait`. */
 export const WAIT_OPTIONS = {
-  waitEmpty: option<WaitEmptyMode, WaitEmptyMode>({
-    flag: '--wait-empty <mode>',
-    help: 'active: no established connection left; all: none the director still holds, closed ones too (IPVS keeps those for its FIN timeout, 2m by default)',
-    choices: ['active', 'all'],
-    defaultText: D.waitEmpty,
-    config: { schema: (z) => z.enum(['active', 'all']) },
-  }),
+  waitEmpty: choice(
+    '--wait-empty <mode>',
+    'active: no established connection left; all: none the director still holds, closed ones too (IPVS keeps those for its FIN timeout, 2m by default)',
+    WAIT_EMPTY_MODES,
+    D.waitEmpty,
+  ),
   drainTimeoutMs: duration(
     '--drain-timeout <duration>',
     'how long a drained server may take to empty',
     D.drainTimeoutMs,
     'drainTimeout',
   ),
-  onTimeout: option<OnTimeout, OnTimeout>({
-    flag: '--on-timeout <action>',
-    help: 'not empty in time: abort (put it back, stop) or continue (do the work anyway)',
-    choices: ['abort', 'continue'],
-    defaultText: D.onTimeout,
-    config: { schema: (z) => z.enum(['abort', 'continue']) },
-  }),
+  onTimeout: choice(
+    '--on-timeout <action>',
+    'not empty in time: abort (put it back, stop) or continue (do the work anyway)',
+    ON_TIMEOUT_ACTIONS,
+    D.onTimeout,
+  ),
   minServing: count(
     '--min-serving <n>',
     'refuse to drain a server unless this many others keep a weight above 0 (read before each)',
@@ -88,16 +86,13 @@ export const MAINTAIN_OPTIONS = {
     'interval',
   ),
   timeoutMs: CLUSTER_OPTIONS.timeoutMs,
-  json: option<boolean>({ flag: '--json', help: 'print one JSON object (see README) instead of the human report' }),
+  json: CLUSTER_OPTIONS.json,
   junit: option<string>({
     flag: '--junit <file>',
     help: 'also write a JUnit XML file: a suite per server, a case per step',
   }),
   journalPath: CLUSTER_OPTIONS.journalPath,
 };
-
-export type MaintainFlags = FlagValues<typeof MAINTAIN_OPTIONS>;
-export type MaintainConfigValues = ConfigValuesOf<typeof MAINTAIN_OPTIONS>;
 
 /** The options a flag and a cluster file both set, the flag winning: they go to runMaintain as they are. */
 export const MAINTAIN_SETTINGS = [
@@ -115,4 +110,4 @@ export const MAINTAIN_SETTINGS = [
   'maxAgeMs',
   'intervalMs',
   'timeoutMs',
-] as const satisfies ReadonlyArray<keyof MaintainConfigValues>;
+] as const satisfies ReadonlyArray<keyof ConfigValuesOf<typeof MAINTAIN_OPTIONS>>;

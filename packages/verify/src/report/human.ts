@@ -2,9 +2,10 @@ import { escapeControl, formatDuration } from '@lvs-drain-kit/common';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { detectableLeak, percent, samplesForLeak } from '../measure/power.js';
+import { serverFacts } from './server-facts.js';
+import { badge } from './status.js';
 import { signed } from './time.js';
-import type { CheckStatus, DrainReport, FailureClass, LatencySummary, ServerReport, VerifierReport } from './types.js';
-import { FAILURE_CLASSES } from './types.js';
+import type { CheckStatus, DrainReport, LatencySummary, ServerReport, VerifierReport } from './types.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -160,48 +161,19 @@ function verifierLine(v: VerifierReport): string {
   return `verifier event-loop delay p99 ${Math.round(d.p99)} ms (max ${Math.round(d.max)}) · peak RSS ${Math.round(v.peakRssBytes / MB)} MB${rounds}`;
 }
 
-function badge(status: CheckStatus, c: ReturnType<typeof pc.createColors>): string {
-  switch (status) {
-    case 'pass':
-      return c.green('PASS');
-    case 'fail':
-      return c.red('FAIL');
-    case 'warn':
-      return c.yellow('WARN');
-    case 'inconclusive':
-      // Nothing observed: four letters like the others, and not one a hurried reader takes for a pass.
-      return c.yellow('VOID');
-    default:
-      return c.dim('SKIP');
-  }
-}
-
 function serverRow(sv: ServerReport, rtt: LatencySummary | undefined, c: ReturnType<typeof pc.createColors>): string[] {
-  const weights = [
-    sv.weightBefore,
-    sv.drained ? sv.weightDuringDrain : undefined,
-    sv.drained ? sv.weightAfter : undefined,
-  ]
-    .filter((w) => w !== undefined)
-    .join('→');
-  const failed = FAILURE_CLASSES.filter((k: FailureClass) => sv.failures[k] > 0)
-    .map((k) => `${sv.failures[k]} ${k}`)
-    .join(', ');
-  const stalled = sv.stalls > 0 ? `${sv.stalls} stall${sv.stalls === 1 ? '' : 's'}` : '';
-  const failures = [failed ? c.red(failed) : '', stalled ? c.yellow(stalled) : ''].filter(Boolean).join(', ');
-  const reused = sv.reusedPortConnections > 0 ? ` (+${sv.reusedPortConnections} reused port)` : '';
-  const lost = sv.connectionsAfter < sv.connectionsBefore;
+  const f = serverFacts(sv, rtt);
+  const failures = [f.failed ? c.red(f.failed) : '', f.stalled ? c.yellow(f.stalled) : ''].filter(Boolean).join(', ');
+  const oldConnections = `${sv.connectionsBefore} → ${sv.connectionsAfter}`;
   return [
     sv.drained ? c.bold(`${sv.name} *`) : sv.name,
     `${sv.host}:${sv.port}`,
-    weights || '?',
-    lost
-      ? c.red(`${sv.connectionsBefore} → ${sv.connectionsAfter}`)
-      : `${sv.connectionsBefore} → ${sv.connectionsAfter}`,
-    (sv.drained && sv.newConnections > 0 ? c.red(String(sv.newConnections)) : String(sv.newConnections)) + reused,
+    f.weights.join('→') || '?',
+    f.lost ? c.red(oldConnections) : oldConnections,
+    (f.leaked ? c.red(String(sv.newConnections)) : String(sv.newConnections)) + f.reused,
     String(sv.returnedConnections),
     String(sv.replies),
     failures || '—',
-    rtt ? `${rtt.p50.toFixed(2)} / ${rtt.p99.toFixed(2)} ms` : '—',
+    f.roundTrip,
   ];
 }

@@ -6,7 +6,7 @@ import { escapeControl, formatDuration } from '@lvs-drain-kit/common';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { MaintainReport, MaintainServerReport } from './maintain-types.js';
-import type { CheckStatus } from './types.js';
+import { badge, mark } from './status.js';
 import { FAILURE_CLASSES } from './types.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -128,24 +128,4 @@ function row(x: MaintainServerReport, c: Colors): string[] {
     took(t.returnedAfterMs),
     `${x.requests.sent} / ${x.requests.failed > 0 ? c.red(String(x.requests.failed)) : '0'}`,
   ];
-}
-
-function mark(status: CheckStatus, c: Colors): string {
-  return status === 'pass'
-    ? c.green('✓')
-    : status === 'fail'
-      ? c.red('✗')
-      : status === 'warn'
-        ? c.yellow('!')
-        : c.dim('–');
-}
-
-function badge(status: CheckStatus, c: Colors): string {
-  return status === 'pass'
-    ? c.green('PASS')
-    : status === 'fail'
-      ? c.red('FAIL')
-      : status === 'warn'
-        ? c.yellow('WARN')
-        : c.dim('SKIP');
 }

@@ -8,6 +8,7 @@ import type { DirectorState } from '@lvs-drain-kit/drivers';
 import { Journal } from '../journal.js';
 import { markStalledTimeouts } from '../measure/overload.js';
 import { type DrainTestOptions, resolveOptions } from '../options.js';
+import { runErrorOf } from '../report/run-error.js';
 import type { CheckResult, DrainReport, Verdict, VerifierReport } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { closeAll } from './close-all.js';
@@ -179,14 +180,5 @@ function verifierReport(ctx: RunContext): VerifierReport {
  */
 function stoppedBy(err: unknown, state: DrainState): DrainReport['error'] {
   if (err instanceof DrainNotAppliedError) return undefined;
-  const e = err instanceof Error ? err : new Error(String(err));
-  const error: NonNullable<DrainReport['error']> = {
-    type: e.name,
-    message: e.message,
-    beforeDrain: !state.drainApplied,
-  };
-  const detail = (e as { detail?: unknown }).detail;
-  if (typeof detail === 'string' && detail.length > 0) error.detail = detail;
-  if (e.name === 'InterruptedError') error.signal = (e as { signal?: string }).signal;
-  return error;
+  return runErrorOf(err, !state.drainApplied);
 }

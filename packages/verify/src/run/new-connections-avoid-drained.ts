@@ -6,6 +6,7 @@
  */
 import { detectionPower, percent, powerPhrase } from '../measure/power.js';
 import type { Failure, FailureClass } from '../report/types.js';
+import { AnswerTally, setAsideNote } from './answers.js';
 import type { RunContext } from './context.js';
 import { sampleConnection } from './fresh.js';
 import { watchWeight } from './weight-unchanged.js';
@@ -19,8 +20,7 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
   const started = performance.now();
   ctx.startPhase('new-connections', `opening ${o.newConnections} new connections`);
   const failures: Failure[] = [];
-  const got = new Map<string, number>();
-  let answered = 0;
+  const tally = new AnswerTally(ctx, 'newConnections');
   let noFreshPort = '';
   let next = 1;
   // A few at a time: 59 one after another cost 59 round trips of connect, hello and close.
@@ -36,10 +36,7 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
       }
       let failure: Failure | undefined;
       if ('host' in r) {
-        answered++;
-        got.set(r.host, (got.get(r.host) ?? 0) + 1);
-        const s = ctx.server(r.host);
-        if (s) s.newConnections++;
+        tally.add(r.host);
         if (r.host === ctx.drainedName) {
           failure = {
             class: 'wrong-host',
@@ -62,8 +59,9 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, o.newConnections) }, worker));
   failures.sort((a, b) => a.atMs - b.atMs);
   const reached = failures.filter((f) => f.class === 'wrong-host').length;
+  const { answered } = tally;
   const power = detectionPower(answered, reached);
-  const counts = [...got].map(([n, c]) => `${n}: ${c}`).join(', ') || 'none answered';
+  const counts = String(tally);
   // The weight this run set must still be 0, or the connections above say nothing about the drain.
   await watchWeight(ctx, 'after the new connections');
   const drift = ctx.weightWatch.drift;
@@ -77,9 +75,7 @@ export async function newConnectionsAvoidDrained(ctx: RunContext): Promise<void>
     );
     return;
   }
-  const aside = ctx.setAside.get('new-connections') ?? 0;
-  const asideNote =
-    aside > 0 ? `; ${aside} more came from source ports used earlier in the run and were not counted` : '';
+  const asideNote = setAsideNote(ctx, 'new-connections');
   if (failures.length === 0 && noFreshPort) {
     // Fewer connections than asked: the sample is weaker than the one the settings promised.
     ctx.check(

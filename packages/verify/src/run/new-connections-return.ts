@@ -6,6 +6,7 @@
  */
 import { formatHostPort } from '@lvs-drain-kit/common';
 import { detectionPower, percent } from '../measure/power.js';
+import { AnswerTally, setAsideNote } from './answers.js';
 import type { RunContext } from './context.js';
 import { sampleConnection } from './fresh.js';
 
@@ -16,9 +17,8 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
   const deadline = started + o.restoreTimeoutMs;
   const maxTries = 1000;
   let tries = 0;
-  let answered = 0;
+  const tally = new AnswerTally(ctx, 'returnedConnections');
   let noFreshPort = '';
-  const got = new Map<string, number>();
   while (performance.now() < deadline && tries < maxTries) {
     ctx.throwIfAborted();
     tries++;
@@ -28,10 +28,7 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
       break;
     }
     if ('host' in r) {
-      answered++;
-      got.set(r.host, (got.get(r.host) ?? 0) + 1);
-      const s = ctx.server(r.host);
-      if (s) s.returnedConnections++;
+      tally.add(r.host);
       if (r.host === ctx.drainedName) {
         ctx.check(
           'new-connections-return',
@@ -46,13 +43,14 @@ export async function newConnectionsReturn(ctx: RunContext): Promise<void> {
     // Give the director a moment between tries: a restore may take effect a little later.
     await new Promise((r) => setTimeout(r, Math.min(50, o.intervalMs)));
   }
-  const counts = [...got].map(([n, c]) => `${n}: ${c}`).join(', ') || 'none answered';
-  const aside = ctx.setAside.get('restore') ?? 0;
+  const { answered } = tally;
+  const counts = String(tally);
   const hits = ctx.reuseHits.filter((h) => h.phase === 'restore').length;
-  const asideNote =
-    aside > 0
-      ? `; ${aside} more came from source ports used earlier in the run and were not counted${hits > 0 ? ` (${hits} of them reached ${ctx.drainedName} through the reused port: see reused-source-port)` : ''}`
-      : '';
+  const asideNote = setAsideNote(
+    ctx,
+    'restore',
+    hits > 0 ? ` (${hits} of them reached ${ctx.drainedName} through the reused port: see reused-source-port)` : '',
+  );
   if (noFreshPort || tries === 0) {
     ctx.check(
       'new-connections-return',

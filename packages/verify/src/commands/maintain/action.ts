@@ -5,23 +5,12 @@ import { exitCodeForMaintain, UsageError } from '../../errors.js';
 import { runMaintain } from '../../maintain/maintain.js';
 import type { MaintainOptions } from '../../maintain/options.js';
 import { EXEC_PLACEHOLDERS } from '../../maintain/server.js';
-import { MAINTAIN_OPTIONS, MAINTAIN_SETTINGS, type MaintainFlags } from '../../options/maintain.js';
+import { MAINTAIN_OPTIONS, MAINTAIN_SETTINGS } from '../../options/maintain.js';
 import { useColor } from '../../progress-printer.js';
 import { renderMaintainHuman } from '../../report/maintain-human.js';
 import { clusterFrom, resolved, settingsFrom } from '../cluster.js';
+import type { CommandInput } from '../define.js';
 import { createMaintainProgressPrinter } from './progress.js';
-
-export interface MaintainInput {
-  flags: MaintainFlags;
-  given: ReadonlySet<string>;
-  driverFlags: Readonly<Record<string, unknown>>;
-}
-
-export interface MaintainIo {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  signal: AbortSignal;
-}
 
 /** `--only rs1` or `--only 10.0.0.2:80`: a name is matched once the servers have told theirs. */
 async function onlyFrom(text: string): Promise<RealServerRef | string> {
@@ -35,8 +24,8 @@ async function onlyFrom(text: string): Promise<RealServerRef | string> {
 }
 
 /** `lvs-verify maintain`: resolves with the exit code. */
-export async function maintainCommand(input: MaintainInput, io: MaintainIo): Promise<number> {
-  const f = input.flags;
+export async function maintainCommand(input: CommandInput<typeof MAINTAIN_OPTIONS>): Promise<number> {
+  const { flags: f, io } = input;
   // zod and yaml load only when a file is given: they are most of the start-up time.
   const config = f.config ? await (await import('../../config.js')).loadConfig(f.config, MAINTAIN_OPTIONS) : undefined;
   const cluster = await clusterFrom(f, input.driverFlags, config, 2);

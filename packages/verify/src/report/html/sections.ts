@@ -4,16 +4,11 @@
  */
 import { formatDuration } from '@lvs-drain-kit/common';
 import esc from 'escape-html';
+import { serverFacts } from '../server-facts.js';
+import { STATUS_WORD } from '../status.js';
 import { signed } from '../time.js';
-import { type CheckStatus, type DrainReport, FAILURE_CLASSES, type Failure } from '../types.js';
+import type { DrainReport, Failure } from '../types.js';
 
-const STATUS_WORD: Record<CheckStatus, string> = {
-  pass: 'PASS',
-  fail: 'FAIL',
-  warn: 'WARN',
-  skip: 'SKIP',
-  inconclusive: 'VOID',
-};
 const MB = 1024 * 1024;
 
 const drainName = (r: DrainReport) => r.drain.name ?? `${r.drain.host}:${r.drain.port}`;
@@ -85,26 +80,15 @@ export function serversSection(r: DrainReport): string {
   if (r.servers.length === 0) return '';
   const rows = r.servers
     .map((s) => {
-      const weights = [
-        s.weightBefore,
-        s.drained ? s.weightDuringDrain : undefined,
-        s.drained ? s.weightAfter : undefined,
-      ]
-        .filter((w) => w !== undefined)
-        .join(' → ');
-      const failures = [
-        ...FAILURE_CLASSES.filter((k) => s.failures[k] > 0).map((k) => `${s.failures[k]} ${k}`),
-        ...(s.stalls > 0 ? [`${s.stalls} stall${s.stalls === 1 ? '' : 's'}`] : []),
-      ].join(', ');
-      const reused = s.reusedPortConnections > 0 ? ` (+${s.reusedPortConnections} reused port)` : '';
-      const rtt = r.latency[s.name]?.hold?.rtt;
-      const lost = s.connectionsAfter < s.connectionsBefore ? ' bad' : '';
-      const leaked = s.drained && s.newConnections > 0 ? ' bad' : '';
+      const f = serverFacts(s, r.latency[s.name]?.hold?.rtt);
+      const failures = [f.failed, f.stalled].filter(Boolean).join(', ');
+      const lost = f.lost ? ' bad' : '';
+      const leaked = f.leaked ? ' bad' : '';
       return `<tr><td>${esc(s.name)}${s.drained ? ' <b>(drained)</b>' : ''}</td><td>${esc(`${s.host}:${s.port}`)}</td>
-<td class="num">${esc(weights || '?')}</td><td class="num${lost}">${s.connectionsBefore} → ${s.connectionsAfter}</td>
-<td class="num${leaked}">${s.newConnections}${reused}</td><td class="num">${s.returnedConnections}</td>
+<td class="num">${esc(f.weights.join(' → ') || '?')}</td><td class="num${lost}">${s.connectionsBefore} → ${s.connectionsAfter}</td>
+<td class="num${leaked}">${s.newConnections}${f.reused}</td><td class="num">${s.returnedConnections}</td>
 <td class="num">${s.replies}</td><td${failures ? ' class="bad"' : ''}>${esc(failures || '—')}</td>
-<td class="num">${rtt ? `${rtt.p50.toFixed(2)} / ${rtt.p99.toFixed(2)} ms` : '—'}</td></tr>`;
+<td class="num">${f.roundTrip}</td></tr>`;
     })
     .join('\n');
   return `<section id="servers"><h2>Servers</h2>
