@@ -129,6 +129,30 @@ export function renderReport(r: BenchReport): string {
     out.push('', 'HTML report (drain-test --html), median of runs', ht.toString());
   }
 
+  if (r.labStart.length > 0) {
+    const secs = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : `${(x / 1000).toFixed(1)} s`);
+    const lt = table(['engine', 'run', 'ready', 'image found', 'VM up', 'director set', 'VM CPU']);
+    for (const p of r.labStart) {
+      p.runs.forEach((run, i) => {
+        lt.push([
+          p.engine,
+          i + 1,
+          secs(run.wallMs),
+          secs(run.phasesMs.image),
+          secs(run.phasesMs.boot),
+          secs(run.phasesMs.director),
+          secs(run.vmCpuMs),
+        ]);
+      });
+      lt.push([p.engine, 'median', secs(p.medianMs), '', '', '', secs(p.medianVmCpuMs)]);
+    }
+    out.push(
+      '',
+      'Lab warm start: lvs-verify lab up to ready, image cached (times from launch; VM CPU at ready)',
+      lt.toString(),
+    );
+  }
+
   const t = table(['target', 'measured', '']);
   for (const c of r.targets) if (c.met !== undefined) t.push([c.target, c.measured, c.met ? 'met' : 'MISSED']);
   const unmeasured = r.targets.filter((c) => c.met === undefined).map((c) => c.target);

@@ -11,15 +11,16 @@ import { RS_SERVER_BIN } from '@lvs-drain-kit/common';
 import { drainAtScale } from './drain.js';
 import { prepareGenerator } from './generator.js';
 import { htmlReports } from './html.js';
+import { labStarts } from './lab-start.js';
 import { fileLimit, javaSeed, javaStatus, nodeFloor, type PeerSpec, rsServer } from './peers.js';
 import { type BenchReport, renderReport, writeReport } from './report.js';
 import { type BenchContext, connectRate, idleMemory, type RoundTripPoint, roundTrips, startTime } from './scenarios.js';
 import { type BenchResults, checkTargets } from './targets.js';
 
 const CONNECT_BURST = 128;
-const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start', 'html', 'drain'] as const;
-/** `drain` needs root and the nft lab: only on request. */
-const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'drain');
+const SECTIONS = ['rt', 'workers', 'idle', 'max', 'connect', 'start', 'html', 'drain', 'lab'] as const;
+/** `drain` and `lab` need root and real labs: only on request. */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'drain' && s !== 'lab');
 type Section = (typeof SECTIONS)[number];
 
 const HELP = `usage: npm run bench -- [options]
@@ -27,9 +28,11 @@ const HELP = `usage: npm run bench -- [options]
   --quick                 2 s per point, 20,000 for the most idle connections (about 2.5 minutes;
                           the full run takes about 4)
   --duration <seconds>    measured seconds per point (default 5)
-  --only <sections>       comma list of ${SECTIONS.join(',')} (default: all but drain)
+  --only <sections>       comma list of ${SECTIONS.join(',')} (default: all but drain and lab)
   --drain                 only drain-test --lab nft --connections 10000 (root): time to verdict,
                           memory, event-loop delay of every Node process (same as --only drain)
+  --lab-start             only the warm start of the ipvs and keepalived labs (root): lab up to
+                          ready, 3 runs each, taking turns (same as --only lab)
   --log-sink <path>       where every server's stdout (per-line log) goes (default /dev/null)
   --max-connections <n>   idle connections to try on one rs-server (default 100000)
   --workers <n>           rs-server --workers figure (default: core count, at least 2)
@@ -53,6 +56,7 @@ const { values } = parseArgs({
     'node-generator': { type: 'boolean', default: false },
     'no-java': { type: 'boolean', default: false },
     drain: { type: 'boolean', default: false },
+    'lab-start': { type: 'boolean', default: false },
     results: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
     help: { type: 'boolean', default: false },
   },
@@ -73,7 +77,11 @@ async function main(): Promise<void> {
     return;
   }
   const only = new Set<Section>(
-    (values.drain ? ['drain'] : (values.only?.split(',') ?? DEFAULT_SECTIONS)) as Section[],
+    (values.drain
+      ? ['drain']
+      : values['lab-start']
+        ? ['lab']
+        : (values.only?.split(',') ?? DEFAULT_SECTIONS)) as Section[],
   );
   for (const s of only) {
     if (!SECTIONS.includes(s)) {
@@ -121,6 +129,7 @@ async function main(): Promise<void> {
     startTime: [],
     drain: undefined,
     htmlReports: [],
+    labStart: [],
   };
 
   // Each measurement is independent: one that fails is noted and the run goes on.
@@ -199,6 +208,10 @@ async function main(): Promise<void> {
       ctx.progress('drain-test --lab nft --connections 10000');
       results.drain = await attempt('drain-test at 10,000', () => drainAtScale(10_000));
     }
+    if (only.has('lab')) {
+      const points = await attempt('lab warm start', () => labStarts(['ipvs', 'keepalived'], 3, ctx.progress));
+      if (points) results.labStart = points;
+    }
   } finally {
     generator.dispose();
   }
@@ -223,9 +236,9 @@ async function main(): Promise<void> {
     targets: checkTargets(results),
   };
   process.stdout.write(`${renderReport(report)}\n`);
-  // A drain-only or html-only run has its own latest file, so that it does not replace the server figures.
+  // A drain-, html- or lab-only run has its own latest file, so that it does not replace the server figures.
   const alone = only.size === 1 ? [...only][0] : undefined;
-  const prefix = alone === 'drain' || alone === 'html' ? `${alone}-` : '';
+  const prefix = alone === 'drain' || alone === 'html' || alone === 'lab' ? `${alone}-` : '';
   const file = writeReport(report, values.results, prefix);
   process.stdout.write(`\nwritten: ${file} (and ${prefix}latest.json), ${report.durationSeconds} s\n`);
 }

@@ -1,6 +1,7 @@
 /** The performance targets of rs-server, checked against figures from one run. */
 import type { DrainPoint } from './drain.js';
 import type { HtmlReportPoint } from './html.js';
+import type { LabStartPoint } from './lab-start.js';
 import type { ConnectRatePoint, IdleMemoryPoint, RoundTripPoint, StartTimePoint } from './scenarios.js';
 
 export interface BenchResults {
@@ -12,6 +13,7 @@ export interface BenchResults {
   startTime: StartTimePoint[];
   drain: DrainPoint | undefined;
   htmlReports: HtmlReportPoint[];
+  labStart: LabStartPoint[];
 }
 
 export interface TargetCheck {
@@ -85,6 +87,16 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       target: 'HTML report at 10,000 connections ≤ 6 MB, drawn in the browser ≤ 3 s',
       measured: `${(large.htmlBytes / 1e6).toFixed(1)} MB, ${(large.openMs / 1000).toFixed(1)} s`,
       met: large.htmlBytes <= 6e6 && large.openMs <= 3000,
+    });
+  }
+  const ipvs = r.labStart.find((p) => p.engine === 'ipvs');
+  const keepalived = r.labStart.find((p) => p.engine === 'keepalived');
+  if (ipvs && keepalived) {
+    const gap = (keepalived.medianMs - ipvs.medianMs) / 1000;
+    checks.push({
+      target: 'keepalived lab warm start ≤ the ipvs lab’s + 3 s (medians)',
+      measured: `${(keepalived.medianMs / 1000).toFixed(1)} s against ${(ipvs.medianMs / 1000).toFixed(1)} s (${gap >= 0 ? '+' : ''}${gap.toFixed(1)} s)`,
+      met: gap <= 3,
     });
   }
   return checks;

@@ -1,6 +1,6 @@
 /**
  * A writer for the "newc" cpio format, the only one the kernel unpacks as an initramfs.
- * Pure: entries in, bytes out (gzip is the caller's business).
+ * Pure: entries in, bytes out (compression, if any, is the caller's business).
  */
 
 export type CpioEntry =

@@ -99,7 +99,7 @@ describe('qemu command line', () => {
   it('boots the kernel with the addresses on its command line, two serial ports and a tap, daemonized', () => {
     const argv = qemuArgs({
       kernel: '/c/vmlinuz',
-      initrd: '/c/initramfs.gz',
+      initrd: '/c/initramfs.cpio',
       consoleLog: '/s/console.log',
       ctlSock: '/s/ctl.sock',
       pidFile: '/s/qemu.pid',

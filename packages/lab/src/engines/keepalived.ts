@@ -4,15 +4,16 @@
  * (`--dont-fork`, pid file /run/keepalived.pid), health-checks both real servers and programs IPVS from
  * a generated keepalived.conf; the lab hands drain-test the keepalived driver.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandTransport } from '@lvs-drain-kit/common';
 import { LabError } from '../errors.js';
+import { KEEPALIVED_CONF, keepalivedConfig, trackFileName, trackFilePath } from '../keepalived-config.js';
 import {
-  KEEPALIVED_CONF,
-  KEEPALIVED_PID,
-  keepalivedConfig,
-  trackFileName,
-  trackFilePath,
-} from '../keepalived-config.js';
+  type KeepalivedService,
+  keepalivedPollScript,
+  keepalivedProgress,
+  keepalivedStartScript,
+} from '../keepalived-start.js';
 import { describeKeepalived, KEEPALIVED_LOG, keepalivedStatusScript } from '../keepalived-status.js';
 import { directorVm, serialDirector } from './director-vm.js';
 import type { DirectorEngine } from './engine.js';
@@ -28,18 +29,25 @@ async function inVm(transport: CommandTransport, script: string, input?: string)
   return r.stdout;
 }
 
-/** Until IPVS lists every real server of the service (keepalived adds them once it has read its file). */
-async function waitForIpvs(transport: CommandTransport, vip: string, reals: string[], timeoutMs: number) {
+/**
+ * Until IPVS lists every real server of every service with a weight (keepalived adds them once it has
+ * read its file and holds them alive); returns keepalived's version from its log.
+ */
+async function waitForKeepalived(
+  transport: CommandTransport,
+  services: readonly KeepalivedService[],
+  timeoutMs: number,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  let listing = '';
+  let progress = keepalivedProgress('', services);
   while (Date.now() < deadline) {
-    listing = (await transport.run(['ipvsadm', '-Ln', '-t', vip])).stdout;
-    if (reals.every((r) => listing.includes(`-> ${r} `))) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    progress = keepalivedProgress(await inVm(transport, keepalivedPollScript()), services);
+    if (progress.ready) return progress.version ?? 'keepalived (no version in its log)';
+    await sleep(50);
   }
   const log = await transport.run(['tail', '-n', '20', KEEPALIVED_LOG]);
   throw new LabError(
-    `keepalived did not program IPVS within ${timeoutMs} ms:\n${listing}\nkeepalived log:\n${log.stdout}${log.stderr}`,
+    `keepalived did not put ${progress.waiting.join(', ')} in IPVS with a weight within ${timeoutMs} ms:\n${progress.listing}\nkeepalived log:\n${log.stdout}${log.stderr}`,
   );
 }
 
@@ -57,30 +65,15 @@ export const keepalivedEngine: DirectorEngine = {
       reals: plan.reals,
       ...(plan.httpPort !== undefined ? { httpPort: plan.httpPort } : {}),
     });
-    await inVm(transport, `mkdir -p /etc/keepalived /var/log && cat > ${KEEPALIVED_CONF}`, conf);
+    // The line service, and the HTTP service of the same real servers on its own port.
+    const services = [plan.vip.port, ...(plan.httpPort !== undefined ? [plan.httpPort] : [])].map((port) => ({
+      vip: { host: plan.vip.host, port },
+      reals: plan.reals.map((r) => ({ host: r.host, port: port === plan.vip.port ? r.port : port })),
+    }));
     // Health checks against servers that are not listening yet would take them out: start once they are.
     await ctx.reals;
-    await inVm(
-      transport,
-      // As Debian's unit runs it (--dont-fork), logging to a file of its own (the VM has no syslog).
-      `setsid keepalived --dont-fork --log-console --log-detail --no-syslog --check -f ${KEEPALIVED_CONF} -p ${KEEPALIVED_PID} </dev/null >${KEEPALIVED_LOG} 2>&1 &`,
-    );
-    await waitForIpvs(
-      transport,
-      vip,
-      plan.reals.map((r) => `${r.host}:${r.port}`),
-      15_000,
-    );
-    if (plan.httpPort !== undefined) {
-      const port = plan.httpPort;
-      await waitForIpvs(
-        transport,
-        `${plan.vip.host}:${port}`,
-        plan.reals.map((r) => `${r.host}:${port}`),
-        15_000,
-      );
-    }
-    const version = (await transport.run(['keepalived', '--version'])).stderr.split('\n')[0]?.trim() ?? '?';
+    await inVm(transport, keepalivedStartScript(), conf);
+    const version = await waitForKeepalived(transport, services, 15_000);
     ctx.log(`${version} owns ${vip}`);
     return {
       driver: { kind: 'keepalived', director: serialDirector(stateDir) },
