@@ -14,6 +14,7 @@ import {
   haproxyCommand,
   parseIpvsadmList,
 } from '@lvs-drain-kit/drivers';
+import { haproxyDriverFlags } from '@lvs-drain-kit/testkit';
 import { type DrainReport, Journal, undoDrains } from '@lvs-drain-kit/verify';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -271,15 +272,7 @@ describe('HAProxy: the named server, never a neighbour on the same address', () 
   const api = (command: string) => haproxyCommand(socket, command);
   const weights = async () =>
     Promise.all(['rs1', 'rs1-canary', 'rs2'].map(async (s) => (await api(`get weight ${backend}/${s}`)).trim()));
-  const haproxyFlags = (server?: string) => [
-    '--driver',
-    'haproxy',
-    '--haproxy-socket',
-    socket,
-    '--haproxy-backend',
-    backend,
-    ...(server ? ['--haproxy-server', server] : []),
-  ];
+  const haproxyFlags = (server?: string) => haproxyDriverFlags(socket, backend, server);
 
   beforeAll(async () => {
     lab = await startTestLab('haproxy');
