@@ -45,9 +45,9 @@ const FEW = { ...QUICK, connections: 4, newConnections: 4 } as const;
 
 /**
  * The long run: 100 old and 200 new connections (and the returns after the restore), each attributed by
- * both sources. A table read takes milliseconds on the builtin director and HAProxy, a tenth of a second
- * with conntrack, and most of a second through the IPVS VM's serial line (one read per new connection,
- * opened one after another): minutes there, hence the long bound.
+ * both sources. Lookups waiting together share one read of the director's table: 150–200 reads, a few
+ * milliseconds each on the builtin director and HAProxy, ~40 ms with conntrack and ~250 ms through the
+ * IPVS VM's serial line (46 s for the run there on a quiet machine; the bound leaves room for a busy one).
  */
 const LONG = { ...QUICK, connections: 100, newConnections: 200, holdMs: 3000, intervalMs: 500 } as const;
 const LONG_RUN_MS = 600_000;
