@@ -33,6 +33,5 @@ export * from './nft-ruleset.js';
 export * from './paths.js';
 export * from './plan.js';
 export * from './real-server-control.js';
-export * from './restart-real.js';
 export * from './shared-libraries.js';
 export type { LabProcess, LabState } from './state.js';
