@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isStillOurs, LineFramer, parseReply } from '@lvs-drain-kit/common';
+import { isStillOurs } from '@lvs-drain-kit/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabError } from '../src/errors.js';
 import { labDirectorExec, labDown, labExecArgv, labStatus, labUp } from '../src/lab.js';
 import type { LabState } from '../src/state.js';
+import { ask } from './ask-server.js';
 
 /** The builtin engine through the same life cycle as the real ones: no root, loopback only. */
 let base: string;
@@ -19,24 +19,6 @@ afterAll(async () => {
   for (const dir of ['a', 'b', 'owned']) await labDown({ stateDir: join(base, dir) });
   await rm(base, { recursive: true, force: true });
 });
-
-/** One line through `at`: the name of the server that answered. */
-function ask(at: { host: string; port: number }): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const s = connect(at);
-    const framer = new LineFramer();
-    const timer = setTimeout(() => reject(new Error('no reply within 5 s')), 5000);
-    s.on('connect', () => s.write('hi\n'));
-    s.on('data', (chunk) => {
-      const line = framer.push(chunk).lines[0];
-      if (line === undefined) return;
-      clearTimeout(timer);
-      s.end();
-      resolve(parseReply(line));
-    });
-    s.on('error', reject);
-  });
-}
 
 const readState = async (stateDir: string) =>
   JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as LabState;

@@ -1,53 +1,39 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isStillOurs, LineFramer, parseReply, recordProcess } from '@lvs-drain-kit/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isStillOurs, recordProcess } from '@lvs-drain-kit/common';
+import { afterAll, describe, expect, it } from 'vitest';
 import { labDown, labStatus, labUp } from '../src/lab.js';
 import type { LabInfo } from '../src/lab-info.js';
 import { restartRealServer, startLabRealServer, stopLabRealServer } from '../src/real-server-control.js';
-import type { LabState } from '../src/state.js';
+import { type LabState, readState } from '../src/state.js';
+import { ask } from './ask-server.js';
 
 /** Stopping, starting and restarting a real server of a lab: the builtin lab, no root, loopback only. */
-let base: string;
-beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'ldk-real-control-'));
-});
-afterAll(async () => {
-  for (const dir of ['lab', 'stubborn']) await labDown({ stateDir: join(base, dir) });
-  await rm(base, { recursive: true, force: true });
-});
-
-const readState = async (stateDir: string) =>
-  JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as LabState;
-
-/** One line straight to `at`: the name of the server that answered. */
-function ask(at: { host: string; port: number }): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const s = connect(at);
-    const framer = new LineFramer();
-    const timer = setTimeout(() => reject(new Error('no reply within 5 s')), 5000);
-    s.on('connect', () => s.write('hi\n'));
-    s.on('data', (chunk) => {
-      const line = framer.push(chunk).lines[0];
-      if (line === undefined) return;
-      clearTimeout(timer);
-      s.end();
-      resolve(parseReply(line));
-    });
-    s.on('error', reject);
-  });
+/** State dirs made by the tests; each lab in them is taken down afterwards, also when a test fails. */
+const dirs: string[] = [];
+async function stateDirFor(what: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `ldk-real-control-${what}-`));
+  dirs.push(dir);
+  return dir;
 }
+afterAll(async () => {
+  for (const dir of dirs) {
+    await labDown({ stateDir: dir });
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+const processes = async (stateDir: string) => (await readState(stateDir))?.processes ?? [];
 
 describe('real server control on the builtin lab', () => {
   it('restart (SIGTERM, then --kill), stop and start: same address and port, new process, old log kept', async () => {
-    const stateDir = join(base, 'lab');
+    const stateDir = await stateDirFor('lab');
     const info = await labUp({ engine: 'builtin', stateDir });
     const rs1 = info.reals.find((r) => r.name === 'rs1')!;
-    const pidOf = async () => (await readState(stateDir)).processes.find((p) => p.role === 'rs1')!;
+    const pidOf = async () => (await processes(stateDir)).find((p) => p.role === 'rs1')!;
 
     const first = await pidOf();
     const r = await restartRealServer({ stateDir }, 'rs1');
@@ -59,7 +45,7 @@ describe('real server control on the builtin lab', () => {
     expect(await ask(rs1)).toBe('rs1');
     // The old server's log (its shutdown) is kept; `lab down` removes it with the lab.
     expect(existsSync(join(stateDir, 'rs1.log.1'))).toBe(true);
-    expect((await readState(stateDir)).files).toContain('rs1.log.1');
+    expect((await readState(stateDir))?.files).toContain('rs1.log.1');
 
     const killed = await restartRealServer({ stateDir }, 'rs1', { kill: true });
     expect(killed.oldPid).toBe(r.newPid);
@@ -67,7 +53,7 @@ describe('real server control on the builtin lab', () => {
 
     const stopped = await stopLabRealServer(stateDir, 'rs1');
     expect(stopped).toBe(killed.newPid);
-    expect((await readState(stateDir)).processes.some((p) => p.role === 'rs1')).toBe(false);
+    expect((await processes(stateDir)).some((p) => p.role === 'rs1')).toBe(false);
     await expect(ask(rs1)).rejects.toThrow(/ECONNREFUSED/);
     await expect(stopLabRealServer(stateDir, 'rs1')).rejects.toThrow('the lab has no running real server rs1');
     const started = await startLabRealServer(stateDir, 'rs1');
@@ -86,7 +72,7 @@ describe('real server control on the builtin lab', () => {
 
 describe('stopLabRealServer', () => {
   it('SIGKILLs a server that ignores SIGTERM once its grace time is over', async () => {
-    const stateDir = join(base, 'stubborn');
+    const stateDir = await stateDirFor('stubborn');
     const marker = 'ldk-stubborn-real';
     const child = spawn(
       process.execPath,
@@ -108,8 +94,6 @@ describe('stopLabRealServer', () => {
       files: [],
       info: info as unknown as LabInfo,
     } satisfies LabState;
-    await rm(stateDir, { recursive: true, force: true });
-    await mkdir(stateDir, { recursive: true });
     await writeFile(join(stateDir, 'state.json'), JSON.stringify(state));
     try {
       const t0 = performance.now();
@@ -117,7 +101,7 @@ describe('stopLabRealServer', () => {
       // It outlived SIGTERM for the whole grace time, then SIGKILL ended it.
       expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
       expect(await exited).toBe('SIGKILL');
-      expect((await readState(stateDir)).processes).toEqual([]);
+      expect(await processes(stateDir)).toEqual([]);
     } finally {
       child.kill('SIGKILL');
     }
