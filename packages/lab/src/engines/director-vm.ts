@@ -12,6 +12,7 @@ import { createSerialTransport } from '@lvs-drain-kit/drivers';
 import { buildDirectorImage, type DirectorImage, type DirectorProgram } from '../director-image.js';
 import { LabError } from '../errors.js';
 import { READY_BANNER } from '../init-script.js';
+import type { LabPlan } from '../plan.js';
 import { qemuArgs } from '../qemu-args.js';
 import { inNetns, run } from '../run-command.js';
 import type { DirectorEngine, DirectorExec, EngineContext } from './engine.js';
@@ -46,6 +47,24 @@ export interface BootedVm {
   transport: CommandTransport;
   kernelRelease: string;
   pid: number;
+}
+
+/** The services a VM director balances: the line service, and the HTTP service of the same real servers on its own port. */
+export function vmServices(plan: LabPlan) {
+  return [plan.vip.port, ...(plan.httpPort !== undefined ? [plan.httpPort] : [])].map((port) => ({
+    vip: { host: plan.vip.host, port },
+    reals: plan.reals.map((r) => ({ host: r.host, port: port === plan.vip.port ? r.port : port })),
+  }));
+}
+
+/** What `lab status` shows of every VM director. */
+export function vmDetails(plan: LabPlan, booted: Pick<BootedVm, 'kernelRelease' | 'pid'>) {
+  return {
+    directorHost: plan.directorHost,
+    vmKernel: booted.kernelRelease,
+    vmPid: String(booted.pid),
+    forwarding: 'direct routing',
+  };
 }
 
 /** The parts of a DirectorEngine every VM engine has in common, and `boot` for its `start`. */

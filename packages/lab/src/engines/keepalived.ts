@@ -15,7 +15,7 @@ import {
   keepalivedStartScript,
 } from '../keepalived-start.js';
 import { describeKeepalived, KEEPALIVED_LOG, keepalivedStatusScript } from '../keepalived-status.js';
-import { directorVm, serialDirector } from './director-vm.js';
+import { directorVm, serialDirector, vmDetails, vmServices } from './director-vm.js';
 import type { DirectorEngine } from './engine.js';
 
 export const KEEPALIVED_PROGRAM = { package: 'keepalived', path: 'usr/sbin/keepalived' } as const;
@@ -57,7 +57,8 @@ export const keepalivedEngine: DirectorEngine = {
 
   async start(ctx) {
     const { plan, stateDir } = ctx;
-    const { transport, kernelRelease, pid } = await vm.boot(ctx);
+    const booted = await vm.boot(ctx);
+    const { transport } = booted;
     const vip = `${plan.vip.host}:${plan.vip.port}`;
     const conf = keepalivedConfig({
       id: plan.id,
@@ -65,11 +66,7 @@ export const keepalivedEngine: DirectorEngine = {
       reals: plan.reals,
       ...(plan.httpPort !== undefined ? { httpPort: plan.httpPort } : {}),
     });
-    // The line service, and the HTTP service of the same real servers on its own port.
-    const services = [plan.vip.port, ...(plan.httpPort !== undefined ? [plan.httpPort] : [])].map((port) => ({
-      vip: { host: plan.vip.host, port },
-      reals: plan.reals.map((r) => ({ host: r.host, port: port === plan.vip.port ? r.port : port })),
-    }));
+    const services = vmServices(plan);
     // Health checks against servers that are not listening yet would take them out: start once they are.
     await ctx.reals;
     await inVm(transport, keepalivedStartScript(), conf);
@@ -78,10 +75,7 @@ export const keepalivedEngine: DirectorEngine = {
     return {
       driver: { kind: 'keepalived', director: serialDirector(stateDir) },
       details: {
-        directorHost: plan.directorHost,
-        vmKernel: kernelRelease,
-        vmPid: String(pid),
-        forwarding: 'direct routing',
+        ...vmDetails(plan, booted),
         keepalived: version,
         keepalivedConf: KEEPALIVED_CONF,
         trackFiles: plan.reals.map((r) => `${r.name} ${trackFileName(r.name)} ${trackFilePath(r.name)}`).join(', '),
