@@ -56,15 +56,11 @@ export function oldConnectionsNoStall(
   startedAt: number,
 ): void {
   const o = ctx.options;
-  const verifierStalls = ctx.monitor.stallsSoFar();
+  const verifierStalls = ctx.monitor.stallsSoFar().map((s) => ({ startMs: s.start, endMs: s.end }));
   const stalls: Failure[] = [];
   let excused = 0;
   for (const x of slow) {
-    const own = stalledWithin(
-      verifierStalls.map((s) => ({ startMs: s.start, endMs: s.end })),
-      x.sentAt,
-      x.sentAt + x.rttMs,
-    );
+    const own = stalledWithin(verifierStalls, x.sentAt, x.sentAt + x.rttMs);
     if (x.rttMs - own <= x.thresholdMs) {
       excused++;
       continue;
