@@ -30,6 +30,8 @@ export interface OldConnection {
   /** Its first round trip (`hello`), and the hold's round trips before the drain command went out: its own normal. */
   helloRttMs: number;
   baselineRtts: number[];
+  /** Its stall threshold, worked out at its first exchange after the drain command (the baseline is complete by then). */
+  stall?: { thresholdMs: number; baselineP99Ms: number };
 }
 
 /**

@@ -212,7 +212,8 @@ async function exchange(ctx: RunContext, c: OldConnection, tick: number, hold: H
     }
     hold.exchangedAfterCommand++;
     if (!hold.slowest || ex.rttMs > hold.slowest.rttMs) hold.slowest = { conn: c, rttMs: ex.rttMs };
-    const { thresholdMs, baselineP99Ms } = stallThreshold(c);
+    c.stall ??= stallThreshold(c);
+    const { thresholdMs, baselineP99Ms } = c.stall;
     if (ex.rttMs > thresholdMs) hold.slow.push({ conn: c, sentAt, rttMs: ex.rttMs, thresholdMs, baselineP99Ms });
     return;
   }
