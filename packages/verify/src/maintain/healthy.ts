@@ -9,7 +9,7 @@ import { openRsLine } from '../probe/line.js';
 
 export type Health = { ok: true; afterMs: number; attempts: number } | { ok: false; attempts: number; last: string };
 
-/** One direct request: the name the server answers with, or why it did not. */
+/** One request to `real` (a real server directly, or the VIP): the name that answered, or why none did. */
 export async function askDirectly(
   real: RealServerRef,
   timeoutMs: number,

@@ -5,8 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RealServerRef } from '@lvs-drain-kit/drivers';
-import { ConnectFailure } from '../probe/connection.js';
-import { openRsLine } from '../probe/line.js';
+import { askDirectly } from './healthy.js';
 
 /** Resolves with the milliseconds until `name` answered a new connection, or undefined after `timeoutMs`. */
 export async function firstAnswerFrom(
@@ -17,14 +16,8 @@ export async function firstAnswerFrom(
   const started = performance.now();
   while (performance.now() - started < options.timeoutMs) {
     options.signal?.throwIfAborted();
-    try {
-      const conn = await openRsLine({ host: vip.host, port: vip.port, timeoutMs: options.requestTimeoutMs });
-      const ex = await conn.ask('hello', undefined, options.requestTimeoutMs);
-      await conn.shutdown(options.requestTimeoutMs).catch(() => conn.destroy());
-      if (ex.ok && ex.host === name) return Math.round(performance.now() - started);
-    } catch (err) {
-      if (!(err instanceof ConnectFailure)) throw err;
-    }
+    const r = await askDirectly(vip, options.requestTimeoutMs);
+    if ('host' in r && r.host === name) return Math.round(performance.now() - started);
     await delay(50, undefined, { signal: options.signal }).catch(() => options.signal?.throwIfAborted());
   }
   return undefined;
