@@ -8,7 +8,7 @@ import { formatHostPort } from '@lvs-drain-kit/common';
 import { ConnectFailure, type ProbeConnection } from '../probe/connection.js';
 import type { PortUse } from '../probe/source-ports.js';
 import type { FailureClass, PhaseId } from '../report/types.js';
-import type { RunContext } from './context.js';
+import type { ReuseHit, RunContext } from './context.js';
 
 export interface SourcePair {
   address: string | undefined;
@@ -128,15 +128,27 @@ function setAside(ctx: RunContext, phase: PhaseId, id: string, r: Extract<FreshR
   ctx.setAside.set(phase, (ctx.setAside.get(phase) ?? 0) + 1);
   if (r.host !== ctx.drainedName) return;
   const earlier = r.earlier.find((u) => u.server === ctx.drainedName);
-  if (!earlier) return;
+  if (earlier) recordReuseHit(ctx, phase, id, r, earlier);
+}
+
+/** A new connection from a reused source pair that reached the drained server: counted on it and kept on the run's record. */
+export function recordReuseHit(
+  ctx: RunContext,
+  phase: PhaseId,
+  connection: string,
+  r: Extract<FreshResult, { host: string }>,
+  earlier: PortUse,
+): ReuseHit {
   const s = ctx.server(r.host);
   if (s) s.reusedPortConnections++;
-  ctx.reuseHits.push({
-    connection: id,
+  const hit: ReuseHit = {
+    connection,
     server: r.host,
     atMs: ctx.sinceDrain(),
     source: formatHostPort({ host: r.source.address ?? '?', port: r.source.port }),
     earlier,
     phase,
-  });
+  };
+  ctx.reuseHits.push(hit);
+  return hit;
 }

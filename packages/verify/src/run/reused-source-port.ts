@@ -6,10 +6,9 @@
  * port reuse only when connections from fresh ports avoided the server: when they did not, the drain
  * itself did not take, and that is new-connections-avoid-drained's finding.
  */
-import { formatHostPort } from '@lvs-drain-kit/common';
 import type { Failure } from '../report/types.js';
 import type { ReuseHit, RunContext } from './context.js';
-import { freshConnection } from './fresh.js';
+import { freshConnection, recordReuseHit } from './fresh.js';
 
 export const REUSE_EXPLAIN =
   "IPVS keeps a closed connection's entry (FIN_WAIT, up to 2 min in DR mode) and sends a new connection from the same client address:port to that entry's server whatever its weight (net.ipv4.vs.conn_reuse_mode=1, the default, or 0); on a DR director set net.ipv4.vs.conn_reuse_mode=3 (or 2)";
@@ -97,21 +96,7 @@ export async function reusedSourcePort(ctx: RunContext): Promise<void> {
     return;
   }
   const hits: ReuseHit[] = [...incidental];
-  if (r.host === ctx.drainedName) {
-    const s = ctx.server(r.host);
-    if (s) s.reusedPortConnections++;
-    const source = formatHostPort({ host: r.source.address ?? '?', port });
-    const hit: ReuseHit = {
-      connection: 'probe',
-      server: r.host,
-      atMs: ctx.sinceDrain(),
-      source,
-      earlier,
-      phase: 'new-connections',
-    };
-    ctx.reuseHits.push(hit);
-    hits.unshift(hit);
-  }
+  if (r.host === ctx.drainedName) hits.unshift(recordReuseHit(ctx, 'new-connections', 'probe', r, earlier));
   if (drainLeaked(ctx)) {
     ctx.check(
       'reused-source-port',
